@@ -1,0 +1,287 @@
+//! One function per route of the Customers API, over the local store.
+
+use rusqlite::Connection;
+use serde_json::Value;
+
+use super::body::parse_body;
+use super::validate::normalise_and_check;
+use super::{ApiError, LocalApi, Upserted};
+use crate::model::{Actor, CreditAdjustment, CreditTransaction, Customer, FieldError, QueryResult, Right};
+use crate::ndata::{ListParams, parse_list_query};
+use crate::store::{ListPlan, changelog, customers as rows};
+
+/// A new random id: 24 lowercase hex characters.
+pub fn new_id() -> String {
+    hex::encode(rand::random::<[u8; 12]>())
+}
+
+fn require(actor: &Actor, right: Right) -> Result<(), ApiError> {
+    if actor.rights.has(right) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(right.as_str().to_owned()))
+    }
+}
+
+/// Reads `_v` from a raw body: `None` when absent or null.
+fn body_version(body: &Value) -> Result<Option<i64>, ApiError> {
+    match body.get("_v") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid("_v", format!("{v} is not a whole number"))),
+    }
+}
+
+impl LocalApi {
+    /// `GET /customers`.
+    pub fn list(&self, _actor: &Actor, params: &ListParams) -> Result<QueryResult<Customer>, ApiError> {
+        let query = parse_list_query(params)?;
+        let now = self.clock.now();
+        let plan = ListPlan::new(&query, now);
+        self.store.read(|conn| {
+            let total_count = plan.count(conn)?;
+            let remaining = total_count.saturating_sub(query.skip);
+            let count = query.take.map_or(remaining, |t| t.min(remaining));
+            let items = if query.count_only || count == 0 {
+                if query.count_only { None } else { Some(Vec::new()) }
+            } else {
+                Some(plan.page(conn, query.skip, query.take)?.into_iter().map(|c| self.present(c)).collect())
+            };
+            let count = items.as_ref().map_or(count, |i| i.len() as u64);
+            Ok(QueryResult { items, count, total_count })
+        })
+    }
+
+    /// A whole list in batches of `batch` customers, handed to `sink` in order (for
+    /// streaming a response without building it in memory). Stops early when `sink` says so.
+    pub fn list_batches(
+        &self,
+        _actor: &Actor,
+        params: &ListParams,
+        batch: usize,
+        mut sink: impl FnMut(u64, Vec<Customer>) -> bool,
+    ) -> Result<(), ApiError> {
+        let query = parse_list_query(params)?;
+        let plan = ListPlan::new(&query, self.clock.now());
+        self.store.read(|conn| {
+            let total = plan.count(conn)?;
+            let mut skip = query.skip;
+            let end = query.take.map_or(u64::MAX, |t| query.skip.saturating_add(t));
+            loop {
+                let take = (batch as u64).min(end.saturating_sub(skip));
+                if take == 0 {
+                    return Ok(());
+                }
+                let page = plan.page(conn, skip, Some(take))?;
+                let n = page.len() as u64;
+                let page = page.into_iter().map(|c| self.present(c)).collect();
+                if !sink(total, page) || n < take {
+                    return Ok(());
+                }
+                skip += n;
+            }
+        })
+    }
+
+    /// `GET /customers/{id}`.
+    pub fn get(&self, _actor: &Actor, id: &str) -> Result<Customer, ApiError> {
+        self.store.read(|conn| {
+            let (_, doc) = rows::find_by_id(conn, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
+            Ok(self.present(rows::decode_doc(&doc)?))
+        })
+    }
+
+    /// The customer holding the card `serial`, if any (a scan at the desk).
+    pub fn find_by_card(&self, actor: &Actor, serial: &str) -> Result<Option<Customer>, ApiError> {
+        let owner = self.store.read(|conn| rows::card_owner(conn, serial.trim()))?;
+        owner.map(|id| self.get(actor, &id)).transpose()
+    }
+
+    /// `POST /customers`: creates; the id is generated when missing.
+    pub fn create(&self, actor: &Actor, body: &Value) -> Result<Customer, ApiError> {
+        let mut input: Customer = parse_body(body)?;
+        require(actor, Right::CustomerCreate)?;
+        if input.id.is_empty() {
+            input.id = new_id();
+        }
+        self.store.write(|tx| {
+            if rows::find_by_id(tx, &input.id)?.is_some() {
+                return Err(ApiError::Validation(vec![FieldError::coded(
+                    "Id",
+                    format!("a customer with id {} exists already", input.id),
+                    "Unique",
+                )]));
+            }
+            self.insert_new(tx, actor, input)
+        })
+    }
+
+    /// `PUT /customers/{id}`: creates or updates; the path id wins over the body's.
+    pub fn upsert(&self, actor: &Actor, id: &str, body: &Value) -> Result<Upserted, ApiError> {
+        let mut input: Customer = parse_body(body)?;
+        let expected_version = body_version(body)?;
+        input.id = id.to_owned();
+        self.store.write(|tx| match rows::find_by_id(tx, id)? {
+            None => {
+                require(actor, Right::CustomerCreate)?;
+                let customer = self.insert_new(tx, actor, input)?;
+                Ok(Upserted { customer, created: true })
+            }
+            Some((rid, before_doc)) => {
+                require(actor, Right::CustomerUpdate)?;
+                let before = rows::decode_doc(&before_doc)?;
+                if let Some(v) = expected_version
+                    && v != before.version
+                {
+                    return Err(ApiError::Conflict { id: id.to_owned(), stored_version: before.version });
+                }
+                let now = self.clock.now();
+                let errors = normalise_and_check(&mut input, Some(&before), now);
+                if !errors.is_empty() {
+                    return Err(ApiError::Validation(errors));
+                }
+                if input.discount_rate != before.discount_rate {
+                    require(actor, Right::CustomerSetDiscount)?;
+                }
+                if input.credit.amount != before.credit.amount {
+                    require(actor, Right::CustomerSetCredit)?;
+                }
+                input.credit_transactions = before.credit_transactions.clone();
+                let change = input.credit.amount - before.credit.amount;
+                if !change.is_zero() {
+                    input.credit_transactions.push(self.transaction(actor, change, input.credit.amount, None, None));
+                }
+                input.version = before.version + 1;
+                self.check_unique(tx, &input)?;
+                let doc = rows::encode_doc(&input)?;
+                rows::update(tx, rid, &input, &doc)?;
+                changelog::record(tx, id, Some(before.version), Some(&before_doc), Some(&doc), &actor.user_name, now.timestamp_micros())?;
+                Ok(Upserted { customer: self.present(input), created: false })
+            }
+        })
+    }
+
+    /// `DELETE /customers/{id}`: answers with the deleted customer.
+    pub fn delete(&self, actor: &Actor, id: &str) -> Result<Customer, ApiError> {
+        require(actor, Right::CustomerDelete)?;
+        self.store.write(|tx| {
+            let (rid, doc) = rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
+            let before = rows::decode_doc(&doc)?;
+            rows::delete(tx, rid)?;
+            changelog::record(tx, id, Some(before.version), Some(&doc), None, &actor.user_name, self.clock.now().timestamp_micros())?;
+            Ok(self.present(before))
+        })
+    }
+
+    /// `POST /customers/{id}/credit`: a signed change of the store credit, idempotent by
+    /// `operationId`.
+    pub fn adjust_credit(&self, actor: &Actor, id: &str, body: &Value) -> Result<Customer, ApiError> {
+        let adjustment: CreditAdjustment = parse_body(body)?;
+        require(actor, Right::CustomerSetCredit)?;
+        if adjustment.amount.is_zero() {
+            return Err(ApiError::invalid("Amount", "must not be zero"));
+        }
+        let operation_id = adjustment.operation_id.map(|o| o.trim().to_owned()).filter(|o| !o.is_empty());
+        self.store.write(|tx| {
+            let (rid, before_doc) = rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
+            let before = rows::decode_doc(&before_doc)?;
+            if let Some(op) = &operation_id
+                && before.credit_transactions.iter().any(|t| t.operation_id.as_ref() == Some(op))
+            {
+                return Ok(self.present(before));
+            }
+            let mut after = before.clone();
+            after.credit.amount = before.credit.amount + adjustment.amount;
+            if after.credit.amount.is_sign_negative() && !after.credit.amount.is_zero() {
+                return Err(ApiError::invalid(
+                    "Amount",
+                    format!("the balance would fall below zero (it is {})", before.credit.amount),
+                ));
+            }
+            if crate::store::decimal::to_micros(after.credit.amount).is_none() {
+                return Err(ApiError::invalid("Amount", "has more than 6 decimal places or is too large"));
+            }
+            let note = adjustment.note.clone().filter(|n| !n.trim().is_empty());
+            after.credit_transactions.push(self.transaction(actor, adjustment.amount, after.credit.amount, note, operation_id.clone()));
+            after.version = before.version + 1;
+            let doc = rows::encode_doc(&after)?;
+            rows::update(tx, rid, &after, &doc)?;
+            changelog::record(tx, id, Some(before.version), Some(&before_doc), Some(&doc), &actor.user_name, self.clock.now().timestamp_micros())?;
+            Ok(self.present(after))
+        })
+    }
+
+    fn insert_new(&self, tx: &Connection, actor: &Actor, mut input: Customer) -> Result<Customer, ApiError> {
+        let now = self.clock.now();
+        let errors = normalise_and_check(&mut input, None, now);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        // Creating with a discount or credit would grant what the user may not set.
+        if !input.discount_rate.is_zero() {
+            require(actor, Right::CustomerSetDiscount)?;
+        }
+        input.credit_transactions.clear();
+        if !input.credit.amount.is_zero() {
+            require(actor, Right::CustomerSetCredit)?;
+            input.credit_transactions.push(self.transaction(actor, input.credit.amount, input.credit.amount, None, None));
+        }
+        input.version = 1;
+        self.check_unique(tx, &input)?;
+        let doc = rows::encode_doc(&input)?;
+        rows::insert(tx, &input, &doc)?;
+        changelog::record(tx, &input.id, None, None, Some(&doc), &actor.user_name, now.timestamp_micros())?;
+        Ok(self.present(input))
+    }
+
+    /// External id and card serials must not belong to another customer.
+    fn check_unique(&self, tx: &Connection, c: &Customer) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        if let Some(ext) = &c.external_id
+            && let Some(owner) = rows::external_id_owner(tx, ext)?
+            && owner != c.id
+        {
+            errors.push(FieldError::coded("ExternalId", format!("{ext} belongs to another customer"), "Unique"));
+        }
+        for (i, card) in c.cards.iter().enumerate() {
+            if let Some(serial) = &card.serial_number
+                && let Some(owner) = rows::card_owner(tx, serial)?
+                && owner != c.id
+            {
+                errors.push(FieldError::coded(
+                    format!("Cards[{i}].SerialNumber"),
+                    format!("card {serial} belongs to another customer"),
+                    "Unique",
+                ));
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+    }
+
+    fn transaction(
+        &self,
+        actor: &Actor,
+        amount: rust_decimal::Decimal,
+        balance: rust_decimal::Decimal,
+        note: Option<String>,
+        operation_id: Option<String>,
+    ) -> CreditTransaction {
+        CreditTransaction {
+            id: new_id(),
+            time: Some(self.clock.now()),
+            amount,
+            balance,
+            note,
+            user_name: Some(actor.user_name.clone()),
+            operation_id,
+        }
+    }
+
+    /// The customer as a response shows it: with its status as of now.
+    pub(crate) fn present(&self, mut c: Customer) -> Customer {
+        c.status = c.status_at(self.clock.now());
+        c
+    }
+}

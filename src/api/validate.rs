@@ -1,0 +1,200 @@
+//! The rules a customer must satisfy before it is stored, and the normalisation the logic
+//! applies (derived full name, empty external id, card status times).
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::model::{Customer, FieldError, derived_full_name};
+use crate::store::decimal::SCALE;
+
+/// The longest id accepted; ids travel in URL paths.
+const MAX_ID_CHARS: usize = 100;
+/// The longest value of an ordinary text member.
+const MAX_TEXT_CHARS: usize = 1_000;
+/// The longest note.
+const MAX_NOTE_CHARS: usize = 10_000;
+/// The longest card serial number.
+const MAX_SERIAL_CHARS: usize = 64;
+
+/// Normalises `c` and returns every rule it breaks (empty when valid).
+pub fn normalise_and_check(c: &mut Customer, previous: Option<&Customer>, now: DateTime<Utc>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    check_id(&c.id, &mut errors);
+
+    c.external_id = c.external_id.take().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    let texts: [(&str, Option<&str>); 8] = [
+        ("ExternalId", c.external_id.as_deref()),
+        ("FirstName", c.first_name.as_deref()),
+        ("LastName", c.last_name.as_deref()),
+        ("FullName", c.full_name.as_deref()),
+        ("Gender", c.gender.as_deref()),
+        ("Email", c.email.as_deref()),
+        ("Phone", c.phone.as_deref()),
+        ("Company.Name", c.company.as_ref().and_then(|co| co.name.as_deref())),
+    ];
+    for (member, value) in texts {
+        if value.is_some_and(|v| v.chars().count() > MAX_TEXT_CHARS) {
+            errors.push(FieldError::new(member, format!("is longer than {MAX_TEXT_CHARS} characters")));
+        }
+    }
+    if c.note.as_deref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+        errors.push(FieldError::new("Note", format!("is longer than {MAX_NOTE_CHARS} characters")));
+    }
+
+    if c.full_name.as_deref().is_none_or(|f| f.trim().is_empty()) {
+        c.full_name = derived_full_name(c);
+    }
+    c.email = c.email.take().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    if let Some(email) = &c.email
+        && !looks_like_email(email)
+    {
+        errors.push(FieldError::new("Email", format!("\"{email}\" is not an e-mail address")));
+    }
+    if let (Some(a), Some(e)) = (c.activation_time, c.expiration_time)
+        && e < a
+    {
+        errors.push(FieldError::new("ExpirationTime", "must not be before the activation time"));
+    }
+
+    check_decimal(&mut errors, "CreditRate", c.credit_rate, SCALE, Some(Decimal::ZERO), None);
+    check_decimal(&mut errors, "DiscountRate", c.discount_rate, 2, Some(Decimal::ZERO), Some(Decimal::ONE_HUNDRED));
+    check_decimal(&mut errors, "Credit.Amount", c.credit.amount, SCALE, Some(Decimal::ZERO), None);
+
+    match &c.meta {
+        Value::Null => c.meta = Value::Object(Default::default()),
+        Value::Object(_) => {}
+        _ => errors.push(FieldError::new("Meta", "must be a JSON object")),
+    }
+
+    check_cards(c, previous, now, &mut errors);
+    errors
+}
+
+fn check_id(id: &str, errors: &mut Vec<FieldError>) {
+    if id.is_empty() {
+        errors.push(FieldError::coded("Id", "is required", "Required"));
+    } else if id.chars().count() > MAX_ID_CHARS
+        || id.trim() != id
+        || id.chars().any(|ch| ch.is_control() || matches!(ch, '/' | '?' | '#' | '%'))
+    {
+        errors.push(FieldError::new(
+            "Id",
+            format!("use at most {MAX_ID_CHARS} characters without spaces at the ends, '/', '?', '#' or '%'"),
+        ));
+    }
+}
+
+fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(char::is_whitespace)
+}
+
+fn check_decimal(
+    errors: &mut Vec<FieldError>,
+    member: &str,
+    value: Decimal,
+    max_scale: u32,
+    min: Option<Decimal>,
+    max: Option<Decimal>,
+) {
+    if value.normalize().scale() > max_scale {
+        errors.push(FieldError::new(member, format!("has more than {max_scale} decimal places")));
+    }
+    if min.is_some_and(|m| value < m) {
+        errors.push(FieldError::new(member, format!("must not be below {}", min.unwrap_or_default())));
+    }
+    if max.is_some_and(|m| value > m) {
+        errors.push(FieldError::new(member, format!("must not be above {}", max.unwrap_or_default())));
+    }
+    if crate::store::decimal::to_micros(value).is_none() && value.normalize().scale() <= max_scale {
+        errors.push(FieldError::new(member, "is too large"));
+    }
+}
+
+fn check_cards(c: &mut Customer, previous: Option<&Customer>, now: DateTime<Utc>, errors: &mut Vec<FieldError>) {
+    let mut seen: Vec<String> = Vec::new();
+    for (i, card) in c.cards.iter_mut().enumerate() {
+        let member = format!("Cards[{i}].SerialNumber");
+        card.serial_number = card.serial_number.take().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        match &card.serial_number {
+            None => errors.push(FieldError::coded(member, "is required", "Required")),
+            Some(serial) if serial.chars().count() > MAX_SERIAL_CHARS => {
+                errors.push(FieldError::new(member, format!("is longer than {MAX_SERIAL_CHARS} characters")))
+            }
+            Some(serial) if seen.contains(serial) => errors.push(FieldError::coded(
+                member,
+                format!("card {serial} is listed twice"),
+                "Unique",
+            )),
+            Some(serial) => seen.push(serial.clone()),
+        }
+        if let (Some(a), Some(e)) = (card.activation_time, card.expiration_time)
+            && e < a
+        {
+            errors.push(FieldError::new(format!("Cards[{i}].ExpirationTime"), "must not be before the activation time"));
+        }
+        if card.meta.is_null() {
+            card.meta = Value::Object(Default::default());
+        } else if !card.meta.is_object() {
+            errors.push(FieldError::new(format!("Cards[{i}].Meta"), "must be a JSON object"));
+        }
+        // The status time follows the status: set to now when the status changes without one.
+        let before = previous.and_then(|p| {
+            p.cards.iter().find(|old| old.serial_number.is_some() && old.serial_number == card.serial_number)
+        });
+        let changed = match before {
+            Some(old) => old.status != card.status,
+            None => card.status != crate::model::CardStatus::Valid,
+        };
+        if card.status_time.is_none() {
+            if changed {
+                card.status_time = Some(now);
+            } else if let Some(old) = before {
+                card.status_time = old.status_time;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        crate::model::time::parse_time("2026-01-01T00:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn derives_full_name_and_checks_rates() {
+        let mut c = Customer { id: "x".into(), first_name: Some("Ján".into()), last_name: Some("Novák".into()), ..Default::default() };
+        c.discount_rate = "12.345".parse().unwrap();
+        let errors = normalise_and_check(&mut c, None, now());
+        assert_eq!(c.full_name.as_deref(), Some("Ján Novák"));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].member_name, "DiscountRate");
+    }
+
+    #[test]
+    fn company_name_is_the_full_name_of_a_nameless_company() {
+        let mut c = Customer { id: "x".into(), is_company: true, ..Default::default() };
+        c.company = Some(crate::model::Company { name: Some("ACME s.r.o.".into()), ..Default::default() });
+        assert!(normalise_and_check(&mut c, None, now()).is_empty());
+        assert_eq!(c.full_name.as_deref(), Some("ACME s.r.o."));
+    }
+
+    #[test]
+    fn emails_are_checked() {
+        for bad in ["novak", "a@b", "a b@c.sk", "@c.sk"] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+        assert!(looks_like_email("jan.novak@example.sk"));
+    }
+}

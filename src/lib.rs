@@ -1,0 +1,14 @@
+//! Customer Desk: the PORTOS Customers API over a local SQLite store, served over HTTP,
+//! spoken to remotely, and shown in an egui back-office window.
+//!
+//! Layers, bottom up: [`model`] (the resources), [`ndata`] (the query language), [`store`]
+//! (SQLite), [`api`] (the rules; every front end calls it), then the front ends: [`cli`],
+//! [`server`], [`remote`] and [`ui`], the only module that draws.
+
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod model;
+pub mod ndata;
+pub mod store;
+pub mod text;

@@ -1,0 +1,225 @@
+//! Customer rows: the indexed columns, the card table, the search text and the JSON document,
+//! always written together.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use super::decimal::to_micros;
+use crate::api::ApiError;
+use crate::model::Customer;
+use crate::text::fold;
+
+/// A stored customer with its row id.
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub rid: i64,
+    pub customer: Customer,
+}
+
+/// The document as stored: the customer's JSON without its nulls (they come back as
+/// defaults on reading) and without the computed `status`, which is worked out at read time.
+pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>, ApiError> {
+    let mut value = serde_json::to_value(customer).map_err(internal)?;
+    if let Value::Object(map) = &mut value {
+        map.remove("status");
+        strip_nulls(map);
+    }
+    serde_json::to_vec(&value).map_err(internal)
+}
+
+/// Reads a stored document back.
+pub fn decode_doc(bytes: &[u8]) -> Result<Customer, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::Internal(format!("stored customer is unreadable: {e}")))
+}
+
+/// Removes null members from the resource's own objects, recursing into its nested objects
+/// and arrays but never into `meta`, which is kept exactly as sent.
+fn strip_nulls(map: &mut serde_json::Map<String, Value>) {
+    map.retain(|_, v| !v.is_null());
+    for (key, value) in map.iter_mut() {
+        if key == "meta" {
+            continue;
+        }
+        match value {
+            Value::Object(inner) => strip_nulls(inner),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(inner) = item {
+                        strip_nulls(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+/// The text `Search` looks in: the searched fields folded, one per line so that no term
+/// matches across two fields.
+pub fn search_text(c: &Customer) -> String {
+    let company = c.company.as_ref();
+    let fields = [
+        c.first_name.as_deref(),
+        c.last_name.as_deref(),
+        company.and_then(|c| c.name.as_deref()),
+        company.and_then(|c| c.vat_id.as_deref()),
+        company.and_then(|c| c.tax_id.as_deref()),
+        c.note.as_deref(),
+    ];
+    let mut text = String::new();
+    for field in fields.into_iter().flatten() {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&fold(field).replace('\n', " "));
+    }
+    text
+}
+
+fn micros(d: rust_decimal::Decimal, member: &str) -> Result<i64, ApiError> {
+    to_micros(d).ok_or_else(|| ApiError::invalid(member, "has more than 6 decimal places or is too large"))
+}
+
+/// Inserts a new customer (its id and external id must be free) and returns its row id.
+pub(crate) fn insert(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO customers (id, external_id, version, is_active, activation_time,
+            expiration_time, first_name, last_name, full_name, gender, birth_date, email, phone,
+            is_company, company_name, credit_amount, credit_rate, discount_rate, note, doc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18, ?19, ?20)",
+    )?;
+    stmt.execute(params![
+        c.id,
+        c.external_id,
+        c.version,
+        c.is_active,
+        c.activation_time.map(|t| t.timestamp_micros()),
+        c.expiration_time.map(|t| t.timestamp_micros()),
+        c.first_name,
+        c.last_name,
+        c.full_name,
+        c.gender,
+        c.birth_date.map(|t| t.timestamp_micros()),
+        c.email,
+        c.phone,
+        c.is_company,
+        c.company.as_ref().and_then(|co| co.name.as_deref()),
+        micros(c.credit.amount, "Credit.Amount")?,
+        micros(c.credit_rate, "CreditRate")?,
+        micros(c.discount_rate, "DiscountRate")?,
+        c.note,
+        doc,
+    ])?;
+    let rid = conn.last_insert_rowid();
+    write_cards_and_search(conn, rid, c)?;
+    conn.prepare_cached("UPDATE counters SET value = value + 1 WHERE name = 'customers'")?.execute([])?;
+    Ok(rid)
+}
+
+/// Replaces the stored customer at `rid`.
+pub(crate) fn update(conn: &Connection, rid: i64, c: &Customer, doc: &[u8]) -> Result<(), ApiError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE customers SET id = ?1, external_id = ?2, version = ?3, is_active = ?4,
+            activation_time = ?5, expiration_time = ?6, first_name = ?7, last_name = ?8,
+            full_name = ?9, gender = ?10, birth_date = ?11, email = ?12, phone = ?13,
+            is_company = ?14, company_name = ?15, credit_amount = ?16, credit_rate = ?17,
+            discount_rate = ?18, note = ?19, doc = ?20
+         WHERE rid = ?21",
+    )?;
+    stmt.execute(params![
+        c.id,
+        c.external_id,
+        c.version,
+        c.is_active,
+        c.activation_time.map(|t| t.timestamp_micros()),
+        c.expiration_time.map(|t| t.timestamp_micros()),
+        c.first_name,
+        c.last_name,
+        c.full_name,
+        c.gender,
+        c.birth_date.map(|t| t.timestamp_micros()),
+        c.email,
+        c.phone,
+        c.is_company,
+        c.company.as_ref().and_then(|co| co.name.as_deref()),
+        micros(c.credit.amount, "Credit.Amount")?,
+        micros(c.credit_rate, "CreditRate")?,
+        micros(c.discount_rate, "DiscountRate")?,
+        c.note,
+        doc,
+        rid,
+    ])?;
+    conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?.execute([rid])?;
+    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?.execute([rid])?;
+    write_cards_and_search(conn, rid, c)?;
+    Ok(())
+}
+
+fn write_cards_and_search(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiError> {
+    let mut card_stmt = conn.prepare_cached("INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)")?;
+    for serial in c.cards.iter().filter_map(|card| card.serial_number.as_deref()) {
+        card_stmt.execute(params![serial, rid])?;
+    }
+    conn.prepare_cached("INSERT INTO customer_search (rowid, text) VALUES (?1, ?2)")?
+        .execute(params![rid, search_text(c)])?;
+    Ok(())
+}
+
+/// Deletes the customer at `rid` with its cards and search text.
+pub(crate) fn delete(conn: &Connection, rid: i64) -> Result<(), ApiError> {
+    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?.execute([rid])?;
+    conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?.execute([rid])?;
+    conn.prepare_cached("DELETE FROM customers WHERE rid = ?1")?.execute([rid])?;
+    conn.prepare_cached("UPDATE counters SET value = value - 1 WHERE name = 'customers'")?.execute([])?;
+    Ok(())
+}
+
+/// The stored customer with this id, with its row id and raw document.
+pub(crate) fn find_by_id(conn: &Connection, id: &str) -> Result<Option<(i64, Vec<u8>)>, ApiError> {
+    Ok(conn
+        .prepare_cached("SELECT rid, doc FROM customers WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// The id of the customer holding the card `serial`.
+pub(crate) fn card_owner(conn: &Connection, serial: &str) -> Result<Option<String>, ApiError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT c.id FROM cards k JOIN customers c ON c.rid = k.customer_rid WHERE k.serial = ?1",
+        )?
+        .query_row([serial], |r| r.get(0))
+        .optional()?)
+}
+
+/// The id of the customer with this external id.
+pub(crate) fn external_id_owner(conn: &Connection, external_id: &str) -> Result<Option<String>, ApiError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM customers WHERE external_id = ?1")?
+        .query_row([external_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// The documents of the given rows, in the order given.
+pub(crate) fn load_docs(conn: &Connection, rids: &[i64]) -> Result<Vec<Customer>, ApiError> {
+    let mut stmt = conn.prepare_cached("SELECT doc FROM customers WHERE rid = ?1")?;
+    rids.iter()
+        .map(|rid| {
+            let doc: Vec<u8> = stmt.query_row([rid], |r| r.get(0))?;
+            decode_doc(&doc)
+        })
+        .collect()
+}
+
+/// How many customers there are (kept by the writes, not counted).
+pub(crate) fn total_count(conn: &Connection) -> Result<u64, ApiError> {
+    let n: i64 = conn
+        .prepare_cached("SELECT value FROM counters WHERE name = 'customers'")?
+        .query_row([], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}

@@ -1,0 +1,165 @@
+//! The SQLite store: schema, connections and the queries behind the API. Nothing here knows
+//! about HTTP or egui, and nothing here decides a rule of the contract (that is `api`).
+
+pub mod changelog;
+pub(crate) mod customers;
+pub mod decimal;
+mod list;
+mod schema;
+pub mod users;
+
+pub use changelog::ChangeEntry;
+pub use customers::{CustomerRow, search_text};
+pub use list::ListPlan;
+pub use schema::SCHEMA_VERSION;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::text::fold;
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot create the folder {path}: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("no data directory could be found for this user")]
+    NoDataDir,
+}
+
+/// How many read connections stay open for reuse.
+const MAX_IDLE_READERS: usize = 8;
+
+/// The database: one writer connection and a pool of readers. SQLite in WAL mode lets the
+/// readers go on while a write is under way, so reads never wait behind a write.
+pub struct Store {
+    path: Option<PathBuf>,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// The database file used when none is named: `customers.db` in the user's data directory.
+pub fn default_db_path() -> Result<PathBuf, StoreError> {
+    let dirs = directories::ProjectDirs::from("sk", "PORTOS", "Customer Desk")
+        .ok_or(StoreError::NoDataDir)?;
+    Ok(dirs.data_dir().join("customers.db"))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
+        }
+        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+        let mut writer = open_connection(Some(path)).map_err(open_err)?;
+        schema::migrate(&mut writer).map_err(open_err)?;
+        Ok(Self { path: Some(path.to_owned()), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// A private in-memory database (one connection), for tests and throw-away runs.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open { path: PathBuf::from(":memory:"), source };
+        let mut writer = open_connection(None).map_err(open_err)?;
+        schema::migrate(&mut writer).map_err(open_err)?;
+        Ok(Self { path: None, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    /// The database file, if it is one.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Runs `f` in one write transaction: committed when `f` returns `Ok`, rolled back
+    /// otherwise, so a failed request changes nothing.
+    pub fn write<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error>,
+    {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` on a read connection inside one read transaction (a consistent snapshot).
+    pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error>,
+    {
+        if self.path.is_none() {
+            let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            return f(&conn);
+        }
+        let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(self.path.as_deref())?,
+        };
+        conn.execute_batch("BEGIN")?;
+        let result = f(&conn);
+        // A read transaction has nothing to keep; ending it releases the snapshot.
+        let _ = conn.execute_batch("COMMIT");
+        let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if readers.len() < MAX_IDLE_READERS {
+            readers.push(conn);
+        }
+        result
+    }
+
+    /// Runs `f` with the writer connection outside any transaction, for bulk work that
+    /// manages its own transactions (the demo loader).
+    pub fn with_writer<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut conn)
+    }
+}
+
+/// Opens one connection with the settings every connection needs: WAL, foreign keys, and the
+/// `fold` function that the sort indexes are built on.
+fn open_connection(path: Option<&Path>) -> rusqlite::Result<Connection> {
+    let conn = match path {
+        Some(path) => Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?,
+        None => Connection::open_in_memory()?,
+    };
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.create_scalar_function(
+        "fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            let text: Option<String> = ctx.get(0)?;
+            Ok(text.map(|t| fold(&t).into_owned()))
+        },
+    )?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -65536;
+         PRAGMA mmap_size = 1073741824;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}

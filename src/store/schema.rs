@@ -1,0 +1,122 @@
+//! Numbered schema migrations. A database records the last one applied in `user_version`;
+//! opening it applies the rest, each in its own transaction.
+
+use rusqlite::Connection;
+
+/// The migrations in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[
+    // 1: customers, cards, search, change log, users and tokens.
+    r#"
+    CREATE TABLE customers (
+        rid             INTEGER PRIMARY KEY,
+        id              TEXT NOT NULL,
+        external_id     TEXT,
+        version         INTEGER NOT NULL,
+        is_active       INTEGER NOT NULL,
+        activation_time INTEGER,          -- microseconds since 1970, UTC
+        expiration_time INTEGER,
+        first_name      TEXT,
+        last_name       TEXT,
+        full_name       TEXT,
+        gender          TEXT,
+        birth_date      INTEGER,
+        email           TEXT,
+        phone           TEXT,
+        is_company      INTEGER NOT NULL,
+        company_name    TEXT,
+        credit_amount   INTEGER NOT NULL, -- millionths: exact, see store::decimal
+        credit_rate     INTEGER NOT NULL,
+        discount_rate   INTEGER NOT NULL,
+        note            TEXT,
+        doc             BLOB NOT NULL     -- the whole customer as JSON
+    ) STRICT;
+    CREATE UNIQUE INDEX customers_id ON customers(id);
+    CREATE UNIQUE INDEX customers_external_id ON customers(external_id) WHERE external_id IS NOT NULL;
+    -- One index per sort key, ending in id: the tie-breaker, so a page deep in the set is an
+    -- index walk. Text keys are folded (case and diacritics) the way people sort names.
+    CREATE INDEX customers_sort_external_id ON customers(fold(external_id), id);
+    CREATE INDEX customers_sort_is_active ON customers(is_active, id);
+    CREATE INDEX customers_sort_activation_time ON customers(activation_time, id);
+    CREATE INDEX customers_sort_expiration_time ON customers(expiration_time, id);
+    CREATE INDEX customers_sort_first_name ON customers(fold(first_name), id);
+    CREATE INDEX customers_sort_last_name ON customers(fold(last_name), id);
+    CREATE INDEX customers_sort_full_name ON customers(fold(full_name), id);
+    CREATE INDEX customers_sort_gender ON customers(fold(gender), id);
+    CREATE INDEX customers_sort_birth_date ON customers(birth_date, id);
+    CREATE INDEX customers_sort_email ON customers(fold(email), id);
+    CREATE INDEX customers_sort_phone ON customers(fold(phone), id);
+    CREATE INDEX customers_sort_is_company ON customers(is_company, id);
+    CREATE INDEX customers_sort_credit_rate ON customers(credit_rate, id);
+    CREATE INDEX customers_sort_discount_rate ON customers(discount_rate, id);
+    CREATE INDEX customers_sort_note ON customers(fold(note), id);
+    CREATE INDEX customers_sort_company_name ON customers(fold(company_name), id);
+    CREATE INDEX customers_sort_credit_amount ON customers(credit_amount, id);
+
+    -- A card belongs to one customer: the serial number is the key.
+    CREATE TABLE cards (
+        serial       TEXT PRIMARY KEY,
+        customer_rid INTEGER NOT NULL REFERENCES customers(rid) ON DELETE CASCADE
+    ) WITHOUT ROWID, STRICT;
+    CREATE INDEX cards_customer ON cards(customer_rid);
+
+    -- Searched text, folded in Rust (lower case, no diacritics), fields joined by newlines
+    -- so a term never matches across two fields. rowid = customers.rid.
+    CREATE VIRTUAL TABLE customer_search USING fts5(text, tokenize = 'trigram');
+
+    -- Every write through the API, for the sync engine: what the customer was and became.
+    CREATE TABLE change_log (
+        seq          INTEGER PRIMARY KEY,
+        customer_id  TEXT NOT NULL,
+        base_version INTEGER,             -- the _v the change started from; NULL on create
+        before_doc   BLOB,                -- NULL on create
+        after_doc    BLOB,                -- NULL on delete
+        user_name    TEXT NOT NULL,
+        time         INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX change_log_customer ON change_log(customer_id, seq);
+
+    -- Numbers kept up to date by the writes, so an unfiltered count is not a scan.
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+    INSERT INTO counters VALUES ('customers', 0);
+
+    CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        user_name     TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        display_name  TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        rights        TEXT NOT NULL,
+        created       INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE tokens (
+        token_hash   TEXT PRIMARY KEY,    -- SHA-256 of the token; the token itself is never stored
+        refresh_hash TEXT NOT NULL UNIQUE,
+        user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        device_name  TEXT,
+        created      INTEGER NOT NULL,
+        expires      INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX tokens_user ON tokens(user_id);
+
+    CREATE TABLE login_failures (
+        user_name TEXT PRIMARY KEY COLLATE NOCASE,
+        failures  INTEGER NOT NULL,
+        last_time INTEGER NOT NULL
+    ) STRICT;
+    "#,
+];
+
+/// The schema version this program writes.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Applies the migrations the database has not seen yet.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
