@@ -1,1 +1,17 @@
-fn main() {}
+//! `customer-desk`: the window with no arguments, a tool with one.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use customer_desk::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    let mut cli = Cli::parse();
+    match cli.command.take() {
+        Some(command) => cli::run(cli, command),
+        None => {
+            eprintln!("The desktop window is not built yet; see `customer-desk --help`.");
+            ExitCode::from(2)
+        }
+    }
+}

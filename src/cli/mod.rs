@@ -1,0 +1,71 @@
+//! The command line: `customer-desk` with no subcommand opens the window; the subcommands
+//! run the API, fill a demo store, measure, serve and manage users.
+
+mod api_call;
+mod bench;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use api_call::ApiCallArgs;
+pub use bench::BenchArgs;
+pub use demo::DemoArgs;
+
+/// Customer Desk: loyalty customers of PORTOS shops.
+#[derive(Debug, Parser)]
+#[command(name = "customer-desk", version, about)]
+pub struct Cli {
+    /// The database file (default: customers.db in the user's data directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one API call on the local store and print the response JSON.
+    Api(ApiCallArgs),
+    /// Fill the store with realistic, deterministic demo customers.
+    Demo(DemoArgs),
+    /// Time a fixed mix of API calls on a large demo store.
+    Bench(BenchArgs),
+}
+
+impl Cli {
+    /// The database file to use: `--db`, else the default in the data directory.
+    pub fn db_path(&self) -> anyhow::Result<PathBuf> {
+        match &self.db {
+            Some(path) => Ok(path.clone()),
+            None => Ok(crate::store::default_db_path()?),
+        }
+    }
+}
+
+/// Runs a subcommand and returns the process exit code.
+pub fn run(cli: Cli, command: Command) -> ExitCode {
+    let db = match cli.db_path() {
+        Ok(db) => db,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        Command::Api(args) => return api_call::run(&db, args),
+        Command::Demo(args) => demo::run(&db, args),
+        Command::Bench(args) => bench::run(cli.db.as_deref(), args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
