@@ -9,9 +9,12 @@ fn main() -> ExitCode {
     let mut cli = Cli::parse();
     match cli.command.take() {
         Some(command) => cli::run(cli, command),
-        None => {
-            eprintln!("The desktop window is not built yet; see `customer-desk --help`.");
-            ExitCode::from(2)
-        }
+        None => match customer_desk::ui::run(cli.db) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

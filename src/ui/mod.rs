@@ -1,3 +1,49 @@
 //! Everything that draws: the egui back-office window. The only module that knows egui.
+//!
+//! The window ([`app::App`]) only draws and sends [`service::Command`]s; the service thread
+//! owns the store and answers with [`service::Message`]s.
 
+mod app;
+mod desk;
+mod desk_ui;
 pub mod editor;
+mod filters;
+mod grid;
+mod query;
+pub mod service;
+mod settings;
+pub mod shortcuts;
+mod sign_in;
+pub mod style;
+mod toasts;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use app::App;
+
+/// The window's title, also what the screenshot script looks for.
+pub const WINDOW_TITLE: &str = "Customer Desk";
+
+const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
+
+/// Opens the window on the store at `db` (the default data directory when `None`) and runs
+/// until it is closed.
+pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
+    let db_path = match db {
+        Some(path) => path,
+        None => crate::store::default_db_path()?,
+    };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(WINDOW_TITLE)
+        .with_app_id("customer-desk")
+        .with_inner_size([1200.0, 760.0])
+        .with_min_inner_size([720.0, 480.0]);
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),
+        Err(err) => tracing::warn!("the window icon could not be read: {err}"),
+    }
+    let options = eframe::NativeOptions { viewport, ..Default::default() };
+    eframe::run_native(WINDOW_TITLE, options, Box::new(move |cc| Ok(Box::new(App::new(cc, db_path)))))
+        .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+}

@@ -1,0 +1,192 @@
+//! The eframe application: routes the service's messages to the screen that waits for them,
+//! and draws either a gate screen (first start, sign-in) or the desk.
+
+use std::path::PathBuf;
+
+use super::desk::Desk;
+use super::desk_ui::{DeskOutcome, desk_ui};
+use super::service::{Command, Message, ServiceHandle};
+use super::settings::Settings;
+use super::shortcuts;
+use super::sign_in::{Credentials, Gate, GateAction, gate_ui};
+use super::style;
+use super::toasts::{ToastKind, Toasts};
+use crate::model::UserInfo;
+
+/// The whole window.
+#[derive(Debug)]
+pub struct App {
+    service: Option<ServiceHandle>,
+    gate: Gate,
+    desk: Option<Desk>,
+    /// Signed in, but the demo offer still shows (first start).
+    waiting_user: Option<UserInfo>,
+    store_name: String,
+    settings: Settings,
+    toasts: Toasts,
+}
+
+impl App {
+    /// The app on the store at `db_path`; settings come from eframe's storage when there is
+    /// one (there is none in tests).
+    pub fn new(cc: &eframe::CreationContext<'_>, db_path: PathBuf) -> Self {
+        let settings = Settings::load(cc.storage);
+        style::apply_style(&cc.egui_ctx, settings.theme, settings.zoom);
+        let store_name = db_path.display().to_string();
+        let (service, gate) = match ServiceHandle::spawn(db_path, cc.egui_ctx.clone()) {
+            Ok(service) => match service.send(Command::Start) {
+                Ok(()) => (Some(service), Gate::Starting),
+                Err(err) => (None, Gate::StoreFailed(err)),
+            },
+            Err(err) => (None, Gate::StoreFailed(format!("the store service could not start: {err}"))),
+        };
+        Self { service, gate, desk: None, waiting_user: None, store_name, settings, toasts: Toasts::default() }
+    }
+
+    /// Whether the window waits for the service: tests step until this is false.
+    pub fn is_busy(&self) -> bool {
+        match &self.desk {
+            Some(desk) => desk.is_busy(),
+            None => self.gate.is_busy(),
+        }
+    }
+
+    /// The texts of the toasts on screen.
+    pub fn toast_texts(&self) -> Vec<String> {
+        self.toasts.texts().map(str::to_owned).collect()
+    }
+
+    fn handle(&mut self, message: Message) {
+        match message {
+            Message::Started { store, has_users } => {
+                self.store_name = store;
+                self.gate = if has_users { Gate::SignIn(Credentials::default()) } else { Gate::CreateOwner(Credentials::default()) };
+            }
+            Message::StoreFailed(reason) => {
+                self.desk = None;
+                self.gate = Gate::StoreFailed(reason);
+            }
+            Message::SignedIn(user) => {
+                if matches!(self.gate, Gate::CreateOwner(_)) {
+                    self.waiting_user = Some(user);
+                    self.gate = Gate::offer_demo();
+                } else {
+                    self.enter_desk(user);
+                }
+            }
+            Message::SignInFailed(reason) => {
+                if let Gate::SignIn(form) | Gate::CreateOwner(form) = &mut self.gate {
+                    form.busy = false;
+                    form.error = Some(reason);
+                }
+            }
+            Message::SignedOut => {
+                self.desk = None;
+                self.gate = Gate::SignIn(Credentials::default());
+            }
+            Message::DemoProgress { done, total } => {
+                if let Gate::OfferDemo { load: Some(load), .. } = &mut self.gate {
+                    load.done = done;
+                    load.total = total;
+                }
+            }
+            Message::DemoFinished(result) => match result {
+                Ok(count) => {
+                    self.toasts.add(ToastKind::Success, format!("Loaded {count} demo customers"));
+                    if let Some(user) = self.waiting_user.take() {
+                        self.enter_desk(user);
+                    }
+                }
+                Err(reason) => {
+                    if let Gate::OfferDemo { load, error, .. } = &mut self.gate {
+                        *load = None;
+                        *error = Some(format!("The demo data could not be loaded: {reason}"));
+                    }
+                }
+            },
+            other => match &mut self.desk {
+                Some(desk) => desk.handle(other, &mut self.toasts),
+                None => tracing::debug!("no desk for {other:?}"),
+            },
+        }
+    }
+
+    fn enter_desk(&mut self, user: UserInfo) {
+        self.desk = Some(Desk::new(user, &self.settings));
+    }
+
+    fn zoom_keys(&mut self, ctx: &egui::Context) {
+        let (zoom_in, zoom_out, reset) = ctx.input_mut(|i| {
+            (
+                i.consume_shortcut(&shortcuts::ZOOM_IN),
+                i.consume_shortcut(&shortcuts::ZOOM_OUT),
+                i.consume_shortcut(&shortcuts::ZOOM_RESET),
+            )
+        });
+        let zoom = if reset {
+            1.0
+        } else if zoom_in {
+            self.settings.zoom + 0.1
+        } else if zoom_out {
+            self.settings.zoom - 0.1
+        } else {
+            return;
+        };
+        self.settings.zoom = zoom.clamp(0.5, 3.0);
+        ctx.set_zoom_factor(self.settings.zoom);
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let Some(service) = self.service.as_mut() else { return };
+        let mut messages = Vec::new();
+        while let Some(message) = service.try_recv() {
+            messages.push(message);
+        }
+        for message in messages {
+            self.handle(message);
+        }
+        if let (Some(desk), Some(service)) = (self.desk.as_mut(), self.service.as_ref()) {
+            desk.logic(ctx, service, &mut self.toasts);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.zoom_keys(&ctx);
+        match (self.desk.as_mut(), self.service.as_ref()) {
+            (Some(desk), Some(service)) => {
+                if desk_ui(ui, desk, &mut self.settings, service, &mut self.toasts) == Some(DeskOutcome::SignOut)
+                    && let Err(err) = service.send(Command::SignOut)
+                {
+                    self.toasts.add(ToastKind::Error, err);
+                }
+            }
+            _ => {
+                let action = egui::CentralPanel::default()
+                    .show(ui, |ui| gate_ui(ui, &mut self.gate, &self.store_name))
+                    .inner;
+                match action {
+                    Some(GateAction::Send(command)) => {
+                        let sent = self.service.as_ref().map_or(Err("the store is not open".to_owned()), |s| s.send(command));
+                        if let Err(err) = sent {
+                            self.gate = Gate::StoreFailed(err);
+                        }
+                    }
+                    Some(GateAction::EnterDesk) => {
+                        if let Some(user) = self.waiting_user.take() {
+                            self.enter_desk(user);
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        self.toasts.ui(&ctx);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.save(storage);
+    }
+}

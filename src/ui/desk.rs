@@ -1,0 +1,321 @@
+//! The desk: the customer grid with its search, filters and pager, the card scan field,
+//! and the editor in a side panel. This file keeps the state and reacts to the service;
+//! `desk_ui.rs` draws it.
+
+use egui::Context;
+
+use super::editor::{CustomerEditor, EditorAction};
+use super::grid::Page;
+use super::query::{Filters, GridQuery};
+use super::service::{Command, Message, ServiceHandle};
+use super::settings::Settings;
+use super::toasts::{ToastKind, Toasts};
+use crate::api::ApiError;
+use crate::model::{Customer, Right, Rights, UserInfo};
+
+/// How long the search waits after the last keystroke before it asks the store.
+pub const SEARCH_DEBOUNCE_SECS: f64 = 0.2;
+
+/// A question the desk is asking in a modal dialog.
+#[derive(Debug, Clone)]
+pub enum Dialog {
+    ConfirmDelete { id: String, name: String },
+    /// The editor has unsaved changes; `then` happens if the user discards them.
+    ConfirmDiscard { then: AfterDiscard },
+    Shortcuts,
+}
+
+/// What to do once unsaved changes are discarded.
+#[derive(Debug, Clone)]
+pub enum AfterDiscard {
+    Close,
+    Open(Box<Customer>),
+    New,
+    SignOut,
+}
+
+/// The desk's state; the service holds the data, this holds one page and the form.
+#[derive(Debug)]
+pub struct Desk {
+    pub user: UserInfo,
+    pub rights: Rights,
+    pub query: GridQuery,
+    pub page: Page,
+    /// The id of the newest list request; older answers are dropped.
+    latest_request: u64,
+    /// A list request is in flight.
+    pub list_pending: bool,
+    /// When (egui time) to fetch the page; set by typing (debounced) or by a click (now).
+    fetch_due: Option<f64>,
+    pub list_error: Option<String>,
+    pub jump_text: String,
+    pub show_filters: bool,
+    pub scan_text: String,
+    pub scan_message: Option<String>,
+    pub editor: Option<CustomerEditor>,
+    pub dialog: Option<Dialog>,
+    /// Saves, deletes and lookups in flight.
+    pub writes_pending: u32,
+    pub search_id: Option<egui::Id>,
+    pub scan_id: Option<egui::Id>,
+    /// Set after a scan so the scan field takes the next card at once.
+    pub refocus_scan: bool,
+}
+
+impl Desk {
+    /// The desk of a signed-in user, with the grid as it was left last time.
+    pub fn new(user: UserInfo, settings: &Settings) -> Self {
+        let rights = user.rights_set();
+        Self {
+            user,
+            rights,
+            query: GridQuery {
+                search: String::new(),
+                filters: Filters::default(),
+                sort: settings.sort_keys(),
+                page: 0,
+                page_size: settings.page_size,
+            },
+            page: Page::default(),
+            latest_request: 0,
+            list_pending: false,
+            fetch_due: Some(0.0),
+            list_error: None,
+            jump_text: String::new(),
+            show_filters: false,
+            scan_text: String::new(),
+            scan_message: None,
+            editor: None,
+            dialog: None,
+            writes_pending: 0,
+            search_id: None,
+            scan_id: None,
+            refocus_scan: false,
+        }
+    }
+
+    /// Whether anything waits for the service, or a debounced fetch is still due.
+    pub fn is_busy(&self) -> bool {
+        self.list_pending || self.writes_pending > 0 || self.fetch_due.is_some()
+    }
+
+    /// May the user do this?
+    pub fn can(&self, right: Right) -> bool {
+        self.rights.has(right)
+    }
+
+    /// Fetch the page after the debounce delay (typing).
+    pub fn fetch_soon(&mut self, now: f64) {
+        self.query.page = 0;
+        self.fetch_due = Some(now + SEARCH_DEBOUNCE_SECS);
+    }
+
+    /// Fetch the page in this frame's logic (a click).
+    pub fn fetch_now(&mut self) {
+        self.fetch_due = Some(0.0);
+    }
+
+    /// Runs before drawing: sends the due list request.
+    pub fn logic(&mut self, ctx: &Context, service: &ServiceHandle, toasts: &mut Toasts) {
+        let Some(due) = self.fetch_due else { return };
+        let now = ctx.input(|i| i.time);
+        if now < due {
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(due - now));
+            return;
+        }
+        self.fetch_due = None;
+        self.latest_request += 1;
+        let command = Command::List { request: self.latest_request, params: self.query.params() };
+        match service.send(command) {
+            Ok(()) => self.list_pending = true,
+            Err(err) => toasts.add(ToastKind::Error, err),
+        }
+    }
+
+    /// Sends a command the user asked for, counting it as pending.
+    pub fn send(&mut self, service: &ServiceHandle, toasts: &mut Toasts, command: Command) {
+        match service.send(command) {
+            Ok(()) => self.writes_pending += 1,
+            Err(err) => toasts.add(ToastKind::Error, err),
+        }
+    }
+
+    /// Takes an answer of the service.
+    pub fn handle(&mut self, message: Message, toasts: &mut Toasts) {
+        match message {
+            Message::Page { request, result } => {
+                if request != self.latest_request {
+                    return;
+                }
+                self.list_pending = false;
+                match result {
+                    Ok(result) => {
+                        self.list_error = None;
+                        self.page.replace(result);
+                        let pages = self.page.page_count(self.query.page_size);
+                        if self.query.page >= pages {
+                            // Rows were deleted under us: show the last page that exists.
+                            self.query.page = pages - 1;
+                            self.fetch_now();
+                        }
+                    }
+                    Err(err) => self.list_error = Some(err.to_string()),
+                }
+            }
+            Message::CardFound { serial, result } => {
+                self.writes_pending = self.writes_pending.saturating_sub(1);
+                self.refocus_scan = true;
+                match result {
+                    Ok(Some(customer)) => {
+                        self.scan_message = None;
+                        self.open_customer(customer);
+                    }
+                    Ok(None) => {
+                        let text = format!("No customer has card {serial}");
+                        toasts.add(ToastKind::Info, text.clone());
+                        self.scan_message = Some(text);
+                    }
+                    Err(err) => self.scan_message = Some(err.to_string()),
+                }
+            }
+            Message::Saved { created, result } => {
+                self.writes_pending = self.writes_pending.saturating_sub(1);
+                self.saved(created, result, toasts);
+            }
+            Message::CreditAdjusted(result) => {
+                self.writes_pending = self.writes_pending.saturating_sub(1);
+                self.saved(false, result, toasts);
+            }
+            Message::Deleted(result) => {
+                self.writes_pending = self.writes_pending.saturating_sub(1);
+                match result {
+                    Ok(customer) => {
+                        if self.editor.as_ref().and_then(|e| e.customer_id()) == Some(customer.id.as_str()) {
+                            self.editor = None;
+                        }
+                        toasts.add(ToastKind::Success, format!("Deleted {}", customer.display_name()));
+                        self.fetch_now();
+                    }
+                    Err(err) => toasts.add(ToastKind::Error, format!("Not deleted: {err}")),
+                }
+            }
+            Message::Fetched { id, result } => {
+                self.writes_pending = self.writes_pending.saturating_sub(1);
+                match (result, self.editor.as_mut()) {
+                    (Ok(customer), Some(editor)) if editor.customer_id() == Some(id.as_str()) => {
+                        editor.set_saved(customer);
+                    }
+                    (Ok(_), _) => {}
+                    (Err(err), _) => toasts.add(ToastKind::Error, format!("Could not load the customer: {err}")),
+                }
+            }
+            Message::NotSignedIn => toasts.add(ToastKind::Error, "You are not signed in."),
+            other => tracing::debug!("the desk ignores {other:?}"),
+        }
+    }
+
+    fn saved(&mut self, created: bool, result: Result<Customer, ApiError>, toasts: &mut Toasts) {
+        match result {
+            Ok(customer) => {
+                let text = if created { "Created" } else { "Saved" };
+                toasts.add(ToastKind::Success, format!("{text} {}", customer.display_name()));
+                if let Some(editor) = self.editor.as_mut() {
+                    let same = editor.customer_id().is_none_or(|id| id == customer.id);
+                    if same {
+                        editor.set_saved(customer);
+                    }
+                }
+                self.fetch_now();
+            }
+            Err(ApiError::Conflict { stored_version, .. }) => {
+                toasts.add(ToastKind::Error, "Someone else changed this customer meanwhile.");
+                if let Some(editor) = self.editor.as_mut() {
+                    editor.set_conflict(stored_version);
+                }
+            }
+            Err(ApiError::Validation(errors)) => {
+                toasts.add(ToastKind::Error, "Not saved: some fields need attention.");
+                if let Some(editor) = self.editor.as_mut() {
+                    editor.set_errors(errors);
+                }
+            }
+            Err(err) => toasts.add(ToastKind::Error, format!("Not saved: {err}")),
+        }
+    }
+
+    /// Opens a customer in the editor, asking first when the open form has unsaved changes.
+    pub fn open_customer(&mut self, customer: Customer) {
+        if self.editor.as_ref().is_some_and(|e| e.customer_id() == Some(customer.id.as_str())) {
+            return;
+        }
+        self.leave_editor(AfterDiscard::Open(Box::new(customer)));
+    }
+
+    /// Opens an empty editor for a new customer.
+    pub fn new_customer(&mut self) {
+        if self.can(Right::CustomerCreate) {
+            self.leave_editor(AfterDiscard::New);
+        }
+    }
+
+    /// Leaves the editor for `then`, asking first when it has unsaved changes.
+    pub fn leave_editor(&mut self, then: AfterDiscard) -> Option<AfterDiscard> {
+        if self.editor.as_ref().is_some_and(CustomerEditor::is_dirty) {
+            self.dialog = Some(Dialog::ConfirmDiscard { then });
+            None
+        } else {
+            self.after_discard(then)
+        }
+    }
+
+    /// Carries out what waited for the discard; returns it when the app must act (sign out).
+    pub fn after_discard(&mut self, then: AfterDiscard) -> Option<AfterDiscard> {
+        match then {
+            AfterDiscard::Close => self.editor = None,
+            AfterDiscard::Open(customer) => self.editor = Some(CustomerEditor::open(*customer, self.rights)),
+            AfterDiscard::New => self.editor = Some(CustomerEditor::new_customer(self.rights)),
+            AfterDiscard::SignOut => {
+                self.editor = None;
+                return Some(AfterDiscard::SignOut);
+            }
+        }
+        None
+    }
+
+    /// Asks to delete a customer (the dialog names them).
+    pub fn ask_delete(&mut self, id: String, name: String) {
+        if self.can(Right::CustomerDelete) {
+            self.dialog = Some(Dialog::ConfirmDelete { id, name });
+        }
+    }
+
+    /// Carries out what the editor asked, through the service.
+    pub fn editor_action(&mut self, action: EditorAction, service: &ServiceHandle, toasts: &mut Toasts) {
+        match action {
+            EditorAction::Save { id, body } => self.send(service, toasts, Command::Save { id, body }),
+            EditorAction::AdjustCredit { id, body } => self.send(service, toasts, Command::AdjustCredit { id, body }),
+            EditorAction::Delete { id, display_name } => self.ask_delete(id, display_name),
+            EditorAction::Reload { id } => self.send(service, toasts, Command::Get { id }),
+            EditorAction::Close => {
+                self.leave_editor(AfterDiscard::Close);
+            }
+        }
+    }
+
+    /// Sends the scanned serial to the service.
+    pub fn scan(&mut self, service: &ServiceHandle, toasts: &mut Toasts) {
+        let serial = self.scan_text.trim().to_owned();
+        self.scan_text.clear();
+        if serial.is_empty() {
+            return;
+        }
+        self.scan_message = None;
+        self.send(service, toasts, Command::FindCard { serial });
+    }
+
+    /// Remembers sort and page size for the next run.
+    pub fn store_settings(&self, settings: &mut Settings) {
+        settings.set_sort_keys(&self.query.sort);
+        settings.page_size = self.query.page_size;
+    }
+}

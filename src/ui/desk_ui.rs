@@ -1,0 +1,350 @@
+//! Drawing the desk: toolbar, chips, filter panel, editor panel, grid, pager, status bar and
+//! dialogs, plus the grid's keyboard. Everything here only draws and sends commands.
+
+use egui::{Event, Key, RichText, ThemePreference, Ui};
+
+use super::desk::{AfterDiscard, Desk, Dialog};
+use super::filters;
+use super::grid;
+use super::service::{Command, ServiceHandle};
+use super::settings::Settings;
+use super::shortcuts;
+use super::style;
+use super::toasts::Toasts;
+use crate::model::Right;
+
+/// What the desk asks the app to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DeskOutcome {
+    SignOut,
+}
+
+/// Draws the desk.
+pub fn desk_ui(
+    ui: &mut Ui,
+    desk: &mut Desk,
+    settings: &mut Settings,
+    service: &ServiceHandle,
+    toasts: &mut Toasts,
+) -> Option<DeskOutcome> {
+    let mut outcome = None;
+    let typing = ui.ctx().egui_wants_keyboard_input();
+    shortcut_keys(ui, desk, typing);
+
+    egui::Panel::bottom("status-bar").show(ui, |ui| {
+        if status_bar_ui(ui, desk, settings) {
+            outcome = desk.leave_editor(AfterDiscard::SignOut).map(|_| DeskOutcome::SignOut);
+        }
+    });
+    egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, desk, service, toasts));
+    if desk.show_filters {
+        egui::Panel::left("filter-panel").resizable(false).show(ui, |ui| {
+            if filters::filter_panel_ui(ui, &mut desk.query.filters) {
+                let now = ui.input(|i| i.time);
+                desk.fetch_soon(now);
+            }
+        });
+    }
+    if desk.editor.is_some() {
+        egui::Panel::right("editor-panel").resizable(true).default_size(460.0).show(ui, |ui| {
+            let action = desk.editor.as_mut().and_then(|editor| {
+                egui::ScrollArea::vertical().show(ui, |ui| editor.ui(ui)).inner
+            });
+            if let Some(action) = action {
+                desk.editor_action(action, service, toasts);
+            }
+        });
+    }
+    egui::Panel::bottom("pager").show(ui, |ui| {
+        if grid::pager_ui(ui, &desk.page, &mut desk.query, &mut desk.jump_text) {
+            desk.fetch_now();
+        }
+    });
+    egui::CentralPanel::default().show(ui, |ui| {
+        if let Some(err) = &desk.list_error {
+            ui.label(RichText::new(err).color(style::error_color(ui.visuals())));
+        } else if desk.page.rows.is_empty() && !desk.is_busy() {
+            let text = if desk.query.is_narrowed() { "No customer matches." } else { "No customers yet." };
+            ui.label(RichText::new(text).color(style::weak_color(ui.visuals())));
+        }
+        let out = grid::table_ui(ui, &mut desk.page, &mut desk.query);
+        if out.query_changed {
+            desk.fetch_now();
+        }
+        if let Some(index) = out.open.and_then(|i| desk.page.customer(i).cloned()) {
+            desk.open_customer(index);
+        }
+    });
+    if !typing && desk.dialog.is_none() {
+        grid_keys(ui, desk, service, toasts);
+    }
+    desk.store_settings(settings);
+    if let Some(then) = dialog_ui(ui, desk, service, toasts) {
+        outcome = Some(then);
+    }
+    outcome
+}
+
+/// Shortcuts that work wherever the focus is.
+fn shortcut_keys(ui: &mut Ui, desk: &mut Desk, typing: bool) {
+    let ctx = ui.ctx().clone();
+    let (search, scan, new) = ctx.input_mut(|i| {
+        (
+            i.consume_shortcut(&shortcuts::FOCUS_SEARCH),
+            i.consume_shortcut(&shortcuts::SCAN_CARD),
+            i.consume_shortcut(&shortcuts::NEW_CUSTOMER),
+        )
+    });
+    if let (true, Some(id)) = (search, desk.search_id) {
+        ctx.memory_mut(|m| m.request_focus(id));
+    }
+    if let (true, Some(id)) = (scan || desk.refocus_scan, desk.scan_id) {
+        ctx.memory_mut(|m| m.request_focus(id));
+        desk.refocus_scan = false;
+    }
+    if new && desk.dialog.is_none() {
+        desk.new_customer();
+    }
+    let _ = typing;
+}
+
+/// The grid's own keys, while no text field has the keyboard.
+fn grid_keys(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut Toasts) {
+    let rows = desk.page.rows.len();
+    let visible_rows = ((ui.ctx().content_rect().height() / 24.0) as usize).saturating_sub(8).max(1);
+    let (moves, copy, enter, delete, select_all) = ui.input_mut(|i| {
+        let shift = i.modifiers.shift;
+        let mut moves = Vec::new();
+        for (key, step) in [(Key::ArrowDown, 1i64), (Key::ArrowUp, -1), (Key::PageDown, visible_rows as i64), (Key::PageUp, -(visible_rows as i64)), (Key::Home, i64::MIN), (Key::End, i64::MAX)] {
+            if i.key_pressed(key) {
+                moves.push((step, shift));
+            }
+        }
+        let copy = i.events.iter().any(|e| matches!(e, Event::Copy));
+        (
+            moves,
+            copy,
+            i.key_pressed(Key::Enter),
+            i.consume_shortcut(&shortcuts::DELETE_CUSTOMER),
+            i.consume_shortcut(&shortcuts::SELECT_ALL),
+        )
+    });
+    for (step, extend) in moves {
+        let current = desk.page.cursor.map_or(-1, |c| c as i64);
+        let target = match step {
+            i64::MIN => 0,
+            i64::MAX => rows as i64 - 1,
+            step => current.saturating_add(step),
+        };
+        let last_page = desk.page.page_count(desk.query.page_size) - 1;
+        if target >= rows as i64 && step > 1 && desk.query.page < last_page {
+            desk.query.page += 1;
+            desk.fetch_now();
+        } else if target < 0 && step < -1 && desk.query.page > 0 {
+            desk.query.page -= 1;
+            desk.fetch_now();
+        } else if rows > 0 {
+            desk.page.select(target.clamp(0, rows as i64 - 1) as usize, extend, false);
+            desk.page.scroll_to_cursor = true;
+        }
+    }
+    if select_all {
+        desk.page.select_all();
+    }
+    if copy {
+        copy_selection(ui, desk);
+    }
+    if enter {
+        if let Some(customer) = desk.page.current().cloned() {
+            desk.open_customer(customer);
+        }
+    }
+    if delete {
+        ask_delete_current(desk);
+    }
+    let _ = (service, toasts);
+}
+
+fn copy_selection(ui: &Ui, desk: &Desk) {
+    if let Some(tsv) = desk.page.selection_tsv() {
+        ui.ctx().copy_text(tsv);
+    }
+}
+
+fn ask_delete_current(desk: &mut Desk) {
+    if let Some(customer) = desk.page.current() {
+        let (id, name) = (customer.id.clone(), customer.display_name());
+        desk.ask_delete(id, name);
+    }
+}
+
+fn toolbar_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut Toasts) {
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        let label = ui.label("Search");
+        let search = ui
+            .add(
+                egui::TextEdit::singleline(&mut desk.query.search)
+                    .hint_text("name, company, VAT id, note")
+                    .desired_width(260.0),
+            )
+            .labelled_by(label.id);
+        desk.search_id = Some(search.id);
+        if search.changed() {
+            let now = ui.input(|i| i.time);
+            desk.fetch_soon(now);
+        }
+        let filters_text = if desk.show_filters { "Hide filters" } else { "Filters" };
+        if ui.button(filters_text).clicked() {
+            desk.show_filters = !desk.show_filters;
+        }
+        ui.separator();
+        let label = ui.label("Card");
+        let scan = ui
+            .add(egui::TextEdit::singleline(&mut desk.scan_text).hint_text("scan or type").desired_width(140.0))
+            .labelled_by(label.id);
+        desk.scan_id = Some(scan.id);
+        if scan.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
+            desk.scan(service, toasts);
+        }
+        if let Some(message) = &desk.scan_message {
+            ui.label(RichText::new(message).color(style::error_color(ui.visuals())));
+        }
+        ui.separator();
+        if desk.can(Right::CustomerCreate) && ui.button("New customer").clicked() {
+            desk.new_customer();
+        }
+        if desk.can(Right::CustomerDelete) && desk.page.current().is_some() && ui.button("Delete").clicked() {
+            ask_delete_current(desk);
+        }
+        if desk.page.selected.iter().any(|s| *s) && ui.button("Copy rows").clicked() {
+            copy_selection(ui, desk);
+        }
+        if desk.list_pending || desk.writes_pending > 0 {
+            ui.add(egui::Spinner::new());
+        }
+    });
+    if let Some(field) = chips_row_ui(ui, desk) {
+        desk.query.filters.clear(field);
+        let now = ui.input(|i| i.time);
+        desk.fetch_soon(now);
+    }
+    ui.add_space(2.0);
+}
+
+fn chips_row_ui(ui: &mut Ui, desk: &Desk) -> Option<super::query::FilterField> {
+    if desk.query.filters.chips().is_empty() {
+        return None;
+    }
+    ui.horizontal_wrapped(|ui| filters::chips_ui(ui, &desk.query.filters)).inner
+}
+
+/// The status bar; returns true when the user asked to switch user.
+fn status_bar_ui(ui: &mut Ui, desk: &mut Desk, settings: &mut Settings) -> bool {
+    let mut switch = false;
+    ui.horizontal(|ui| {
+        ui.label(format!("Signed in as {}", desk.user.user_name));
+        if ui.button("Switch user").clicked() {
+            switch = true;
+        }
+        ui.separator();
+        let label = ui.label("Theme");
+        let before = settings.theme;
+        egui::ComboBox::from_id_salt("theme")
+            .selected_text(theme_name(settings.theme))
+            .show_ui(ui, |ui| {
+                for theme in [ThemePreference::Light, ThemePreference::Dark, ThemePreference::System] {
+                    ui.selectable_value(&mut settings.theme, theme, theme_name(theme));
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if before != settings.theme {
+            ui.ctx().set_theme(settings.theme);
+        }
+        let label = ui.label("Zoom");
+        let mut percent = (settings.zoom * 100.0).round() as u32;
+        let changed = ui
+            .add(egui::DragValue::new(&mut percent).range(50..=300).speed(1.0).suffix(" %"))
+            .labelled_by(label.id)
+            .changed();
+        if changed {
+            settings.zoom = percent as f32 / 100.0;
+            ui.ctx().set_zoom_factor(settings.zoom);
+        }
+        ui.separator();
+        if ui.button("Keyboard shortcuts").clicked() {
+            desk.dialog = Some(Dialog::Shortcuts);
+        }
+    });
+    switch
+}
+
+fn theme_name(theme: ThemePreference) -> &'static str {
+    match theme {
+        ThemePreference::Light => "Light",
+        ThemePreference::Dark => "Dark",
+        ThemePreference::System => "Follow system",
+    }
+}
+
+/// Draws the open dialog, if any.
+fn dialog_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut Toasts) -> Option<DeskOutcome> {
+    let ctx = ui.ctx().clone();
+    let dialog = desk.dialog.clone()?;
+    let mut close = false;
+    let mut outcome = None;
+    let modal = egui::Modal::new(egui::Id::unique("desk-dialog")).show(&ctx, |ui| {
+        ui.set_max_width(420.0);
+        match &dialog {
+            Dialog::ConfirmDelete { id, name } => {
+                ui.heading("Delete customer?");
+                ui.label(format!("Delete {name}? This cannot be undone."));
+                ui.horizontal(|ui| {
+                    if ui.button(format!("Delete {name}")).clicked() {
+                        desk.send(service, toasts, Command::Delete { id: id.clone() });
+                        close = true;
+                    }
+                    if ui.button("Keep").clicked() {
+                        close = true;
+                    }
+                });
+            }
+            Dialog::ConfirmDiscard { then } => {
+                ui.heading("Discard changes?");
+                ui.label("The customer has unsaved changes.");
+                ui.horizontal(|ui| {
+                    if ui.button("Discard changes").clicked() {
+                        close = true;
+                        if desk.after_discard(then.clone()).is_some() {
+                            outcome = Some(DeskOutcome::SignOut);
+                        }
+                    }
+                    if ui.button("Keep editing").clicked() {
+                        close = true;
+                    }
+                });
+            }
+            Dialog::Shortcuts => {
+                ui.heading("Keyboard shortcuts");
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for (keys, what) in shortcuts::help_rows(ui.ctx()) {
+                        ui.strong(keys);
+                        ui.label(what);
+                        ui.end_row();
+                    }
+                });
+                if ui.button("Close").clicked() {
+                    close = true;
+                }
+            }
+        }
+    });
+    if close || modal.should_close() {
+        // Only clear the dialog we drew: "Discard" may have opened another one.
+        if desk.dialog.as_ref().is_some_and(|d| std::mem::discriminant(d) == std::mem::discriminant(&dialog)) {
+            desk.dialog = None;
+        }
+    }
+    outcome
+}

@@ -1,0 +1,234 @@
+//! What the grid asks for: search text, filters, sort and page, turned into the API's list
+//! parameters. The API checks every value; a bad one comes back as a 400 naming it.
+
+use crate::ndata::{ListParams, SortField};
+
+/// A yes/no filter that may also be off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TriState {
+    #[default]
+    Any,
+    Yes,
+    No,
+}
+
+impl TriState {
+    fn as_param(self) -> Option<&'static str> {
+        match self {
+            TriState::Any => None,
+            TriState::Yes => Some("true"),
+            TriState::No => Some("false"),
+        }
+    }
+}
+
+/// The filter panel's fields, one per filter member of the contract. Text as typed: the
+/// API parses it and names the parameter when it cannot.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filters {
+    pub card_serial: String,
+    pub external_id: String,
+    pub credit_rate_min: String,
+    pub credit_rate_max: String,
+    pub discount_rate_min: String,
+    pub discount_rate_max: String,
+    pub active: TriState,
+    pub expiration_from: String,
+    pub expiration_to: String,
+    pub expired: TriState,
+}
+
+/// One active filter as a chip: its text, and which field clearing it empties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chip {
+    pub label: String,
+    pub field: FilterField,
+}
+
+/// Names a field of [`Filters`] so a chip can clear it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterField {
+    CardSerial,
+    ExternalId,
+    CreditRateMin,
+    CreditRateMax,
+    DiscountRateMin,
+    DiscountRateMax,
+    Active,
+    ExpirationFrom,
+    ExpirationTo,
+    Expired,
+}
+
+impl Filters {
+    /// The text fields with their chip captions, the list member and operator.
+    fn text_fields(&self) -> [(FilterField, &'static str, &str, &'static str, &'static str); 8] {
+        [
+            (FilterField::CardSerial, "Card", self.card_serial.as_str(), "CardSerialNumber", "like"),
+            (FilterField::ExternalId, "External id", &self.external_id, "ExternalId", "like"),
+            (FilterField::CreditRateMin, "Credit rate from", &self.credit_rate_min, "CreditRate", "ge"),
+            (FilterField::CreditRateMax, "Credit rate to", &self.credit_rate_max, "CreditRate", "le"),
+            (FilterField::DiscountRateMin, "Discount from", &self.discount_rate_min, "DiscountRate", "ge"),
+            (FilterField::DiscountRateMax, "Discount to", &self.discount_rate_max, "DiscountRate", "le"),
+            (FilterField::ExpirationFrom, "Expires from", &self.expiration_from, "ExpirationTime", "ge"),
+            (FilterField::ExpirationTo, "Expires until", &self.expiration_to, "ExpirationTime", "le"),
+        ]
+    }
+
+    /// Adds the filter parameters. Ranges become two one-argument operations (`ge:` and
+    /// `le:`) so that times, which contain colons, need no escaping.
+    pub fn add_params(&self, mut params: ListParams) -> ListParams {
+        for (_, _, value, member, op) in self.text_fields() {
+            let value = value.trim();
+            if !value.is_empty() {
+                params = params.with(member, format!("{op}:{value}"));
+            }
+        }
+        if let Some(active) = self.active.as_param() {
+            params = params.with("IsActive", active);
+        }
+        if let Some(expired) = self.expired.as_param() {
+            params = params.with("IsExpired", expired);
+        }
+        params
+    }
+
+    /// The active filters, as chips.
+    pub fn chips(&self) -> Vec<Chip> {
+        let mut chips: Vec<Chip> = self
+            .text_fields()
+            .into_iter()
+            .filter(|(_, _, value, _, _)| !value.trim().is_empty())
+            .map(|(field, caption, value, _, _)| Chip { label: format!("{caption} {}", value.trim()), field })
+            .collect();
+        let tri = [(FilterField::Active, self.active, "Active", "Blocked"), (FilterField::Expired, self.expired, "Expired", "Not expired")];
+        for (field, state, yes, no) in tri {
+            match state {
+                TriState::Any => {}
+                TriState::Yes => chips.push(Chip { label: yes.to_owned(), field }),
+                TriState::No => chips.push(Chip { label: no.to_owned(), field }),
+            }
+        }
+        chips
+    }
+
+    /// Empties one field.
+    pub fn clear(&mut self, field: FilterField) {
+        match field {
+            FilterField::CardSerial => self.card_serial.clear(),
+            FilterField::ExternalId => self.external_id.clear(),
+            FilterField::CreditRateMin => self.credit_rate_min.clear(),
+            FilterField::CreditRateMax => self.credit_rate_max.clear(),
+            FilterField::DiscountRateMin => self.discount_rate_min.clear(),
+            FilterField::DiscountRateMax => self.discount_rate_max.clear(),
+            FilterField::Active => self.active = TriState::Any,
+            FilterField::ExpirationFrom => self.expiration_from.clear(),
+            FilterField::ExpirationTo => self.expiration_to.clear(),
+            FilterField::Expired => self.expired = TriState::Any,
+        }
+    }
+}
+
+/// Everything that decides which rows the grid shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridQuery {
+    pub search: String,
+    pub filters: Filters,
+    /// Sort keys in order, `true` for descending.
+    pub sort: Vec<(SortField, bool)>,
+    /// Zero-based page number.
+    pub page: u64,
+    pub page_size: u64,
+}
+
+impl GridQuery {
+    /// The list parameters for the current page.
+    pub fn params(&self) -> ListParams {
+        let mut params = ListParams::new();
+        let search = self.search.trim();
+        if !search.is_empty() {
+            params = params.with("Search", search);
+        }
+        params = self.filters.add_params(params);
+        if !self.sort.is_empty() {
+            let keys: Vec<String> = self
+                .sort
+                .iter()
+                .map(|(field, desc)| format!("{}:{}", field.name(), if *desc { "desc" } else { "asc" }))
+                .collect();
+            params = params.with("$sort", keys.join(","));
+        }
+        params
+            .with("$skip", (self.page * self.page_size).to_string())
+            .with("$take", self.page_size.to_string())
+    }
+
+    /// Whether search or any filter narrows the list (then the match count is shown).
+    pub fn is_narrowed(&self) -> bool {
+        !self.search.trim().is_empty() || self.filters != Filters::default()
+    }
+
+    /// A header click: a plain click sorts by `field` alone (again: the other way round);
+    /// with Shift it adds `field` as a further key (again: flips that key).
+    pub fn click_sort(&mut self, field: SortField, add: bool) {
+        let existing = self.sort.iter().position(|(f, _)| *f == field);
+        if add {
+            match existing {
+                Some(i) => self.sort[i].1 = !self.sort[i].1,
+                None => self.sort.push((field, false)),
+            }
+        } else {
+            let descending = match (existing, self.sort.len()) {
+                (Some(0), 1) => !self.sort[0].1,
+                _ => false,
+            };
+            self.sort = vec![(field, descending)];
+        }
+        self.page = 0;
+    }
+
+    /// How `field` sorts now: its position (1-based) and direction, if it is a key.
+    pub fn sort_state(&self, field: SortField) -> Option<(usize, bool)> {
+        self.sort.iter().position(|(f, _)| *f == field).map(|i| (i + 1, self.sort[i].1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query() -> GridQuery {
+        GridQuery { search: String::new(), filters: Filters::default(), sort: vec![], page: 0, page_size: 50 }
+    }
+
+    #[test]
+    fn header_clicks_toggle_and_add_keys() {
+        let mut q = query();
+        q.click_sort(SortField::FullName, false);
+        assert_eq!(q.sort, vec![(SortField::FullName, false)]);
+        q.click_sort(SortField::FullName, false);
+        assert_eq!(q.sort, vec![(SortField::FullName, true)]);
+        q.click_sort(SortField::Email, true);
+        assert_eq!(q.sort, vec![(SortField::FullName, true), (SortField::Email, false)]);
+        q.click_sort(SortField::Phone, false);
+        assert_eq!(q.sort, vec![(SortField::Phone, false)]);
+    }
+
+    #[test]
+    fn filters_become_parameters_the_api_understands() {
+        let mut q = query();
+        q.search = " novák ".into();
+        q.filters.expiration_from = "2024-01-01T10:00:00Z".into();
+        q.filters.active = TriState::No;
+        q.page = 2;
+        let params = q.params();
+        crate::ndata::parse_list_query(&params).expect("the API accepts what the grid sends");
+        let text = params.to_query_string();
+        assert!(text.contains("Search=nov%C3%A1k"), "{text}");
+        assert!(text.contains("ExpirationTime=ge%3A2024-01-01T10%3A00%3A00Z"), "{text}");
+        assert!(text.contains("IsActive=false") && text.contains("%24skip=100"), "{text}");
+        assert_eq!(q.filters.chips().len(), 2);
+        q.filters.clear(FilterField::Active);
+        assert_eq!(q.filters.chips().len(), 1);
+    }
+}

@@ -1,0 +1,62 @@
+//! What the window remembers between runs: page size, sort, theme and zoom. Column widths,
+//! window size and position are kept by egui and eframe themselves.
+
+use egui::ThemePreference;
+use serde::{Deserialize, Serialize};
+
+use crate::ndata::SortField;
+
+/// The page sizes a user can pick.
+pub const PAGE_SIZES: [u64; 4] = [50, 100, 200, 500];
+
+const STORAGE_KEY: &str = "customer-desk-settings";
+
+/// The persisted settings. Unknown or missing values fall back to the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub page_size: u64,
+    /// Sort keys by their contract names, with `true` for descending.
+    pub sort: Vec<(String, bool)>,
+    pub theme: ThemePreference,
+    pub zoom: f32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            page_size: 100,
+            sort: vec![(SortField::FullName.name().to_owned(), false)],
+            theme: ThemePreference::System,
+            zoom: 1.0,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the settings from eframe's storage; `None` (as in tests) gives the defaults.
+    pub fn load(storage: Option<&dyn eframe::Storage>) -> Self {
+        let mut settings: Settings =
+            storage.and_then(|s| eframe::get_value(s, STORAGE_KEY)).unwrap_or_default();
+        if !PAGE_SIZES.contains(&settings.page_size) {
+            settings.page_size = Settings::default().page_size;
+        }
+        settings.zoom = settings.zoom.clamp(0.5, 3.0);
+        settings
+    }
+
+    /// Writes the settings to eframe's storage.
+    pub fn save(&self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, self);
+    }
+
+    /// The sort keys that name a known field.
+    pub fn sort_keys(&self) -> Vec<(SortField, bool)> {
+        self.sort.iter().filter_map(|(name, desc)| SortField::from_name(name).map(|f| (f, *desc))).collect()
+    }
+
+    /// Remembers the sort keys.
+    pub fn set_sort_keys(&mut self, keys: &[(SortField, bool)]) {
+        self.sort = keys.iter().map(|(f, desc)| (f.name().to_owned(), *desc)).collect();
+    }
+}

@@ -1,0 +1,214 @@
+//! The screens before the desk: opening the store, the owner account on a first start, the
+//! demo data offer with its progress bar, and signing in.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use egui::{RichText, Ui};
+
+use super::service::Command;
+use super::style;
+
+/// How many demo customers the offer suggests.
+const DEFAULT_DEMO_COUNT: u64 = 10_000;
+
+/// A user name and password being typed.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    pub user_name: String,
+    pub password: String,
+    /// Only on the owner form: the password typed again.
+    pub repeat: String,
+    pub error: Option<String>,
+    pub busy: bool,
+}
+
+/// A demo load under way.
+#[derive(Debug)]
+pub struct DemoLoad {
+    pub done: u64,
+    pub total: u64,
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// Which screen shows before the desk.
+#[derive(Debug)]
+pub enum Gate {
+    Starting,
+    StoreFailed(String),
+    CreateOwner(Credentials),
+    OfferDemo { count_text: String, load: Option<DemoLoad>, error: Option<String> },
+    SignIn(Credentials),
+}
+
+impl Gate {
+    /// The demo offer shown right after the owner account is made.
+    pub fn offer_demo() -> Self {
+        Gate::OfferDemo { count_text: DEFAULT_DEMO_COUNT.to_string(), load: None, error: None }
+    }
+
+    /// Whether the screen waits for the service (tests step until nothing waits).
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Gate::Starting => true,
+            Gate::StoreFailed(_) => false,
+            Gate::CreateOwner(c) | Gate::SignIn(c) => c.busy,
+            Gate::OfferDemo { load, .. } => load.is_some(),
+        }
+    }
+}
+
+/// What a gate screen asks the app to do.
+#[derive(Debug)]
+pub enum GateAction {
+    Send(Command),
+    /// Skip the demo (or it finished): go to the desk.
+    EnterDesk,
+}
+
+/// Draws the gate screen centred in the window.
+pub fn gate_ui(ui: &mut Ui, gate: &mut Gate, store_name: &str) -> Option<GateAction> {
+    let mut action = None;
+    ui.vertical_centered(|ui| {
+        ui.add_space((ui.available_height() * 0.15).max(12.0));
+        ui.set_max_width(380.0);
+        ui.heading(super::WINDOW_TITLE);
+        ui.add_space(12.0);
+        action = match gate {
+            Gate::Starting => {
+                ui.add(egui::Spinner::new());
+                ui.label("Opening the store…");
+                None
+            }
+            Gate::StoreFailed(reason) => {
+                ui.label(RichText::new("The store could not be opened.").strong());
+                ui.label(RichText::new(reason.as_str()).color(style::error_color(ui.visuals())));
+                None
+            }
+            Gate::CreateOwner(form) => create_owner_ui(ui, form, store_name),
+            Gate::OfferDemo { count_text, load, error } => offer_demo_ui(ui, count_text, load, error),
+            Gate::SignIn(form) => sign_in_ui(ui, form),
+        };
+    });
+    action
+}
+
+fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Option<GateAction> {
+    ui.label(RichText::new("Welcome! Create the owner account").strong());
+    ui.label(
+        RichText::new(format!("A new store was created at {store_name}. The owner holds every right."))
+            .color(style::weak_color(ui.visuals())),
+    );
+    ui.add_space(8.0);
+    let mut submit = false;
+    egui::Grid::new("owner-form").num_columns(2).show(ui, |ui| {
+        submit |= field_ui(ui, "Owner user name", &mut form.user_name, false);
+        submit |= field_ui(ui, "Password", &mut form.password, true);
+        submit |= field_ui(ui, "Repeat password", &mut form.repeat, true);
+    });
+    show_error_ui(ui, form);
+    let clicked = ui.add_enabled(!form.busy, egui::Button::new("Create owner account")).clicked();
+    busy_ui(ui, form.busy);
+    if !(clicked || submit) || form.busy {
+        return None;
+    }
+    // Only a check of what was typed twice; every rule on names and passwords is the store's.
+    if form.password != form.repeat {
+        form.error = Some("The two passwords differ.".into());
+        return None;
+    }
+    form.error = None;
+    form.busy = true;
+    Some(GateAction::Send(Command::CreateOwner {
+        user_name: form.user_name.trim().to_owned(),
+        password: form.password.clone(),
+    }))
+}
+
+fn sign_in_ui(ui: &mut Ui, form: &mut Credentials) -> Option<GateAction> {
+    ui.label(RichText::new("Sign in").strong());
+    ui.add_space(8.0);
+    let mut submit = false;
+    egui::Grid::new("sign-in-form").num_columns(2).show(ui, |ui| {
+        submit |= field_ui(ui, "User name", &mut form.user_name, false);
+        submit |= field_ui(ui, "Password", &mut form.password, true);
+    });
+    show_error_ui(ui, form);
+    let clicked = ui.add_enabled(!form.busy, egui::Button::new("Sign in")).clicked();
+    busy_ui(ui, form.busy);
+    if !(clicked || submit) || form.busy {
+        return None;
+    }
+    form.error = None;
+    form.busy = true;
+    Some(GateAction::Send(Command::SignIn {
+        user_name: form.user_name.trim().to_owned(),
+        password: form.password.clone(),
+    }))
+}
+
+fn offer_demo_ui(
+    ui: &mut Ui,
+    count_text: &mut String,
+    load: &mut Option<DemoLoad>,
+    error: &mut Option<String>,
+) -> Option<GateAction> {
+    ui.label(RichText::new("Load demo customers?").strong());
+    ui.label("Trying the app out? Fill the store with realistic made-up customers. Skip this for a real shop.");
+    ui.add_space(8.0);
+    if let Some(load) = load {
+        let fraction = if load.total == 0 { 0.0 } else { load.done as f32 / load.total as f32 };
+        ui.add(egui::ProgressBar::new(fraction).show_percentage().text(format!("{} of {}", load.done, load.total)));
+        let cancelling = load.cancel.load(Ordering::Relaxed);
+        if ui.add_enabled(!cancelling, egui::Button::new("Cancel")).clicked() {
+            load.cancel.store(true, Ordering::Relaxed);
+        }
+        return None;
+    }
+    let mut action = None;
+    ui.horizontal(|ui| {
+        let label = ui.label("Number of customers");
+        ui.add(egui::TextEdit::singleline(count_text).desired_width(90.0)).labelled_by(label.id);
+    });
+    if let Some(err) = error.as_deref() {
+        ui.label(RichText::new(err).color(style::error_color(ui.visuals())));
+    }
+    ui.horizontal(|ui| {
+        if ui.button("Load demo data").clicked() {
+            match count_text.trim().replace([' ', '_'], "").parse::<u64>() {
+                Ok(count) if count > 0 => {
+                    let cancel = Arc::new(AtomicBool::new(false));
+                    *load = Some(DemoLoad { done: 0, total: count, cancel: cancel.clone() });
+                    *error = None;
+                    action = Some(GateAction::Send(Command::LoadDemo { count, cancel }));
+                }
+                _ => *error = Some("Type a whole number of customers, e.g. 10000.".into()),
+            }
+        }
+        if ui.button("Start with an empty store").clicked() {
+            action = Some(GateAction::EnterDesk);
+        }
+    });
+    action
+}
+
+/// A labelled text field in a two-column grid; true when Enter was pressed in it.
+fn field_ui(ui: &mut Ui, caption: &str, value: &mut String, password: bool) -> bool {
+    let label = ui.label(caption);
+    let response =
+        ui.add(egui::TextEdit::singleline(value).password(password).desired_width(200.0)).labelled_by(label.id);
+    ui.end_row();
+    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+}
+
+fn show_error_ui(ui: &mut Ui, form: &Credentials) {
+    if let Some(err) = &form.error {
+        ui.label(RichText::new(err).color(style::error_color(ui.visuals())));
+    }
+}
+
+fn busy_ui(ui: &mut Ui, busy: bool) {
+    if busy {
+        ui.add(egui::Spinner::new());
+    }
+}
