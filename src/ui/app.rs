@@ -38,9 +38,20 @@ impl App {
                 Ok(()) => (Some(service), Gate::Starting),
                 Err(err) => (None, Gate::StoreFailed(err)),
             },
-            Err(err) => (None, Gate::StoreFailed(format!("the store service could not start: {err}"))),
+            Err(err) => (
+                None,
+                Gate::StoreFailed(format!("the store service could not start: {err}")),
+            ),
         };
-        Self { service, gate, desk: None, waiting_user: None, store_name, settings, toasts: Toasts::default() }
+        Self {
+            service,
+            gate,
+            desk: None,
+            waiting_user: None,
+            store_name,
+            settings,
+            toasts: Toasts::default(),
+        }
     }
 
     /// Whether the window waits for the service: tests step until this is false.
@@ -60,7 +71,11 @@ impl App {
         match message {
             Message::Started { store, has_users } => {
                 self.store_name = store;
-                self.gate = if has_users { Gate::SignIn(Credentials::default()) } else { Gate::CreateOwner(Credentials::default()) };
+                self.gate = if has_users {
+                    Gate::SignIn(Credentials::default())
+                } else {
+                    Gate::CreateOwner(Credentials::default())
+                };
             }
             Message::StoreFailed(reason) => {
                 self.desk = None;
@@ -85,14 +100,18 @@ impl App {
                 self.gate = Gate::SignIn(Credentials::default());
             }
             Message::DemoProgress { done, total } => {
-                if let Gate::OfferDemo { load: Some(load), .. } = &mut self.gate {
+                if let Gate::OfferDemo {
+                    load: Some(load), ..
+                } = &mut self.gate
+                {
                     load.done = done;
                     load.total = total;
                 }
             }
             Message::DemoFinished(result) => match result {
                 Ok(count) => {
-                    self.toasts.add(ToastKind::Success, format!("Loaded {count} demo customers"));
+                    self.toasts
+                        .add(ToastKind::Success, format!("Loaded {count} demo customers"));
                     if let Some(user) = self.waiting_user.take() {
                         self.enter_desk(user);
                     }
@@ -139,7 +158,9 @@ impl App {
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        let Some(service) = self.service.as_mut() else { return };
+        let Some(service) = self.service.as_mut() else {
+            return;
+        };
         let mut messages = Vec::new();
         while let Some(message) = service.try_recv() {
             messages.push(message);
@@ -157,7 +178,8 @@ impl eframe::App for App {
         self.zoom_keys(&ctx);
         match (self.desk.as_mut(), self.service.as_ref()) {
             (Some(desk), Some(service)) => {
-                if desk_ui(ui, desk, &mut self.settings, service, &mut self.toasts) == Some(DeskOutcome::SignOut)
+                if desk_ui(ui, desk, &mut self.settings, service, &mut self.toasts)
+                    == Some(DeskOutcome::SignOut)
                     && let Err(err) = service.send(Command::SignOut)
                 {
                     self.toasts.add(ToastKind::Error, err);
@@ -169,7 +191,10 @@ impl eframe::App for App {
                     .inner;
                 match action {
                     Some(GateAction::Send(command)) => {
-                        let sent = self.service.as_ref().map_or(Err("the store is not open".to_owned()), |s| s.send(command));
+                        let sent = self
+                            .service
+                            .as_ref()
+                            .map_or(Err("the store is not open".to_owned()), |s| s.send(command));
                         if let Err(err) = sent {
                             self.gate = Gate::StoreFailed(err);
                         }

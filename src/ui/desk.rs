@@ -19,9 +19,14 @@ pub const SEARCH_DEBOUNCE_SECS: f64 = 0.2;
 /// A question the desk is asking in a modal dialog.
 #[derive(Debug, Clone)]
 pub enum Dialog {
-    ConfirmDelete { id: String, name: String },
+    ConfirmDelete {
+        id: String,
+        name: String,
+    },
     /// The editor has unsaved changes; `then` happens if the user discards them.
-    ConfirmDiscard { then: AfterDiscard },
+    ConfirmDiscard {
+        then: AfterDiscard,
+    },
     Shortcuts,
 }
 
@@ -125,7 +130,10 @@ impl Desk {
         }
         self.fetch_due = None;
         self.latest_request += 1;
-        let command = Command::List { request: self.latest_request, params: self.query.params() };
+        let command = Command::List {
+            request: self.latest_request,
+            params: self.query.params(),
+        };
         match service.send(command) {
             Ok(()) => self.list_pending = true,
             Err(err) => toasts.add(ToastKind::Error, err),
@@ -190,10 +198,15 @@ impl Desk {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
                 match result {
                     Ok(customer) => {
-                        if self.editor.as_ref().and_then(|e| e.customer_id()) == Some(customer.id.as_str()) {
+                        if self.editor.as_ref().and_then(|e| e.customer_id())
+                            == Some(customer.id.as_str())
+                        {
                             self.editor = None;
                         }
-                        toasts.add(ToastKind::Success, format!("Deleted {}", customer.display_name()));
+                        toasts.add(
+                            ToastKind::Success,
+                            format!("Deleted {}", customer.display_name()),
+                        );
                         self.fetch_now();
                     }
                     Err(err) => toasts.add(ToastKind::Error, format!("Not deleted: {err}")),
@@ -206,7 +219,10 @@ impl Desk {
                         editor.set_saved(customer);
                     }
                     (Ok(_), _) => {}
-                    (Err(err), _) => toasts.add(ToastKind::Error, format!("Could not load the customer: {err}")),
+                    (Err(err), _) => toasts.add(
+                        ToastKind::Error,
+                        format!("Could not load the customer: {err}"),
+                    ),
                 }
             }
             Message::NotSignedIn => toasts.add(ToastKind::Error, "You are not signed in."),
@@ -218,7 +234,10 @@ impl Desk {
         match result {
             Ok(customer) => {
                 let text = if created { "Created" } else { "Saved" };
-                toasts.add(ToastKind::Success, format!("{text} {}", customer.display_name()));
+                toasts.add(
+                    ToastKind::Success,
+                    format!("{text} {}", customer.display_name()),
+                );
                 if let Some(editor) = self.editor.as_mut() {
                     let same = editor.customer_id().is_none_or(|id| id == customer.id);
                     if same {
@@ -228,7 +247,10 @@ impl Desk {
                 self.fetch_now();
             }
             Err(ApiError::Conflict { stored_version, .. }) => {
-                toasts.add(ToastKind::Error, "Someone else changed this customer meanwhile.");
+                toasts.add(
+                    ToastKind::Error,
+                    "Someone else changed this customer meanwhile.",
+                );
                 if let Some(editor) = self.editor.as_mut() {
                     editor.set_conflict(stored_version);
                 }
@@ -245,7 +267,11 @@ impl Desk {
 
     /// Opens a customer in the editor, asking first when the open form has unsaved changes.
     pub fn open_customer(&mut self, customer: Customer) {
-        if self.editor.as_ref().is_some_and(|e| e.customer_id() == Some(customer.id.as_str())) {
+        if self
+            .editor
+            .as_ref()
+            .is_some_and(|e| e.customer_id() == Some(customer.id.as_str()))
+        {
             return;
         }
         self.leave_editor(AfterDiscard::Open(Box::new(customer)));
@@ -272,7 +298,9 @@ impl Desk {
     pub fn after_discard(&mut self, then: AfterDiscard) -> Option<AfterDiscard> {
         match then {
             AfterDiscard::Close => self.editor = None,
-            AfterDiscard::Open(customer) => self.editor = Some(CustomerEditor::open(*customer, self.rights)),
+            AfterDiscard::Open(customer) => {
+                self.editor = Some(CustomerEditor::open(*customer, self.rights))
+            }
             AfterDiscard::New => self.editor = Some(CustomerEditor::new_customer(self.rights)),
             AfterDiscard::SignOut => {
                 self.editor = None;
@@ -290,10 +318,19 @@ impl Desk {
     }
 
     /// Carries out what the editor asked, through the service.
-    pub fn editor_action(&mut self, action: EditorAction, service: &ServiceHandle, toasts: &mut Toasts) {
+    pub fn editor_action(
+        &mut self,
+        action: EditorAction,
+        service: &ServiceHandle,
+        toasts: &mut Toasts,
+    ) {
         match action {
-            EditorAction::Save { id, body } => self.send(service, toasts, Command::Save { id, body }),
-            EditorAction::AdjustCredit { id, body } => self.send(service, toasts, Command::AdjustCredit { id, body }),
+            EditorAction::Save { id, body } => {
+                self.send(service, toasts, Command::Save { id, body })
+            }
+            EditorAction::AdjustCredit { id, body } => {
+                self.send(service, toasts, Command::AdjustCredit { id, body })
+            }
             EditorAction::Delete { id, display_name } => self.ask_delete(id, display_name),
             EditorAction::Reload { id } => self.send(service, toasts, Command::Get { id }),
             EditorAction::Close => {

@@ -33,27 +33,36 @@ pub fn desk_ui(
 
     egui::Panel::bottom("status-bar").show(ui, |ui| {
         if status_bar_ui(ui, desk, settings) {
-            outcome = desk.leave_editor(AfterDiscard::SignOut).map(|_| DeskOutcome::SignOut);
+            outcome = desk
+                .leave_editor(AfterDiscard::SignOut)
+                .map(|_| DeskOutcome::SignOut);
         }
     });
     egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, desk, service, toasts));
     if desk.show_filters {
-        egui::Panel::left("filter-panel").resizable(false).show(ui, |ui| {
-            if filters::filter_panel_ui(ui, &mut desk.query.filters) {
-                let now = ui.input(|i| i.time);
-                desk.fetch_soon(now);
-            }
-        });
+        egui::Panel::left("filter-panel")
+            .resizable(false)
+            .show(ui, |ui| {
+                if filters::filter_panel_ui(ui, &mut desk.query.filters) {
+                    let now = ui.input(|i| i.time);
+                    desk.fetch_soon(now);
+                }
+            });
     }
     if desk.editor.is_some() {
-        egui::Panel::right("editor-panel").resizable(true).default_size(460.0).show(ui, |ui| {
-            let action = desk.editor.as_mut().and_then(|editor| {
-                egui::ScrollArea::vertical().show(ui, |ui| editor.ui(ui)).inner
+        egui::Panel::right("editor-panel")
+            .resizable(true)
+            .default_size(460.0)
+            .show(ui, |ui| {
+                let action = desk.editor.as_mut().and_then(|editor| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| editor.ui(ui))
+                        .inner
+                });
+                if let Some(action) = action {
+                    desk.editor_action(action, service, toasts);
+                }
             });
-            if let Some(action) = action {
-                desk.editor_action(action, service, toasts);
-            }
-        });
     }
     egui::Panel::bottom("pager").show(ui, |ui| {
         if grid::pager_ui(ui, &desk.page, &mut desk.query, &mut desk.jump_text) {
@@ -64,7 +73,11 @@ pub fn desk_ui(
         if let Some(err) = &desk.list_error {
             ui.label(RichText::new(err).color(style::error_color(ui.visuals())));
         } else if desk.page.rows.is_empty() && !desk.is_busy() {
-            let text = if desk.query.is_narrowed() { "No customer matches." } else { "No customers yet." };
+            let text = if desk.query.is_narrowed() {
+                "No customer matches."
+            } else {
+                "No customers yet."
+            };
             ui.label(RichText::new(text).color(style::weak_color(ui.visuals())));
         }
         let out = grid::table_ui(ui, &mut desk.page, &mut desk.query);
@@ -111,11 +124,20 @@ fn shortcut_keys(ui: &mut Ui, desk: &mut Desk, typing: bool) {
 /// The grid's own keys, while no text field has the keyboard.
 fn grid_keys(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut Toasts) {
     let rows = desk.page.rows.len();
-    let visible_rows = ((ui.ctx().content_rect().height() / 24.0) as usize).saturating_sub(8).max(1);
+    let visible_rows = ((ui.ctx().content_rect().height() / 24.0) as usize)
+        .saturating_sub(8)
+        .max(1);
     let (moves, copy, enter, delete, select_all) = ui.input_mut(|i| {
         let shift = i.modifiers.shift;
         let mut moves = Vec::new();
-        for (key, step) in [(Key::ArrowDown, 1i64), (Key::ArrowUp, -1), (Key::PageDown, visible_rows as i64), (Key::PageUp, -(visible_rows as i64)), (Key::Home, i64::MIN), (Key::End, i64::MAX)] {
+        for (key, step) in [
+            (Key::ArrowDown, 1i64),
+            (Key::ArrowUp, -1),
+            (Key::PageDown, visible_rows as i64),
+            (Key::PageUp, -(visible_rows as i64)),
+            (Key::Home, i64::MIN),
+            (Key::End, i64::MAX),
+        ] {
             if i.key_pressed(key) {
                 moves.push((step, shift));
             }
@@ -144,7 +166,8 @@ fn grid_keys(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut
             desk.query.page -= 1;
             desk.fetch_now();
         } else if rows > 0 {
-            desk.page.select(target.clamp(0, rows as i64 - 1) as usize, extend, false);
+            desk.page
+                .select(target.clamp(0, rows as i64 - 1) as usize, extend, false);
             desk.page.scroll_to_cursor = true;
         }
     }
@@ -154,10 +177,8 @@ fn grid_keys(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut
     if copy {
         copy_selection(ui, desk);
     }
-    if enter {
-        if let Some(customer) = desk.page.current().cloned() {
-            desk.open_customer(customer);
-        }
+    if enter && let Some(customer) = desk.page.current().cloned() {
+        desk.open_customer(customer);
     }
     if delete {
         ask_delete_current(desk);
@@ -194,14 +215,22 @@ fn toolbar_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mu
             let now = ui.input(|i| i.time);
             desk.fetch_soon(now);
         }
-        let filters_text = if desk.show_filters { "Hide filters" } else { "Filters" };
+        let filters_text = if desk.show_filters {
+            "Hide filters"
+        } else {
+            "Filters"
+        };
         if ui.button(filters_text).clicked() {
             desk.show_filters = !desk.show_filters;
         }
         ui.separator();
-        let label = ui.label("Card");
+        let label = ui.label("Scan card");
         let scan = ui
-            .add(egui::TextEdit::singleline(&mut desk.scan_text).hint_text("scan or type").desired_width(140.0))
+            .add(
+                egui::TextEdit::singleline(&mut desk.scan_text)
+                    .hint_text("scan or type")
+                    .desired_width(140.0),
+            )
             .labelled_by(label.id);
         desk.scan_id = Some(scan.id);
         if scan.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter)) {
@@ -214,7 +243,10 @@ fn toolbar_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mu
         if desk.can(Right::CustomerCreate) && ui.button("New customer").clicked() {
             desk.new_customer();
         }
-        if desk.can(Right::CustomerDelete) && desk.page.current().is_some() && ui.button("Delete").clicked() {
+        if desk.can(Right::CustomerDelete)
+            && desk.page.current().is_some()
+            && ui.button("Delete").clicked()
+        {
             ask_delete_current(desk);
         }
         if desk.page.selected.iter().any(|s| *s) && ui.button("Copy rows").clicked() {
@@ -236,7 +268,8 @@ fn chips_row_ui(ui: &mut Ui, desk: &Desk) -> Option<super::query::FilterField> {
     if desk.query.filters.chips().is_empty() {
         return None;
     }
-    ui.horizontal_wrapped(|ui| filters::chips_ui(ui, &desk.query.filters)).inner
+    ui.horizontal_wrapped(|ui| filters::chips_ui(ui, &desk.query.filters))
+        .inner
 }
 
 /// The status bar; returns true when the user asked to switch user.
@@ -253,7 +286,11 @@ fn status_bar_ui(ui: &mut Ui, desk: &mut Desk, settings: &mut Settings) -> bool 
         egui::ComboBox::from_id_salt("theme")
             .selected_text(theme_name(settings.theme))
             .show_ui(ui, |ui| {
-                for theme in [ThemePreference::Light, ThemePreference::Dark, ThemePreference::System] {
+                for theme in [
+                    ThemePreference::Light,
+                    ThemePreference::Dark,
+                    ThemePreference::System,
+                ] {
                     ui.selectable_value(&mut settings.theme, theme, theme_name(theme));
                 }
             })
@@ -265,7 +302,12 @@ fn status_bar_ui(ui: &mut Ui, desk: &mut Desk, settings: &mut Settings) -> bool 
         let label = ui.label("Zoom");
         let mut percent = (settings.zoom * 100.0).round() as u32;
         let changed = ui
-            .add(egui::DragValue::new(&mut percent).range(50..=300).speed(1.0).suffix(" %"))
+            .add(
+                egui::DragValue::new(&mut percent)
+                    .range(50..=300)
+                    .speed(1.0)
+                    .suffix(" %"),
+            )
             .labelled_by(label.id)
             .changed();
         if changed {
@@ -289,7 +331,12 @@ fn theme_name(theme: ThemePreference) -> &'static str {
 }
 
 /// Draws the open dialog, if any.
-fn dialog_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut Toasts) -> Option<DeskOutcome> {
+fn dialog_ui(
+    ui: &mut Ui,
+    desk: &mut Desk,
+    service: &ServiceHandle,
+    toasts: &mut Toasts,
+) -> Option<DeskOutcome> {
     let ctx = ui.ctx().clone();
     let dialog = desk.dialog.clone()?;
     let mut close = false;
@@ -342,7 +389,11 @@ fn dialog_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut
     });
     if close || modal.should_close() {
         // Only clear the dialog we drew: "Discard" may have opened another one.
-        if desk.dialog.as_ref().is_some_and(|d| std::mem::discriminant(d) == std::mem::discriminant(&dialog)) {
+        if desk
+            .dialog
+            .as_ref()
+            .is_some_and(|d| std::mem::discriminant(d) == std::mem::discriminant(&dialog))
+        {
             desk.dialog = None;
         }
     }

@@ -10,18 +10,51 @@ use super::style;
 pub fn filter_panel_ui(ui: &mut Ui, filters: &mut Filters) -> bool {
     let mut changed = false;
     ui.heading("Filters");
-    egui::Grid::new("filters").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
-        changed |= text_row_ui(ui, "Card serial", "contains", &mut filters.card_serial);
-        changed |= text_row_ui(ui, "External id", "contains", &mut filters.external_id);
-        changed |= text_row_ui(ui, "Credit rate from", "e.g. 1.5", &mut filters.credit_rate_min);
-        changed |= text_row_ui(ui, "Credit rate to", "", &mut filters.credit_rate_max);
-        changed |= text_row_ui(ui, "Discount from", "percent", &mut filters.discount_rate_min);
-        changed |= text_row_ui(ui, "Discount to", "percent", &mut filters.discount_rate_max);
-        changed |= text_row_ui(ui, "Expires from", "YYYY-MM-DD", &mut filters.expiration_from);
-        changed |= text_row_ui(ui, "Expires until", "YYYY-MM-DD", &mut filters.expiration_to);
-        changed |= tri_row_ui(ui, "Active", ["Any", "Active", "Blocked"], &mut filters.active);
-        changed |= tri_row_ui(ui, "Expired", ["Any", "Expired", "Not expired"], &mut filters.expired);
-    });
+    egui::Grid::new("filters")
+        .num_columns(2)
+        .spacing([8.0, 6.0])
+        .show(ui, |ui| {
+            changed |= text_row_ui(ui, "Card serial", "contains", &mut filters.card_serial);
+            changed |= text_row_ui(ui, "External id", "contains", &mut filters.external_id);
+            changed |= text_row_ui(
+                ui,
+                "Credit rate from",
+                "e.g. 1.5",
+                &mut filters.credit_rate_min,
+            );
+            changed |= text_row_ui(ui, "Credit rate to", "", &mut filters.credit_rate_max);
+            changed |= text_row_ui(
+                ui,
+                "Discount from",
+                "percent",
+                &mut filters.discount_rate_min,
+            );
+            changed |= text_row_ui(ui, "Discount to", "percent", &mut filters.discount_rate_max);
+            changed |= text_row_ui(
+                ui,
+                "Expires from",
+                "YYYY-MM-DD",
+                &mut filters.expiration_from,
+            );
+            changed |= text_row_ui(
+                ui,
+                "Expires until",
+                "YYYY-MM-DD",
+                &mut filters.expiration_to,
+            );
+            changed |= tri_row_ui(
+                ui,
+                "Active",
+                ["Any", "Active", "Blocked"],
+                &mut filters.active,
+            );
+            changed |= tri_row_ui(
+                ui,
+                "Expired",
+                ["Any", "Expired", "Not expired"],
+                &mut filters.expired,
+            );
+        });
     if *filters != Filters::default() && ui.button("Clear all filters").clicked() {
         *filters = Filters::default();
         changed = true;
@@ -32,7 +65,11 @@ pub fn filter_panel_ui(ui: &mut Ui, filters: &mut Filters) -> bool {
 fn text_row_ui(ui: &mut Ui, caption: &str, hint: &str, value: &mut String) -> bool {
     let label = ui.label(caption);
     let changed = ui
-        .add(egui::TextEdit::singleline(value).hint_text(hint).desired_width(140.0))
+        .add(
+            egui::TextEdit::singleline(value)
+                .hint_text(hint)
+                .desired_width(140.0),
+        )
         .labelled_by(label.id)
         .changed();
     ui.end_row();
@@ -50,7 +87,10 @@ fn tri_row_ui(ui: &mut Ui, caption: &str, names: [&str; 3], value: &mut TriState
     egui::ComboBox::from_id_salt(caption)
         .selected_text(selected)
         .show_ui(ui, |ui| {
-            for (state, name) in [TriState::Any, TriState::Yes, TriState::No].into_iter().zip(names) {
+            for (state, name) in [TriState::Any, TriState::Yes, TriState::No]
+                .into_iter()
+                .zip(names)
+            {
                 ui.selectable_value(value, state, name);
             }
         })

@@ -29,7 +29,10 @@ pub struct GridRow {
 
 impl GridRow {
     fn from_customer(c: &Customer) -> Self {
-        let mut serials = c.cards.iter().filter_map(|card| card.serial_number.as_deref());
+        let mut serials = c
+            .cards
+            .iter()
+            .filter_map(|card| card.serial_number.as_deref());
         let card = match (serials.next(), c.cards.len()) {
             (None, _) => String::new(),
             (Some(first), 1) => first.to_owned(),
@@ -42,7 +45,11 @@ impl GridRow {
         Self {
             id: c.id.clone(),
             full_name: c.display_name(),
-            company: c.company.as_ref().and_then(|co| co.name.clone()).unwrap_or_default(),
+            company: c
+                .company
+                .as_ref()
+                .and_then(|co| co.name.clone())
+                .unwrap_or_default(),
             email: c.email.clone().unwrap_or_default(),
             phone: c.phone.clone().unwrap_or_default(),
             card,
@@ -93,7 +100,11 @@ const COLUMNS: [(&str, Option<SortField>, f32); 9] = [
 
 /// The header of the TSV copy.
 pub fn tsv_header() -> String {
-    COLUMNS.iter().map(|(name, _, _)| *name).collect::<Vec<_>>().join("\t")
+    COLUMNS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .collect::<Vec<_>>()
+        .join("\t")
 }
 
 /// The page on screen and the selection in it.
@@ -115,7 +126,10 @@ impl Page {
     /// Takes a page from the API, keeping the cursor where it was when possible.
     pub fn replace(&mut self, result: QueryResult<Customer>) {
         let customers = result.items.unwrap_or_default();
-        let old_id = self.cursor.and_then(|i| self.rows.get(i)).map(|r| r.id.clone());
+        let old_id = self
+            .cursor
+            .and_then(|i| self.rows.get(i))
+            .map(|r| r.id.clone());
         self.rows = customers.iter().map(GridRow::from_customer).collect();
         self.customers = customers;
         self.total = result.total_count;
@@ -147,7 +161,10 @@ impl Page {
         } else if extend {
             let anchor = self.anchor.unwrap_or(index);
             let (lo, hi) = (anchor.min(index), anchor.max(index));
-            self.selected.iter_mut().enumerate().for_each(|(i, s)| *s = (lo..=hi).contains(&i));
+            self.selected
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, s)| *s = (lo..=hi).contains(&i));
         } else {
             self.selected.iter_mut().for_each(|s| *s = false);
             self.selected[index] = true;
@@ -163,8 +180,13 @@ impl Page {
 
     /// The selected rows as tab-separated text with a header line.
     pub fn selection_tsv(&self) -> Option<String> {
-        let lines: Vec<String> =
-            self.rows.iter().zip(&self.selected).filter(|(_, s)| **s).map(|(r, _)| r.to_tsv()).collect();
+        let lines: Vec<String> = self
+            .rows
+            .iter()
+            .zip(&self.selected)
+            .filter(|(_, s)| **s)
+            .map(|(r, _)| r.to_tsv())
+            .collect();
         (!lines.is_empty()).then(|| format!("{}\n{}\n", tsv_header(), lines.join("\n")))
     }
 
@@ -195,7 +217,11 @@ pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutp
         .cell_layout(Layout::left_to_right(Align::Center))
         .auto_shrink([false, false]);
     for (i, (_, _, width)) in COLUMNS.iter().enumerate() {
-        let column = if i + 1 == COLUMNS.len() { Column::remainder() } else { Column::initial(*width) };
+        let column = if i + 1 == COLUMNS.len() {
+            Column::remainder()
+        } else {
+            Column::initial(*width)
+        };
         table = table.column(column.at_least(40.0).clip(true));
     }
     if page.scroll_to_cursor {
@@ -213,12 +239,18 @@ pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutp
                         return;
                     };
                     let text = match query.sort_state(field) {
-                        Some((1, desc)) if query.sort.len() == 1 => format!("{name} {}", arrow(desc)),
+                        Some((1, desc)) if query.sort.len() == 1 => {
+                            format!("{name} {}", arrow(desc))
+                        }
                         Some((n, desc)) => format!("{name} {}{n}", arrow(desc)),
                         None => name.to_owned(),
                     };
                     let button = egui::Button::new(RichText::new(text).strong()).frame(false);
-                    if ui.add(button).on_hover_text("Sort; again for descending; Shift adds a key").clicked() {
+                    if ui
+                        .add(button)
+                        .on_hover_text("Sort; again for descending; Shift adds a key")
+                        .clicked()
+                    {
                         query.click_sort(field, shift);
                         out.query_changed = true;
                     }
@@ -228,7 +260,9 @@ pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutp
         .body(|body| {
             body.rows(ROW_HEIGHT, page.rows.len(), |mut row| {
                 let index = row.index();
-                let Some(data) = page.rows.get(index) else { return };
+                let Some(data) = page.rows.get(index) else {
+                    return;
+                };
                 row.set_selected(page.selected.get(index).copied().unwrap_or(false));
                 for cell in [
                     data.full_name.as_str(),
@@ -249,7 +283,9 @@ pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutp
                 if response.double_clicked() {
                     out.open = Some(index);
                 } else if response.clicked() {
-                    let (extend, toggle) = response.ctx.input(|i| (i.modifiers.shift, i.modifiers.command));
+                    let (extend, toggle) = response
+                        .ctx
+                        .input(|i| (i.modifiers.shift, i.modifiers.command));
                     page.select(index, extend, toggle);
                 }
             });
@@ -283,7 +319,9 @@ pub fn pager_ui(ui: &mut Ui, page: &Page, query: &mut GridQuery, jump_text: &mut
         }
         ui.label(format!("Page {} of {pages}", query.page + 1));
         let label = ui.label("Go to page");
-        let field = ui.add(egui::TextEdit::singleline(jump_text).desired_width(50.0)).labelled_by(label.id);
+        let field = ui
+            .add(egui::TextEdit::singleline(jump_text).desired_width(50.0))
+            .labelled_by(label.id);
         if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
             if let Ok(n) = jump_text.trim().parse::<u64>() {
                 query.page = n.clamp(1, pages) - 1;
@@ -297,7 +335,10 @@ pub fn pager_ui(ui: &mut Ui, page: &Page, query: &mut GridQuery, jump_text: &mut
             .selected_text(query.page_size.to_string())
             .show_ui(ui, |ui| {
                 for size in PAGE_SIZES {
-                    if ui.selectable_value(&mut query.page_size, size, size.to_string()).clicked() {
+                    if ui
+                        .selectable_value(&mut query.page_size, size, size.to_string())
+                        .clicked()
+                    {
                         query.page = 0;
                         changed = true;
                     }
@@ -306,8 +347,15 @@ pub fn pager_ui(ui: &mut Ui, page: &Page, query: &mut GridQuery, jump_text: &mut
             .response
             .labelled_by(size_label.id);
         ui.separator();
-        let noun = if query.is_narrowed() { "matches" } else { "customers" };
-        ui.label(RichText::new(format!("{} {noun}", page.total)).color(style::weak_color(ui.visuals())));
+        let noun = match (query.is_narrowed(), page.total) {
+            (true, 1) => "match",
+            (true, _) => "matches",
+            (false, 1) => "customer",
+            (false, _) => "customers",
+        };
+        ui.label(
+            RichText::new(format!("{} {noun}", page.total)).color(style::weak_color(ui.visuals())),
+        );
     });
     changed
 }

@@ -43,7 +43,14 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
         Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),
         Err(err) => tracing::warn!("the window icon could not be read: {err}"),
     }
-    let options = eframe::NativeOptions { viewport, ..Default::default() };
-    eframe::run_native(WINDOW_TITLE, options, Box::new(move |cc| Ok(Box::new(App::new(cc, db_path)))))
-        .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
+    let options = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    eframe::run_native(
+        WINDOW_TITLE,
+        options,
+        Box::new(move |cc| Ok(Box::new(App::new(cc, db_path)))),
+    )
+    .map_err(|e| anyhow::anyhow!("the window could not be opened: {e}"))
 }

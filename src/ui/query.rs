@@ -64,14 +64,62 @@ impl Filters {
     /// The text fields with their chip captions, the list member and operator.
     fn text_fields(&self) -> [(FilterField, &'static str, &str, &'static str, &'static str); 8] {
         [
-            (FilterField::CardSerial, "Card", self.card_serial.as_str(), "CardSerialNumber", "like"),
-            (FilterField::ExternalId, "External id", &self.external_id, "ExternalId", "like"),
-            (FilterField::CreditRateMin, "Credit rate from", &self.credit_rate_min, "CreditRate", "ge"),
-            (FilterField::CreditRateMax, "Credit rate to", &self.credit_rate_max, "CreditRate", "le"),
-            (FilterField::DiscountRateMin, "Discount from", &self.discount_rate_min, "DiscountRate", "ge"),
-            (FilterField::DiscountRateMax, "Discount to", &self.discount_rate_max, "DiscountRate", "le"),
-            (FilterField::ExpirationFrom, "Expires from", &self.expiration_from, "ExpirationTime", "ge"),
-            (FilterField::ExpirationTo, "Expires until", &self.expiration_to, "ExpirationTime", "le"),
+            (
+                FilterField::CardSerial,
+                "Card",
+                self.card_serial.as_str(),
+                "CardSerialNumber",
+                "like",
+            ),
+            (
+                FilterField::ExternalId,
+                "External id",
+                &self.external_id,
+                "ExternalId",
+                "like",
+            ),
+            (
+                FilterField::CreditRateMin,
+                "Credit rate from",
+                &self.credit_rate_min,
+                "CreditRate",
+                "ge",
+            ),
+            (
+                FilterField::CreditRateMax,
+                "Credit rate to",
+                &self.credit_rate_max,
+                "CreditRate",
+                "le",
+            ),
+            (
+                FilterField::DiscountRateMin,
+                "Discount from",
+                &self.discount_rate_min,
+                "DiscountRate",
+                "ge",
+            ),
+            (
+                FilterField::DiscountRateMax,
+                "Discount to",
+                &self.discount_rate_max,
+                "DiscountRate",
+                "le",
+            ),
+            (
+                FilterField::ExpirationFrom,
+                "Expires from",
+                &self.expiration_from,
+                "ExpirationTime",
+                "ge",
+            ),
+            (
+                FilterField::ExpirationTo,
+                "Expires until",
+                &self.expiration_to,
+                "ExpirationTime",
+                "le",
+            ),
         ]
     }
 
@@ -99,14 +147,26 @@ impl Filters {
             .text_fields()
             .into_iter()
             .filter(|(_, _, value, _, _)| !value.trim().is_empty())
-            .map(|(field, caption, value, _, _)| Chip { label: format!("{caption} {}", value.trim()), field })
+            .map(|(field, caption, value, _, _)| Chip {
+                label: format!("{caption} {}", value.trim()),
+                field,
+            })
             .collect();
-        let tri = [(FilterField::Active, self.active, "Active", "Blocked"), (FilterField::Expired, self.expired, "Expired", "Not expired")];
+        let tri = [
+            (FilterField::Active, self.active, "Active", "Blocked"),
+            (FilterField::Expired, self.expired, "Expired", "Not expired"),
+        ];
         for (field, state, yes, no) in tri {
             match state {
                 TriState::Any => {}
-                TriState::Yes => chips.push(Chip { label: yes.to_owned(), field }),
-                TriState::No => chips.push(Chip { label: no.to_owned(), field }),
+                TriState::Yes => chips.push(Chip {
+                    label: yes.to_owned(),
+                    field,
+                }),
+                TriState::No => chips.push(Chip {
+                    label: no.to_owned(),
+                    field,
+                }),
             }
         }
         chips
@@ -154,7 +214,9 @@ impl GridQuery {
             let keys: Vec<String> = self
                 .sort
                 .iter()
-                .map(|(field, desc)| format!("{}:{}", field.name(), if *desc { "desc" } else { "asc" }))
+                .map(|(field, desc)| {
+                    format!("{}:{}", field.name(), if *desc { "desc" } else { "asc" })
+                })
                 .collect();
             params = params.with("$sort", keys.join(","));
         }
@@ -189,7 +251,10 @@ impl GridQuery {
 
     /// How `field` sorts now: its position (1-based) and direction, if it is a key.
     pub fn sort_state(&self, field: SortField) -> Option<(usize, bool)> {
-        self.sort.iter().position(|(f, _)| *f == field).map(|i| (i + 1, self.sort[i].1))
+        self.sort
+            .iter()
+            .position(|(f, _)| *f == field)
+            .map(|i| (i + 1, self.sort[i].1))
     }
 }
 
@@ -198,7 +263,13 @@ mod tests {
     use super::*;
 
     fn query() -> GridQuery {
-        GridQuery { search: String::new(), filters: Filters::default(), sort: vec![], page: 0, page_size: 50 }
+        GridQuery {
+            search: String::new(),
+            filters: Filters::default(),
+            sort: vec![],
+            page: 0,
+            page_size: 50,
+        }
     }
 
     #[test]
@@ -209,7 +280,10 @@ mod tests {
         q.click_sort(SortField::FullName, false);
         assert_eq!(q.sort, vec![(SortField::FullName, true)]);
         q.click_sort(SortField::Email, true);
-        assert_eq!(q.sort, vec![(SortField::FullName, true), (SortField::Email, false)]);
+        assert_eq!(
+            q.sort,
+            vec![(SortField::FullName, true), (SortField::Email, false)]
+        );
         q.click_sort(SortField::Phone, false);
         assert_eq!(q.sort, vec![(SortField::Phone, false)]);
     }
@@ -225,8 +299,14 @@ mod tests {
         crate::ndata::parse_list_query(&params).expect("the API accepts what the grid sends");
         let text = params.to_query_string();
         assert!(text.contains("Search=nov%C3%A1k"), "{text}");
-        assert!(text.contains("ExpirationTime=ge%3A2024-01-01T10%3A00%3A00Z"), "{text}");
-        assert!(text.contains("IsActive=false") && text.contains("%24skip=100"), "{text}");
+        assert!(
+            text.contains("ExpirationTime=ge%3A2024-01-01T10%3A00%3A00Z"),
+            "{text}"
+        );
+        assert!(
+            text.contains("IsActive=false") && text.contains("%24skip=100"),
+            "{text}"
+        );
         assert_eq!(q.filters.chips().len(), 2);
         q.filters.clear(FilterField::Active);
         assert_eq!(q.filters.chips().len(), 1);

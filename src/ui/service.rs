@@ -27,41 +27,83 @@ pub enum Command {
     /// Open the store and report whether it has users yet.
     Start,
     /// First start: create the owner account (holding `admin`) and sign in as it.
-    CreateOwner { user_name: String, password: String },
-    SignIn { user_name: String, password: String },
+    CreateOwner {
+        user_name: String,
+        password: String,
+    },
+    SignIn {
+        user_name: String,
+        password: String,
+    },
     SignOut,
     /// Fill the store with `count` demo customers; `cancel` stops it between customers.
-    LoadDemo { count: u64, cancel: Arc<AtomicBool> },
+    LoadDemo {
+        count: u64,
+        cancel: Arc<AtomicBool>,
+    },
     /// One page of the grid; `request` lets the window drop answers it no longer wants.
-    List { request: u64, params: ListParams },
+    List {
+        request: u64,
+        params: ListParams,
+    },
     /// A scanned or typed card serial number.
-    FindCard { serial: String },
-    Save { id: Option<String>, body: Value },
-    AdjustCredit { id: String, body: Value },
-    Delete { id: String },
+    FindCard {
+        serial: String,
+    },
+    Save {
+        id: Option<String>,
+        body: Value,
+    },
+    AdjustCredit {
+        id: String,
+        body: Value,
+    },
+    Delete {
+        id: String,
+    },
     /// Fetch one customer (open from the grid, or reload after a conflict).
-    Get { id: String },
+    Get {
+        id: String,
+    },
 }
 
 /// What the service answers.
 #[derive(Debug)]
 pub enum Message {
     /// The store is open; `has_users` is false on a first start.
-    Started { store: String, has_users: bool },
+    Started {
+        store: String,
+        has_users: bool,
+    },
     /// The store could not be opened; nothing else will work.
     StoreFailed(String),
     SignedIn(UserInfo),
     SignInFailed(String),
     SignedOut,
-    DemoProgress { done: u64, total: u64 },
+    DemoProgress {
+        done: u64,
+        total: u64,
+    },
     /// The demo load ended: how many customers were loaded, or why it failed.
     DemoFinished(Result<u64, String>),
-    Page { request: u64, result: Result<QueryResult<Customer>, ApiError> },
-    CardFound { serial: String, result: Result<Option<Customer>, ApiError> },
-    Saved { created: bool, result: Result<Customer, ApiError> },
+    Page {
+        request: u64,
+        result: Result<QueryResult<Customer>, ApiError>,
+    },
+    CardFound {
+        serial: String,
+        result: Result<Option<Customer>, ApiError>,
+    },
+    Saved {
+        created: bool,
+        result: Result<Customer, ApiError>,
+    },
     CreditAdjusted(Result<Customer, ApiError>),
     Deleted(Result<Customer, ApiError>),
-    Fetched { id: String, result: Result<Customer, ApiError> },
+    Fetched {
+        id: String,
+        result: Result<Customer, ApiError>,
+    },
     /// A command arrived before anyone signed in.
     NotSignedIn,
 }
@@ -78,18 +120,28 @@ impl ServiceHandle {
     pub fn spawn(db_path: PathBuf, ctx: egui::Context) -> std::io::Result<Self> {
         let (command_tx, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (message_tx, message_rx) = mpsc::channel(MESSAGE_CAPACITY);
-        let outbox = Outbox { tx: message_tx, ctx };
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let outbox = Outbox {
+            tx: message_tx,
+            ctx,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         std::thread::Builder::new()
             .name("customer-desk-service".into())
             .spawn(move || runtime.block_on(serve(db_path, command_rx, outbox)))?;
-        Ok(Self { commands: command_tx, messages: message_rx })
+        Ok(Self {
+            commands: command_tx,
+            messages: message_rx,
+        })
     }
 
     /// Sends a command without blocking; fails when the service is gone or swamped.
     pub fn send(&self, command: Command) -> Result<(), String> {
         self.commands.try_send(command).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => "the store is busy; try again in a moment".to_owned(),
+            mpsc::error::TrySendError::Full(_) => {
+                "the store is busy; try again in a moment".to_owned()
+            }
             mpsc::error::TrySendError::Closed(_) => "the store service has stopped".to_owned(),
         })
     }
@@ -147,22 +199,33 @@ async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command>, outbox: 
                 let count = blocking(move || api.store().read(users::user_count)).await;
                 outbox
                     .send(match count {
-                        Ok(n) => Message::Started { store: store_name.clone(), has_users: n > 0 },
+                        Ok(n) => Message::Started {
+                            store: store_name.clone(),
+                            has_users: n > 0,
+                        },
                         Err(err) => Message::StoreFailed(err.to_string()),
                     })
                     .await;
             }
-            Command::CreateOwner { user_name, password } => {
+            Command::CreateOwner {
+                user_name,
+                password,
+            } => {
                 let api2 = api.clone();
                 let created = blocking(move || {
                     let now = api2.clock().now().timestamp_micros();
-                    api2.store().write(|tx| users::add_user(tx, user_name.trim(), &password, Rights::admin(), now))?;
+                    api2.store().write(|tx| {
+                        users::add_user(tx, user_name.trim(), &password, Rights::admin(), now)
+                    })?;
                     api2.sign_in(&user_name, &password)
                 })
                 .await;
                 backend = sign_in_result(&api, created, &outbox).await;
             }
-            Command::SignIn { user_name, password } => {
+            Command::SignIn {
+                user_name,
+                password,
+            } => {
                 let api2 = api.clone();
                 let signed = blocking(move || api2.sign_in(&user_name, &password)).await;
                 backend = sign_in_result(&api, signed, &outbox).await;
@@ -179,8 +242,10 @@ async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command>, outbox: 
                 let (api, out) = (api.clone(), outbox.clone());
                 tokio::spawn(async move {
                     let progress_out = out.clone();
-                    let result = blocking(move || load_demo(&api, count, &cancel, &progress_out)).await;
-                    out.send(Message::DemoFinished(result.map_err(|e| e.to_string()))).await;
+                    let result =
+                        blocking(move || load_demo(&api, count, &cancel, &progress_out)).await;
+                    out.send(Message::DemoFinished(result.map_err(|e| e.to_string())))
+                        .await;
                 });
             }
             command => match &backend {
@@ -223,7 +288,11 @@ async fn sign_in_result(
     match result {
         Ok((actor, info)) => {
             outbox.send(Message::SignedIn(info.clone())).await;
-            Some(Backend::Local(LocalSession::for_user(api.clone(), actor, info)))
+            Some(Backend::Local(LocalSession::for_user(
+                api.clone(),
+                actor,
+                info,
+            )))
         }
         Err(err) => {
             let reason = match err {
@@ -239,21 +308,35 @@ async fn sign_in_result(
 /// Carries out one customer command through the [`CustomersApi`], whichever API it is.
 async fn customer_call<A: CustomersApi>(api: &A, command: Command) -> Message {
     match command {
-        Command::List { request, params } => Message::Page { request, result: api.list(&params).await },
+        Command::List { request, params } => Message::Page {
+            request,
+            result: api.list(&params).await,
+        },
         Command::FindCard { serial } => {
             let params = ListParams::new()
                 .with("CardSerialNumber", format!("eq:{}", serial.trim()))
                 .with("$take", "1");
-            let result = api.list(&params).await.map(|r| r.items.and_then(|items| items.into_iter().next()));
+            let result = api
+                .list(&params)
+                .await
+                .map(|r| r.items.and_then(|items| items.into_iter().next()));
             Message::CardFound { serial, result }
         }
         Command::Save { id: Some(id), body } => {
             let result = api.upsert(&id, &body).await;
             let created = result.as_ref().is_ok_and(|u| u.created);
-            Message::Saved { created, result: result.map(|u| u.customer) }
+            Message::Saved {
+                created,
+                result: result.map(|u| u.customer),
+            }
         }
-        Command::Save { id: None, body } => Message::Saved { created: true, result: api.create(&body).await },
-        Command::AdjustCredit { id, body } => Message::CreditAdjusted(api.adjust_credit(&id, &body).await),
+        Command::Save { id: None, body } => Message::Saved {
+            created: true,
+            result: api.create(&body).await,
+        },
+        Command::AdjustCredit { id, body } => {
+            Message::CreditAdjusted(api.adjust_credit(&id, &body).await)
+        }
         Command::Delete { id } => Message::Deleted(api.delete(&id).await),
         Command::Get { id } => {
             let result = api.get(&id).await;
@@ -268,12 +351,17 @@ async fn customer_call<A: CustomersApi>(api: &A, command: Command) -> Message {
 }
 
 /// Fills the store with demo customers, reporting progress about a hundred times.
-fn load_demo(api: &LocalApi, count: u64, cancel: &AtomicBool, outbox: &Outbox) -> Result<u64, ApiError> {
+fn load_demo(
+    api: &LocalApi,
+    count: u64,
+    cancel: &AtomicBool,
+    outbox: &Outbox,
+) -> Result<u64, ApiError> {
     let step = (count / 100).max(1);
     let mut done_so_far = 0;
     let mut progress = |done: u64| {
         done_so_far = done;
-        if done % step == 0 || done == count {
+        if done.is_multiple_of(step) || done == count {
             outbox.offer(Message::DemoProgress { done, total: count });
         }
         !cancel.load(Ordering::Relaxed)
@@ -290,5 +378,7 @@ fn run_demo_generator(
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<(), ApiError> {
     let _ = (api, count, seed, progress);
-    Err(ApiError::Internal("the demo generator is not part of this build yet".into()))
+    Err(ApiError::Internal(
+        "the demo generator is not part of this build yet".into(),
+    ))
 }

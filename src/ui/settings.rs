@@ -36,8 +36,9 @@ impl Default for Settings {
 impl Settings {
     /// Reads the settings from eframe's storage; `None` (as in tests) gives the defaults.
     pub fn load(storage: Option<&dyn eframe::Storage>) -> Self {
-        let mut settings: Settings =
-            storage.and_then(|s| eframe::get_value(s, STORAGE_KEY)).unwrap_or_default();
+        let mut settings: Settings = storage
+            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+            .unwrap_or_default();
         if !PAGE_SIZES.contains(&settings.page_size) {
             settings.page_size = Settings::default().page_size;
         }
@@ -52,11 +53,17 @@ impl Settings {
 
     /// The sort keys that name a known field.
     pub fn sort_keys(&self) -> Vec<(SortField, bool)> {
-        self.sort.iter().filter_map(|(name, desc)| SortField::from_name(name).map(|f| (f, *desc))).collect()
+        self.sort
+            .iter()
+            .filter_map(|(name, desc)| SortField::from_name(name).map(|f| (f, *desc)))
+            .collect()
     }
 
     /// Remembers the sort keys.
     pub fn set_sort_keys(&mut self, keys: &[(SortField, bool)]) {
-        self.sort = keys.iter().map(|(f, desc)| (f.name().to_owned(), *desc)).collect();
+        self.sort = keys
+            .iter()
+            .map(|(f, desc)| (f.name().to_owned(), *desc))
+            .collect();
     }
 }

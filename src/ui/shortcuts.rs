@@ -36,12 +36,24 @@ pub fn help_rows(ctx: &egui::Context) -> Vec<(String, &'static str)> {
     .map(|(shortcut, what)| (ctx.format_shortcut(&shortcut), what))
     .collect();
     rows.extend([
-        ("Up / Down".to_owned(), "Move in the grid (Shift extends the selection)"),
-        ("Page Up / Page Down".to_owned(), "Move a screen; past the end, to the next page"),
+        (
+            "Up / Down".to_owned(),
+            "Move in the grid (Shift extends the selection)",
+        ),
+        (
+            "Page Up / Page Down".to_owned(),
+            "Move a screen; past the end, to the next page",
+        ),
         ("Home / End".to_owned(), "First / last row of the page"),
         ("Enter".to_owned(), "Open the selected customer"),
-        ("Ctrl+C".to_owned(), "Copy the selected rows as tab-separated text"),
-        ("Esc".to_owned(), "Close the editor (asks when there are unsaved changes)"),
+        (
+            "Ctrl+C".to_owned(),
+            "Copy the selected rows as tab-separated text",
+        ),
+        (
+            "Esc".to_owned(),
+            "Close the editor (asks when there are unsaved changes)",
+        ),
     ]);
     rows
 }

@@ -37,14 +37,22 @@ pub enum Gate {
     Starting,
     StoreFailed(String),
     CreateOwner(Credentials),
-    OfferDemo { count_text: String, load: Option<DemoLoad>, error: Option<String> },
+    OfferDemo {
+        count_text: String,
+        load: Option<DemoLoad>,
+        error: Option<String>,
+    },
     SignIn(Credentials),
 }
 
 impl Gate {
     /// The demo offer shown right after the owner account is made.
     pub fn offer_demo() -> Self {
-        Gate::OfferDemo { count_text: DEFAULT_DEMO_COUNT.to_string(), load: None, error: None }
+        Gate::OfferDemo {
+            count_text: DEFAULT_DEMO_COUNT.to_string(),
+            load: None,
+            error: None,
+        }
     }
 
     /// Whether the screen waits for the service (tests step until nothing waits).
@@ -86,7 +94,11 @@ pub fn gate_ui(ui: &mut Ui, gate: &mut Gate, store_name: &str) -> Option<GateAct
                 None
             }
             Gate::CreateOwner(form) => create_owner_ui(ui, form, store_name),
-            Gate::OfferDemo { count_text, load, error } => offer_demo_ui(ui, count_text, load, error),
+            Gate::OfferDemo {
+                count_text,
+                load,
+                error,
+            } => offer_demo_ui(ui, count_text, load, error),
             Gate::SignIn(form) => sign_in_ui(ui, form),
         };
     });
@@ -96,8 +108,10 @@ pub fn gate_ui(ui: &mut Ui, gate: &mut Gate, store_name: &str) -> Option<GateAct
 fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Option<GateAction> {
     ui.label(RichText::new("Welcome! Create the owner account").strong());
     ui.label(
-        RichText::new(format!("A new store was created at {store_name}. The owner holds every right."))
-            .color(style::weak_color(ui.visuals())),
+        RichText::new(format!(
+            "A new store was created at {store_name}. The owner holds every right."
+        ))
+        .color(style::weak_color(ui.visuals())),
     );
     ui.add_space(8.0);
     let mut submit = false;
@@ -107,7 +121,9 @@ fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Opt
         submit |= field_ui(ui, "Repeat password", &mut form.repeat, true);
     });
     show_error_ui(ui, form);
-    let clicked = ui.add_enabled(!form.busy, egui::Button::new("Create owner account")).clicked();
+    let clicked = ui
+        .add_enabled(!form.busy, egui::Button::new("Create owner account"))
+        .clicked();
     busy_ui(ui, form.busy);
     if !(clicked || submit) || form.busy {
         return None;
@@ -126,15 +142,19 @@ fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Opt
 }
 
 fn sign_in_ui(ui: &mut Ui, form: &mut Credentials) -> Option<GateAction> {
-    ui.label(RichText::new("Sign in").strong());
+    ui.label(RichText::new("Who is at the desk?").strong());
     ui.add_space(8.0);
     let mut submit = false;
-    egui::Grid::new("sign-in-form").num_columns(2).show(ui, |ui| {
-        submit |= field_ui(ui, "User name", &mut form.user_name, false);
-        submit |= field_ui(ui, "Password", &mut form.password, true);
-    });
+    egui::Grid::new("sign-in-form")
+        .num_columns(2)
+        .show(ui, |ui| {
+            submit |= field_ui(ui, "User name", &mut form.user_name, false);
+            submit |= field_ui(ui, "Password", &mut form.password, true);
+        });
     show_error_ui(ui, form);
-    let clicked = ui.add_enabled(!form.busy, egui::Button::new("Sign in")).clicked();
+    let clicked = ui
+        .add_enabled(!form.busy, egui::Button::new("Sign in"))
+        .clicked();
     busy_ui(ui, form.busy);
     if !(clicked || submit) || form.busy {
         return None;
@@ -157,10 +177,21 @@ fn offer_demo_ui(
     ui.label("Trying the app out? Fill the store with realistic made-up customers. Skip this for a real shop.");
     ui.add_space(8.0);
     if let Some(load) = load {
-        let fraction = if load.total == 0 { 0.0 } else { load.done as f32 / load.total as f32 };
-        ui.add(egui::ProgressBar::new(fraction).show_percentage().text(format!("{} of {}", load.done, load.total)));
+        let fraction = if load.total == 0 {
+            0.0
+        } else {
+            load.done as f32 / load.total as f32
+        };
+        ui.add(
+            egui::ProgressBar::new(fraction)
+                .show_percentage()
+                .text(format!("{} of {}", load.done, load.total)),
+        );
         let cancelling = load.cancel.load(Ordering::Relaxed);
-        if ui.add_enabled(!cancelling, egui::Button::new("Cancel")).clicked() {
+        if ui
+            .add_enabled(!cancelling, egui::Button::new("Cancel"))
+            .clicked()
+        {
             load.cancel.store(true, Ordering::Relaxed);
         }
         return None;
@@ -168,7 +199,8 @@ fn offer_demo_ui(
     let mut action = None;
     ui.horizontal(|ui| {
         let label = ui.label("Number of customers");
-        ui.add(egui::TextEdit::singleline(count_text).desired_width(90.0)).labelled_by(label.id);
+        ui.add(egui::TextEdit::singleline(count_text).desired_width(90.0))
+            .labelled_by(label.id);
     });
     if let Some(err) = error.as_deref() {
         ui.label(RichText::new(err).color(style::error_color(ui.visuals())));
@@ -178,7 +210,11 @@ fn offer_demo_ui(
             match count_text.trim().replace([' ', '_'], "").parse::<u64>() {
                 Ok(count) if count > 0 => {
                     let cancel = Arc::new(AtomicBool::new(false));
-                    *load = Some(DemoLoad { done: 0, total: count, cancel: cancel.clone() });
+                    *load = Some(DemoLoad {
+                        done: 0,
+                        total: count,
+                        cancel: cancel.clone(),
+                    });
                     *error = None;
                     action = Some(GateAction::Send(Command::LoadDemo { count, cancel }));
                 }
@@ -195,8 +231,13 @@ fn offer_demo_ui(
 /// A labelled text field in a two-column grid; true when Enter was pressed in it.
 fn field_ui(ui: &mut Ui, caption: &str, value: &mut String, password: bool) -> bool {
     let label = ui.label(caption);
-    let response =
-        ui.add(egui::TextEdit::singleline(value).password(password).desired_width(200.0)).labelled_by(label.id);
+    let response = ui
+        .add(
+            egui::TextEdit::singleline(value)
+                .password(password)
+                .desired_width(200.0),
+        )
+        .labelled_by(label.id);
     ui.end_row();
     response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
 }

@@ -24,7 +24,11 @@ pub fn error_color(visuals: &Visuals) -> Color32 {
 
 /// Colour of text that reports success.
 pub fn success_color(visuals: &Visuals) -> Color32 {
-    if visuals.dark_mode { Color32::from_rgb(120, 200, 120) } else { Color32::from_rgb(20, 120, 40) }
+    if visuals.dark_mode {
+        Color32::from_rgb(120, 200, 120)
+    } else {
+        Color32::from_rgb(20, 120, 40)
+    }
 }
 
 /// Colour of secondary text (counts, hints).

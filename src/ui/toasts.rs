@@ -33,7 +33,11 @@ pub struct Toasts {
 impl Toasts {
     /// Queues a notice.
     pub fn add(&mut self, kind: ToastKind, text: impl Into<String>) {
-        self.toasts.push(Toast { text: text.into(), kind, until: None });
+        self.toasts.push(Toast {
+            text: text.into(),
+            kind,
+            until: None,
+        });
         if self.toasts.len() > MAX_TOASTS {
             self.toasts.remove(0);
         }
@@ -47,7 +51,8 @@ impl Toasts {
     /// Draws the toasts in the bottom-right corner and drops the expired ones.
     pub fn ui(&mut self, ctx: &Context) {
         let now = ctx.input(|i| i.time);
-        self.toasts.retain(|t| t.until.is_none_or(|until| until > now));
+        self.toasts
+            .retain(|t| t.until.is_none_or(|until| until > now));
         if self.toasts.is_empty() {
             return;
         }
@@ -56,7 +61,9 @@ impl Toasts {
             let until = *toast.until.get_or_insert(now + SHOW_SECS);
             next_expiry = next_expiry.min(until);
         }
-        ctx.request_repaint_after(std::time::Duration::from_secs_f64((next_expiry - now).max(0.05)));
+        ctx.request_repaint_after(std::time::Duration::from_secs_f64(
+            (next_expiry - now).max(0.05),
+        ));
         Area::new(Id::unique("toasts"))
             .anchor(Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
             .order(egui::Order::Tooltip)

@@ -1,0 +1,267 @@
+//! The desktop window, driven like a user would (egui_kittest, no display): first start,
+//! sign-in, the grid with search and sort, card scans, delete, and what rights hide.
+
+mod ui_support;
+
+use customer_desk::model::{Right, Rights};
+use egui_kittest::kittest::Queryable as _;
+use ui_support::*;
+
+#[test]
+fn first_start_asks_for_an_owner_then_offers_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new").join("customers.db");
+    let mut harness = app(db.clone());
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label_contains("Create the owner account")
+            .is_some()
+    );
+    type_into(&mut harness, "Owner user name", "majiteľ");
+    type_into(&mut harness, "Password", PASSWORD);
+    type_into(&mut harness, "Repeat password", PASSWORD);
+    harness.get_by_label("Create owner account").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Load demo data").is_some());
+    harness.get_by_label("Start with an empty store").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Signed in as majiteľ").is_some());
+    assert!(harness.query_by_label("No customers yet.").is_some());
+    // The owner holds every right, so the controls for them are drawn.
+    assert!(harness.query_by_label("New customer").is_some());
+    assert!(db.exists(), "the store file was created");
+}
+
+#[test]
+fn owner_passwords_must_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    settle(&mut harness);
+    type_into(&mut harness, "Owner user name", "owner");
+    type_into(&mut harness, "Password", PASSWORD);
+    type_into(&mut harness, "Repeat password", "something else");
+    harness.get_by_label("Create owner account").click();
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label("The two passwords differ.")
+            .is_some()
+    );
+}
+
+#[test]
+fn a_wrong_password_is_refused_and_the_right_one_signs_in() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    settle(&mut harness);
+    type_into(&mut harness, "User name", "eva");
+    type_into(&mut harness, "Password", "wrong");
+    harness.get_by_label("Sign in").click();
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label("Wrong user name or password.")
+            .is_some()
+    );
+    drop(harness);
+
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    assert!(harness.query_by_label("3 customers").is_some());
+    // Diacritics of Slovak, Czech and Hungarian names render (kittest panics on a missing glyph).
+    assert!(harness.query_by_label("Ľubomír Čierny").is_some());
+    assert!(harness.query_by_label("Zoltán Kovács").is_some());
+}
+
+#[test]
+fn search_narrows_the_grid_and_counts_the_matches() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    type_into(&mut harness, "Search", "cierny");
+    settle(&mut harness);
+    assert!(harness.query_by_label("Ľubomír Čierny").is_some());
+    assert!(harness.query_by_label("Jana Nováková").is_none());
+    assert!(harness.query_by_label("Zoltán Kovács").is_none());
+    assert!(harness.query_by_label("1 match").is_some());
+}
+
+#[test]
+fn a_header_click_sorts_and_a_second_click_reverses() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    // By name: Čierny (Ľubomír), Jana, Zoltán.
+    assert!(row_y(&harness, "Jana Nováková") < row_y(&harness, "Zoltán Kovács"));
+    harness.get_by_label("Email").click();
+    settle(&mut harness);
+    let (lubo, zoltan, jana) = (
+        row_y(&harness, "Ľubomír Čierny"),
+        row_y(&harness, "Zoltán Kovács"),
+        row_y(&harness, "Jana Nováková"),
+    );
+    assert!(
+        lubo < zoltan && zoltan < jana,
+        "sorted by email: a.lubo, m.zoltan, z.jana"
+    );
+    harness.get_by_label("Email ^").click();
+    settle(&mut harness);
+    assert!(
+        row_y(&harness, "Jana Nováková") < row_y(&harness, "Ľubomír Čierny"),
+        "descending"
+    );
+}
+
+#[test]
+fn scanning_a_known_card_opens_the_customer_and_an_unknown_one_says_so() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    assert!(harness.query_by_label("Customer editor").is_none());
+    type_into(&mut harness, "Scan card", "1003");
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert!(
+        harness.query_by_label("Customer editor").is_some(),
+        "the editor opened"
+    );
+    type_into(&mut harness, "Scan card", "999999");
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert!(
+        !harness
+            .query_all_by_label("No customer has card 999999")
+            .collect::<Vec<_>>()
+            .is_empty()
+    );
+}
+
+#[test]
+fn delete_asks_naming_the_customer_then_removes_the_row() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    harness.get_by_label("Zoltán Kovács").click();
+    harness.run();
+    harness.get_by_label("Delete").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label("Delete Zoltán Kovács? This cannot be undone.")
+            .is_some()
+    );
+    harness.get_by_label("Keep").click();
+    settle(&mut harness);
+    assert!(
+        harness.query_by_label("Zoltán Kovács").is_some(),
+        "Keep deletes nothing"
+    );
+
+    harness.key_press(egui::Key::Delete);
+    harness.run();
+    harness.get_by_label("Delete Zoltán Kovács").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Zoltán Kovács").is_none());
+    assert!(harness.query_by_label("2 customers").is_some());
+    assert!(
+        harness
+            .state()
+            .toast_texts()
+            .iter()
+            .any(|t| t == "Deleted Zoltán Kovács")
+    );
+}
+
+#[test]
+fn controls_for_missing_rights_are_not_drawn() {
+    let reader = Rights::NONE;
+    let creator = Rights::NONE.with(Right::CustomerCreate);
+    let deleter = Rights::NONE.with(Right::CustomerDelete);
+    let store = TestStore::new(
+        &[
+            ("reader", reader),
+            ("creator", creator),
+            ("deleter", deleter),
+        ],
+        &three_customers(),
+    );
+
+    for (user, can_create, can_delete) in [
+        ("reader", false, false),
+        ("creator", true, false),
+        ("deleter", false, true),
+    ] {
+        let mut harness = app(store.db.clone());
+        sign_in(&mut harness, user);
+        harness.get_by_label("Jana Nováková").click();
+        harness.run();
+        assert_eq!(
+            harness.query_by_label("New customer").is_some(),
+            can_create,
+            "{user}: New customer"
+        );
+        assert_eq!(
+            harness.query_by_label("Delete").is_some(),
+            can_delete,
+            "{user}: Delete"
+        );
+        // The shortcut does nothing either.
+        harness.key_press(egui::Key::Delete);
+        harness.run();
+        assert_eq!(
+            harness
+                .query_by_label_contains("This cannot be undone")
+                .is_some(),
+            can_delete,
+            "{user}: Delete key"
+        );
+    }
+}
+
+#[test]
+fn switch_user_signs_out_to_the_sign_in_screen() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &[]);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    harness.get_by_label("Switch user").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Sign in").is_some());
+    assert!(harness.query_by_label("Signed in as eva").is_none());
+}
+
+#[test]
+fn pages_through_the_api() {
+    let customers: Vec<_> = (0..120)
+        .map(|i| {
+            person(
+                &format!("Meno{i:03}"),
+                "Priezvisko",
+                &format!("m{i}@example.sk"),
+                &format!("C{i}"),
+            )
+        })
+        .collect();
+    let store = TestStore::new(&[("eva", Rights::admin())], &customers);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    let labels: Vec<String> = harness
+        .query_all_by_label_contains("of")
+        .map(|n| format!("{n:?}"))
+        .collect();
+    assert!(
+        harness.query_by_label("Page 1 of 2").is_some(),
+        "{labels:#?}"
+    );
+    assert!(harness.query_by_label("120 customers").is_some());
+    harness.get_by_label("Next").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Page 2 of 2").is_some());
+    // The second page holds the last 20 by name; the first page's rows are gone.
+    assert!(harness.query_by_label("Meno119 Priezvisko").is_some());
+    assert!(harness.query_by_label("Meno000 Priezvisko").is_none());
+    type_into(&mut harness, "Go to page", "1");
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert!(harness.query_by_label("Page 1 of 2").is_some());
+}

@@ -1,0 +1,119 @@
+//! Shared set-up of the UI tests: a temporary store with users and customers made through
+//! the API, the whole app in a kittest harness, and waiting for the service by stepping.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use customer_desk::api::LocalApi;
+use customer_desk::model::{Actor, Rights};
+use customer_desk::store::{Store, users};
+use customer_desk::ui::App;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use serde_json::Value;
+
+pub const PASSWORD: &str = "heslo-123";
+
+/// A store file in a temporary folder; the folder goes when this is dropped.
+pub struct TestStore {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+impl TestStore {
+    /// A store with the given users (all with [`PASSWORD`]) and customers.
+    pub fn new(user_rights: &[(&str, Rights)], customers: &[Value]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("customers.db");
+        let api = LocalApi::with_system_clock(Store::open(&db).unwrap());
+        for (name, rights) in user_rights {
+            api.store()
+                .write(|tx| users::add_user(tx, name, PASSWORD, *rights, 0))
+                .unwrap();
+        }
+        let admin = Actor::new("setup", Rights::admin());
+        for body in customers {
+            api.create(&admin, body).unwrap();
+        }
+        Self { dir, db }
+    }
+
+    /// The API on this store, to check what the app wrote.
+    pub fn api(&self) -> LocalApi {
+        LocalApi::with_system_clock(Store::open(&self.db).unwrap())
+    }
+}
+
+/// The whole app on `db`, as `cargo run` would show it.
+pub fn app(db: PathBuf) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 800.0))
+        .build_eframe(move |cc| App::new(cc, db))
+}
+
+/// Steps the app until it waits for nothing (no request in flight, no debounce due).
+pub fn settle(harness: &mut Harness<'_, App>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    harness.step();
+    while harness.state().is_busy() {
+        assert!(
+            Instant::now() < deadline,
+            "the service did not answer within 30 s"
+        );
+        harness.step();
+    }
+    harness.run();
+}
+
+/// Signs in on the sign-in screen.
+pub fn sign_in(harness: &mut Harness<'_, App>, user: &str) {
+    settle(harness);
+    harness.get_by_label("User name").click();
+    harness.run();
+    harness.get_by_label("User name").type_text(user);
+    harness.get_by_label("Password").click();
+    harness.run();
+    harness.get_by_label("Password").type_text(PASSWORD);
+    harness.get_by_label("Sign in").click();
+    settle(harness);
+    assert!(
+        harness
+            .query_by_label(&format!("Signed in as {user}"))
+            .is_some(),
+        "signing in as {user} failed"
+    );
+}
+
+/// Types into the field labelled `label`.
+pub fn type_into(harness: &mut Harness<'_, App>, label: &str, text: &str) {
+    harness.get_by_label(label).click();
+    harness.run();
+    harness.get_by_label(label).type_text(text);
+    harness.step();
+}
+
+/// The vertical position of the node labelled `label`, to compare row order.
+pub fn row_y(harness: &Harness<'_, App>, label: &str) -> f32 {
+    harness.get_by_label(label).rect().min.y
+}
+
+/// A person, with an email and one card.
+pub fn person(first: &str, last: &str, email: &str, card: &str) -> Value {
+    serde_json::json!({
+        "firstName": first,
+        "lastName": last,
+        "email": email,
+        "cards": [{"serialNumber": card}],
+    })
+}
+
+/// Three customers whose name order differs from their email order.
+pub fn three_customers() -> Vec<Value> {
+    vec![
+        person("Jana", "Nováková", "z.jana@example.sk", "1001"),
+        person("Ľubomír", "Čierny", "a.lubo@example.sk", "1002"),
+        person("Zoltán", "Kovács", "m.zoltan@example.hu", "1003"),
+    ]
+}
