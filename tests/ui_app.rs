@@ -265,3 +265,69 @@ fn pages_through_the_api() {
     settle(&mut harness);
     assert!(harness.query_by_label("Page 1 of 2").is_some());
 }
+
+#[test]
+fn filters_narrow_the_grid_and_their_chips_clear_them_one_by_one() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    harness.get_by_label("Filters").click();
+    harness.run();
+    type_into(&mut harness, "Card serial", "1002");
+    settle(&mut harness);
+    assert!(harness.query_by_label("Ľubomír Čierny").is_some());
+    assert!(harness.query_by_label("Jana Nováková").is_none());
+    assert!(harness.query_by_label("1 match").is_some());
+
+    type_into(&mut harness, "Discount from", "abc");
+    settle(&mut harness);
+    // The API names the parameter it could not read.
+    assert!(harness.query_by_label_contains("DiscountRate").is_some());
+
+    harness
+        .get_by_label("Clear filter Discount from abc")
+        .click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("1 match").is_some());
+    harness.get_by_label("Clear filter Card 1002").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("3 customers").is_some());
+}
+
+#[test]
+fn the_keyboard_moves_through_the_grid_and_copies_rows() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    harness.key_press(egui::Key::ArrowDown);
+    harness.key_press(egui::Key::ArrowDown);
+    harness.run();
+    // Two rows down from nothing is the second row by full name: Ľubomír Čierny.
+    harness.get_by_label("Copy rows").click();
+    // Only the frame that saw the click carries the copy command.
+    harness.step();
+    let copied: Vec<String> = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copied.len(), 1, "{copied:?}");
+    let lines: Vec<&str> = copied[0].lines().collect();
+    assert_eq!(lines[0].split('\t').next(), Some("Full name"));
+    assert!(
+        lines[1].starts_with("Ľubomír Čierny\t\ta.lubo@example.sk\t\t1002\t0\t0 %\tValid\tYes"),
+        "{lines:?}"
+    );
+    assert_eq!(lines.len(), 2);
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert!(
+        harness.query_by_label("Customer editor").is_some(),
+        "Enter opens the row"
+    );
+}

@@ -215,3 +215,7 @@ impl eframe::App for App {
         self.settings.save(storage);
     }
 }
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

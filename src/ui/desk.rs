@@ -65,6 +65,8 @@ pub struct Desk {
     pub scan_id: Option<egui::Id>,
     /// Set after a scan so the scan field takes the next card at once.
     pub refocus_scan: bool,
+    /// True until the first frame is drawn, which drops the sign-in form's leftover focus.
+    pub fresh: bool,
 }
 
 impl Desk {
@@ -96,6 +98,7 @@ impl Desk {
             search_id: None,
             scan_id: None,
             refocus_scan: false,
+            fresh: true,
         }
     }
 

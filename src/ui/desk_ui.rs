@@ -28,7 +28,11 @@ pub fn desk_ui(
     toasts: &mut Toasts,
 ) -> Option<DeskOutcome> {
     let mut outcome = None;
-    let typing = ui.ctx().egui_wants_keyboard_input();
+    if desk.fresh {
+        desk.fresh = false;
+        ui.ctx().memory_mut(|m| m.stop_text_input());
+    }
+    let typing = ui.ctx().text_edit_focused();
     shortcut_keys(ui, desk, typing);
 
     egui::Panel::bottom("status-bar").show(ui, |ui| {
@@ -151,6 +155,15 @@ fn grid_keys(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut
             i.consume_shortcut(&shortcuts::SELECT_ALL),
         )
     });
+    if !moves.is_empty() {
+        // Arrows belong to the grid here, not to egui's move-focus-between-buttons.
+        ui.ctx().memory_mut(|m| {
+            if let Some(id) = m.focused() {
+                m.surrender_focus(id);
+            }
+            m.move_focus(egui::FocusDirection::None);
+        });
+    }
     for (step, extend) in moves {
         let current = desk.page.cursor.map_or(-1, |c| c as i64);
         let target = match step {

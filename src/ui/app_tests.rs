@@ -1,0 +1,187 @@
+//! The shell's side of the editor: what happens to the actions the editor emits (save,
+//! create, conflicts, validation errors, credit). The editor's own drawing is tested beside
+//! it; here its actions are handed to the app as the editor would emit them.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use serde_json::json;
+
+use super::App;
+use crate::api::LocalApi;
+use crate::model::{Actor, Rights};
+use crate::store::{Store, users};
+use crate::ui::editor::EditorAction;
+
+const PASSWORD: &str = "heslo-123";
+
+fn store_with_one_customer() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("customers.db");
+    let api = LocalApi::with_system_clock(Store::open(&db).unwrap());
+    api.store()
+        .write(|tx| users::add_user(tx, "eva", PASSWORD, Rights::admin(), 0))
+        .unwrap();
+    let actor = Actor::new("eva", Rights::admin());
+    let c = api
+        .create(
+            &actor,
+            &json!({"firstName": "Jana", "lastName": "Nováková"}),
+        )
+        .unwrap();
+    (dir, db, c.id)
+}
+
+fn settle(harness: &mut Harness<'_, App>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    harness.step();
+    while harness.state().is_busy() {
+        assert!(Instant::now() < deadline, "the service did not answer");
+        harness.step();
+    }
+    harness.run();
+}
+
+fn signed_in(db: std::path::PathBuf) -> Harness<'static, App> {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 800.0))
+        .build_eframe(move |cc| App::new(cc, db));
+    settle(&mut harness);
+    for (label, text) in [("User name", "eva"), ("Password", PASSWORD)] {
+        harness.get_by_label(label).click();
+        harness.run();
+        harness.get_by_label(label).type_text(text);
+    }
+    harness.get_by_label("Sign in").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Signed in as eva").is_some());
+    harness
+}
+
+/// Hands `action` to the app as if the open editor had emitted it, and waits for the answer.
+fn editor_emits(harness: &mut Harness<'_, App>, action: EditorAction) {
+    let app = harness.state_mut();
+    let (desk, service) = (app.desk.as_mut().unwrap(), app.service.as_ref().unwrap());
+    assert!(desk.editor.is_some(), "an editor is open");
+    desk.editor_action(action, service, &mut app.toasts);
+    settle(harness);
+}
+
+fn toasts(harness: &Harness<'_, App>) -> Vec<String> {
+    harness.state().toast_texts()
+}
+
+#[test]
+fn ctrl_n_opens_a_new_customer_and_saving_it_creates_and_lists_it() {
+    let (_dir, db, _) = store_with_one_customer();
+    let mut harness = signed_in(db);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::N);
+    harness.run();
+    let editor = harness
+        .state()
+        .desk
+        .as_ref()
+        .unwrap()
+        .editor
+        .as_ref()
+        .expect("Ctrl+N opens the editor");
+    assert_eq!(editor.customer_id(), None);
+
+    let body = json!({"firstName": "Mária", "lastName": "Horváthová"});
+    editor_emits(&mut harness, EditorAction::Save { id: None, body });
+    assert!(
+        harness.query_by_label("Mária Horváthová").is_some(),
+        "the grid shows the new customer"
+    );
+    assert!(harness.query_by_label("2 customers").is_some());
+    assert!(toasts(&harness).contains(&"Created Mária Horváthová".to_owned()));
+    let editor = harness
+        .state()
+        .desk
+        .as_ref()
+        .unwrap()
+        .editor
+        .as_ref()
+        .unwrap();
+    assert!(
+        editor.customer_id().is_some(),
+        "the editor now edits the stored customer"
+    );
+}
+
+#[test]
+fn a_save_updates_the_grid_and_a_stale_version_or_a_bad_field_is_reported() {
+    let (_dir, db, id) = store_with_one_customer();
+    let mut harness = signed_in(db);
+    harness.get_by_label("Jana Nováková").click();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+
+    let body = json!({"firstName": "Jana", "lastName": "Kráľová", "_v": 1});
+    editor_emits(
+        &mut harness,
+        EditorAction::Save {
+            id: Some(id.clone()),
+            body,
+        },
+    );
+    assert!(
+        harness.query_by_label("Jana Kráľová").is_some(),
+        "the grid shows the saved name"
+    );
+    assert!(toasts(&harness).contains(&"Saved Jana Kráľová".to_owned()));
+
+    let stale = json!({"firstName": "Jana", "lastName": "Stará", "_v": 1});
+    editor_emits(
+        &mut harness,
+        EditorAction::Save {
+            id: Some(id.clone()),
+            body: stale,
+        },
+    );
+    assert!(toasts(&harness).contains(&"Someone else changed this customer meanwhile.".to_owned()));
+    assert!(
+        harness.query_by_label("Jana Kráľová").is_some(),
+        "the stale save changed nothing"
+    );
+
+    let bad = json!({"firstName": "Jana", "email": "not an email"});
+    editor_emits(
+        &mut harness,
+        EditorAction::Save {
+            id: Some(id.clone()),
+            body: bad,
+        },
+    );
+    assert!(toasts(&harness).contains(&"Not saved: some fields need attention.".to_owned()));
+
+    let credit = json!({"amount": 12.5, "note": "welcome", "operationId": "op-1"});
+    editor_emits(
+        &mut harness,
+        EditorAction::AdjustCredit {
+            id: id.clone(),
+            body: credit,
+        },
+    );
+    assert!(
+        harness.query_by_label("12.5").is_some(),
+        "the grid shows the new credit"
+    );
+
+    editor_emits(
+        &mut harness,
+        EditorAction::Delete {
+            id,
+            display_name: "Jana Kráľová".into(),
+        },
+    );
+    harness.get_by_label("Delete Jana Kráľová").click();
+    settle(&mut harness);
+    assert!(
+        harness.state().desk.as_ref().unwrap().editor.is_none(),
+        "deleting closes the editor"
+    );
+    assert!(harness.query_by_label("No customers yet.").is_some());
+}
