@@ -8,10 +8,7 @@ use crate::model::{Customer, FieldError, Rights};
 pub enum EditorAction {
     /// Save the form: `PUT /customers/{id}` when `id` is `Some` (the body carries `_v`),
     /// `POST /customers` when creating.
-    Save {
-        id: Option<String>,
-        body: serde_json::Value,
-    },
+    Save { id: Option<String>, body: serde_json::Value },
     /// `POST /customers/{id}/credit` with `{amount, note, operationId}`.
     AdjustCredit { id: String, body: serde_json::Value },
     /// The user pressed Delete; the shell asks for confirmation naming the customer.
@@ -33,18 +30,12 @@ pub struct CustomerEditor {
 impl CustomerEditor {
     /// An editor for an existing customer, showing only what `rights` allow.
     pub fn open(customer: Customer, rights: Rights) -> Self {
-        Self {
-            stored: Some(customer),
-            rights,
-        }
+        Self { stored: Some(customer), rights }
     }
 
     /// An editor for a new customer.
     pub fn new_customer(rights: Rights) -> Self {
-        Self {
-            stored: None,
-            rights,
-        }
+        Self { stored: None, rights }
     }
 
     /// The id of the customer being edited, `None` while creating.
