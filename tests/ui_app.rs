@@ -331,3 +331,41 @@ fn the_keyboard_moves_through_the_grid_and_copies_rows() {
         "Enter opens the row"
     );
 }
+
+#[test]
+fn first_start_loads_demo_data_with_a_progress_bar_and_a_cancel_button() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    settle(&mut harness);
+    type_into(&mut harness, "Owner user name", "owner");
+    type_into(&mut harness, "Password", PASSWORD);
+    type_into(&mut harness, "Repeat password", PASSWORD);
+    harness.get_by_label("Create owner account").click();
+    settle(&mut harness);
+    harness.get_by_label("Number of customers").click();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness
+        .get_by_label("Number of customers")
+        .type_text("1000000");
+    harness.get_by_label("Load demo data").click();
+    harness.step();
+    harness.step();
+    // A million takes minutes in a debug build: the cancel button is there long before.
+    harness.get_by_label("Cancel").click();
+    settle(&mut harness);
+    let toast = harness
+        .state()
+        .toast_texts()
+        .into_iter()
+        .find(|t| t.starts_with("Loaded "))
+        .expect("a toast");
+    let loaded: u64 = toast.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(loaded < 1_000_000, "cancelled early: {toast}");
+    assert!(
+        harness
+            .query_by_label(&format!("{loaded} customers"))
+            .is_some(),
+        "the desk shows what was loaded"
+    );
+}
