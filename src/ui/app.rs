@@ -22,6 +22,8 @@ pub struct App {
     /// Signed in, but the demo offer still shows (first start).
     waiting_user: Option<UserInfo>,
     store_name: String,
+    /// The store already holds customers: no demo data is offered.
+    has_customers: bool,
     settings: Settings,
     toasts: Toasts,
 }
@@ -44,6 +46,7 @@ impl App {
             ),
         };
         Self {
+            has_customers: false,
             service,
             gate,
             desk: None,
@@ -69,8 +72,13 @@ impl App {
 
     fn handle(&mut self, message: Message) {
         match message {
-            Message::Started { store, has_users } => {
+            Message::Started {
+                store,
+                has_users,
+                has_customers,
+            } => {
                 self.store_name = store;
+                self.has_customers = has_customers;
                 self.gate = if has_users {
                     Gate::SignIn(Credentials::default())
                 } else {
@@ -82,7 +90,7 @@ impl App {
                 self.gate = Gate::StoreFailed(reason);
             }
             Message::SignedIn(user) => {
-                if matches!(self.gate, Gate::CreateOwner(_)) {
+                if matches!(self.gate, Gate::CreateOwner(_)) && !self.has_customers {
                     self.waiting_user = Some(user);
                     self.gate = Gate::offer_demo();
                 } else {

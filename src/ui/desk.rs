@@ -13,8 +13,9 @@ use super::toasts::{ToastKind, Toasts};
 use crate::api::ApiError;
 use crate::model::{Customer, Right, Rights, UserInfo};
 
-/// How long the search waits after the last keystroke before it asks the store.
-pub const SEARCH_DEBOUNCE_SECS: f64 = 0.2;
+/// How long the search waits after the last keystroke before it asks the store. Together
+/// with one request in flight at most, fast typing costs one query, not one per key.
+pub const SEARCH_DEBOUNCE_SECS: f64 = 0.15;
 
 /// A question the desk is asking in a modal dialog.
 #[derive(Debug, Clone)]
@@ -126,6 +127,10 @@ impl Desk {
     /// Runs before drawing: sends the due list request.
     pub fn logic(&mut self, ctx: &Context, service: &ServiceHandle, toasts: &mut Toasts) {
         let Some(due) = self.fetch_due else { return };
+        if self.list_pending {
+            // The answer in flight wakes the window; the newest query goes out then.
+            return;
+        }
         let now = ctx.input(|i| i.time);
         if now < due {
             ctx.request_repaint_after(std::time::Duration::from_secs_f64(due - now));

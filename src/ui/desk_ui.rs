@@ -60,6 +60,7 @@ pub fn desk_ui(
             .show(ui, |ui| {
                 let action = desk.editor.as_mut().and_then(|editor| {
                     egui::ScrollArea::vertical()
+                        .auto_shrink([false, false])
                         .show(ui, |ui| editor.ui(ui))
                         .inner
                 });

@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::api::{ApiError, CustomersApi, LocalApi, LocalSession};
-use crate::model::{Customer, QueryResult, Rights, UserInfo};
+use crate::model::{Actor, Customer, QueryResult, Rights, UserInfo};
 use crate::ndata::ListParams;
 use crate::store::{Store, users};
 
@@ -74,6 +74,8 @@ pub enum Message {
     Started {
         store: String,
         has_users: bool,
+        /// Whether demo data is worth offering.
+        has_customers: bool,
     },
     /// The store could not be opened; nothing else will work.
     StoreFailed(String),
@@ -196,12 +198,20 @@ async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command>, outbox: 
         match command {
             Command::Start => {
                 let api = api.clone();
-                let count = blocking(move || api.store().read(users::user_count)).await;
+                let counts = blocking(move || {
+                    let users = api.store().read(users::user_count)?;
+                    // Nobody is signed in yet; this only decides whether to offer demo data.
+                    let nobody = Actor::new("", Rights::NONE);
+                    let customers = api.list(&nobody, &ListParams::new().with("$count", "true"))?;
+                    Ok((users, customers.total_count))
+                })
+                .await;
                 outbox
-                    .send(match count {
-                        Ok(n) => Message::Started {
+                    .send(match counts {
+                        Ok((users, customers)) => Message::Started {
                             store: store_name.clone(),
-                            has_users: n > 0,
+                            has_users: users > 0,
+                            has_customers: customers > 0,
                         },
                         Err(err) => Message::StoreFailed(err.to_string()),
                     })
@@ -282,7 +292,7 @@ async fn blocking<T: Send + 'static>(
 
 async fn sign_in_result(
     api: &Arc<LocalApi>,
-    result: Result<(crate::model::Actor, UserInfo), ApiError>,
+    result: Result<(Actor, UserInfo), ApiError>,
     outbox: &Outbox,
 ) -> Option<Backend> {
     match result {

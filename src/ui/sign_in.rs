@@ -107,19 +107,23 @@ pub fn gate_ui(ui: &mut Ui, gate: &mut Gate, store_name: &str) -> Option<GateAct
 
 fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Option<GateAction> {
     ui.label(RichText::new("Welcome! Create the owner account").strong());
+    let weak = style::weak_color(ui.visuals());
+    ui.label(RichText::new("The owner holds every right and can add other users.").color(weak));
     ui.label(
-        RichText::new(format!(
-            "A new store was created at {store_name}. The owner holds every right."
-        ))
-        .color(style::weak_color(ui.visuals())),
+        RichText::new(format!("Store: {store_name}"))
+            .small()
+            .color(weak),
     );
     ui.add_space(8.0);
-    let mut submit = false;
-    egui::Grid::new("owner-form").num_columns(2).show(ui, |ui| {
-        submit |= field_ui(ui, "Owner user name", &mut form.user_name, false);
-        submit |= field_ui(ui, "Password", &mut form.password, true);
-        submit |= field_ui(ui, "Repeat password", &mut form.repeat, true);
-    });
+    let submit = egui::Grid::new("owner-form")
+        .num_columns(2)
+        .show(ui, |ui| {
+            // Enter submits from the last field only: the first two are easily half typed.
+            first_field_ui(ui, "Owner user name", &mut form.user_name);
+            field_ui(ui, "Password", &mut form.password, true);
+            field_ui(ui, "Repeat password", &mut form.repeat, true)
+        })
+        .inner;
     show_error_ui(ui, form);
     let clicked = ui
         .add_enabled(!form.busy, egui::Button::new("Create owner account"))
@@ -144,13 +148,13 @@ fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Opt
 fn sign_in_ui(ui: &mut Ui, form: &mut Credentials) -> Option<GateAction> {
     ui.label(RichText::new("Who is at the desk?").strong());
     ui.add_space(8.0);
-    let mut submit = false;
-    egui::Grid::new("sign-in-form")
+    let submit = egui::Grid::new("sign-in-form")
         .num_columns(2)
         .show(ui, |ui| {
-            submit |= field_ui(ui, "User name", &mut form.user_name, false);
-            submit |= field_ui(ui, "Password", &mut form.password, true);
-        });
+            first_field_ui(ui, "User name", &mut form.user_name);
+            field_ui(ui, "Password", &mut form.password, true)
+        })
+        .inner;
     show_error_ui(ui, form);
     let clicked = ui
         .add_enabled(!form.busy, egui::Button::new("Sign in"))
@@ -230,6 +234,23 @@ fn offer_demo_ui(
 
 /// A labelled text field in a two-column grid; true when Enter was pressed in it.
 fn field_ui(ui: &mut Ui, caption: &str, value: &mut String, password: bool) -> bool {
+    field_response_ui(ui, caption, value, password).1
+}
+
+/// The form's first field, which takes the keyboard when the screen opens.
+fn first_field_ui(ui: &mut Ui, caption: &str, value: &mut String) {
+    let (response, _) = field_response_ui(ui, caption, value, false);
+    if value.is_empty() && ui.memory(|m| m.focused().is_none()) {
+        response.request_focus();
+    }
+}
+
+fn field_response_ui(
+    ui: &mut Ui,
+    caption: &str,
+    value: &mut String,
+    password: bool,
+) -> (egui::Response, bool) {
     let label = ui.label(caption);
     let response = ui
         .add(
@@ -239,7 +260,8 @@ fn field_ui(ui: &mut Ui, caption: &str, value: &mut String, password: bool) -> b
         )
         .labelled_by(label.id);
     ui.end_row();
-    response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+    let submitted = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    (response, submitted)
 }
 
 fn show_error_ui(ui: &mut Ui, form: &Credentials) {

@@ -1,0 +1,134 @@
+//! Frame times of the window on a large store: a measurement, not a pass/fail test, so it
+//! is ignored by default. Make a store and run it in release:
+//!
+//! ```sh
+//! cargo run --release -- --db /tmp/big.db demo --count 1000000
+//! CUSTOMER_DESK_PERF_DB=/tmp/big.db cargo test --release --test ui_perf -- --ignored --nocapture
+//! ```
+//!
+//! It prints the median and 95th percentile of the UI thread's time per frame while
+//! scrolling the grid and while typing a search, the time from the last keystroke to the
+//! results (the 150 ms debounce counts in egui's clock, so it is added separately), and the
+//! resident memory of the process at the end.
+
+mod ui_support;
+
+use std::time::{Duration, Instant};
+
+use customer_desk::model::Rights;
+use customer_desk::store::{Store, users};
+use egui_kittest::kittest::Queryable as _;
+use ui_support::*;
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[((samples.len() - 1) as f64 * p).round() as usize]
+}
+
+fn report(what: &str, samples: &mut [f64]) {
+    let (median, p95, max) = (
+        percentile(samples, 0.5),
+        percentile(samples, 0.95),
+        percentile(samples, 1.0),
+    );
+    println!(
+        "{what}: {} frames, median {median:.2} ms, p95 {p95:.2} ms, max {max:.2} ms",
+        samples.len()
+    );
+}
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+#[test]
+#[ignore = "a measurement on a large store; see the module doc"]
+fn frame_times_on_a_large_store() {
+    let Ok(db) = std::env::var("CUSTOMER_DESK_PERF_DB") else {
+        println!("set CUSTOMER_DESK_PERF_DB to a demo store");
+        return;
+    };
+    let db = std::path::PathBuf::from(db);
+    {
+        let store = Store::open(&db).unwrap();
+        if store
+            .read(|c| users::find_user(c, "perf"))
+            .unwrap()
+            .is_none()
+        {
+            store
+                .write(|tx| users::add_user(tx, "perf", PASSWORD, Rights::admin(), 0))
+                .unwrap();
+        }
+    }
+    let mut harness = app(db);
+    sign_in(&mut harness, "perf");
+    println!("signed in; RSS {:.0} MiB", rss_mib());
+
+    // Scrolling: mouse wheel over the grid, one notch per frame.
+    harness.hover_at(egui::pos2(400.0, 300.0));
+    let mut scroll = Vec::new();
+    for i in 0..400 {
+        let delta = if (i / 100) % 2 == 0 { -40.0 } else { 40.0 };
+        harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, delta),
+            phase: egui::TouchPhase::Move,
+            modifiers: egui::Modifiers::NONE,
+            source: egui::MouseWheelSource::Wheel,
+        });
+        let started = Instant::now();
+        harness.step();
+        scroll.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    report("scrolling the grid", &mut scroll);
+
+    // Typing a selective search, a key per frame, then waiting for the answer.
+    let mut typing = Vec::new();
+    let mut latencies = Vec::new();
+    for term in ["novakova", "horvath", "kovacs", "cierny"] {
+        harness.get_by_label("Search").click();
+        harness.run();
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.key_press(egui::Key::Backspace);
+        harness.run();
+        for ch in term.chars() {
+            harness.get_by_label("Search").type_text(&ch.to_string());
+            let started = Instant::now();
+            harness.step();
+            typing.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        // The debounce runs on egui's clock, so the wall time here is the store's answer
+        // plus the frames drawn meanwhile; a real window adds the 150 ms debounce.
+        let last_key = Instant::now();
+        let deadline = last_key + Duration::from_secs(60);
+        while harness.state().is_busy() && Instant::now() < deadline {
+            let started = Instant::now();
+            harness.step();
+            typing.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let latency = last_key.elapsed().as_secs_f64() * 1000.0;
+        latencies.push(latency);
+        let count = harness.query_by_label_contains(" match").map(|n| {
+            format!("{n:?}")
+                .lines()
+                .find(|l| l.contains("label:"))
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        });
+        println!(
+            "search {term:?}: results {latency:.1} ms after the last key (+150 ms debounce); {count:?}"
+        );
+    }
+    report("typing in the search", &mut typing);
+    report("last key to results (ms)", &mut latencies);
+    println!("RSS at the end: {:.0} MiB", rss_mib());
+}
