@@ -6,7 +6,7 @@ use egui::Context;
 
 use super::editor::{CustomerEditor, EditorAction};
 use super::grid::Page;
-use super::query::{Filters, GridQuery};
+use super::query::{Chip, Filters, GridQuery};
 use super::service::{Command, Message, ServiceHandle};
 use super::settings::Settings;
 use super::toasts::{ToastKind, Toasts};
@@ -66,6 +66,8 @@ pub struct Desk {
     pub scan_id: Option<egui::Id>,
     /// Set after a scan so the scan field takes the next card at once.
     pub refocus_scan: bool,
+    /// The chips of the filters the grid was last asked with (built here, not per frame).
+    pub chips: Vec<Chip>,
     /// True until the first frame is drawn, which drops the sign-in form's leftover focus.
     pub fresh: bool,
 }
@@ -100,6 +102,7 @@ impl Desk {
             scan_id: None,
             refocus_scan: false,
             fresh: true,
+            chips: Vec::new(),
         }
     }
 
@@ -138,6 +141,7 @@ impl Desk {
         }
         self.fetch_due = None;
         self.latest_request += 1;
+        self.chips = self.query.filters.chips();
         let command = Command::List {
             request: self.latest_request,
             params: self.query.params(),

@@ -279,10 +279,10 @@ fn toolbar_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mu
 }
 
 fn chips_row_ui(ui: &mut Ui, desk: &Desk) -> Option<super::query::FilterField> {
-    if desk.query.filters.chips().is_empty() {
+    if desk.chips.is_empty() {
         return None;
     }
-    ui.horizontal_wrapped(|ui| filters::chips_ui(ui, &desk.query.filters))
+    ui.horizontal_wrapped(|ui| filters::chips_ui(ui, &desk.chips))
         .inner
 }
 

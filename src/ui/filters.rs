@@ -3,7 +3,7 @@
 
 use egui::{RichText, Ui};
 
-use super::query::{FilterField, Filters, TriState};
+use super::query::{Chip, FilterField, Filters, TriState};
 use super::style;
 
 /// Draws the filter panel; returns true when a filter changed.
@@ -101,9 +101,9 @@ fn tri_row_ui(ui: &mut Ui, caption: &str, names: [&str; 3], value: &mut TriState
 }
 
 /// Draws a chip for each active filter; returns the field whose chip was cleared.
-pub fn chips_ui(ui: &mut Ui, filters: &Filters) -> Option<FilterField> {
+pub fn chips_ui(ui: &mut Ui, chips: &[Chip]) -> Option<FilterField> {
     let mut cleared = None;
-    for chip in filters.chips() {
+    for chip in chips {
         egui::Frame::new()
             .fill(style::chip_fill(ui.visuals()))
             .corner_radius(10.0)

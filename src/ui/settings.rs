@@ -67,3 +67,53 @@ impl Settings {
             .collect();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct MemoryStorage(HashMap<String, String>);
+
+    impl eframe::Storage for MemoryStorage {
+        fn get_string(&self, key: &str) -> Option<String> {
+            self.0.get(key).cloned()
+        }
+        fn set_string(&mut self, key: &str, value: String) {
+            self.0.insert(key.to_owned(), value);
+        }
+        fn flush(&mut self) {}
+    }
+
+    #[test]
+    fn settings_survive_a_restart_and_bad_values_fall_back() {
+        assert_eq!(Settings::load(None), Settings::default());
+        let mut settings = Settings::default();
+        settings.page_size = 500;
+        settings.theme = ThemePreference::Dark;
+        settings.set_sort_keys(&[(SortField::CompanyName, true), (SortField::Email, false)]);
+        let mut storage = MemoryStorage::default();
+        settings.save(&mut storage);
+        let loaded = Settings::load(Some(&storage));
+        assert_eq!(loaded, settings);
+        assert_eq!(
+            loaded.sort_keys(),
+            vec![(SortField::CompanyName, true), (SortField::Email, false)]
+        );
+
+        settings.page_size = 7;
+        settings.zoom = 40.0;
+        settings.sort.push(("noSuchField".into(), false));
+        settings.save(&mut storage);
+        let loaded = Settings::load(Some(&storage));
+        assert_eq!(loaded.page_size, 100);
+        assert_eq!(loaded.zoom, 3.0);
+        assert_eq!(
+            loaded.sort_keys().len(),
+            2,
+            "an unknown sort key is skipped"
+        );
+    }
+}
