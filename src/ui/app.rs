@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::desk::Desk;
-use super::desk_ui::{DeskOutcome, desk_ui};
+use super::desk::{Desk, DeskOutcome};
+use super::desk_ui::desk_ui;
 use super::service::{Command, Message, ServiceHandle};
 use super::settings::Settings;
 use super::shortcuts;
@@ -186,11 +186,15 @@ impl eframe::App for App {
         self.zoom_keys(&ctx);
         match (self.desk.as_mut(), self.service.as_ref()) {
             (Some(desk), Some(service)) => {
-                if desk_ui(ui, desk, &mut self.settings, service, &mut self.toasts)
-                    == Some(DeskOutcome::SignOut)
-                    && let Err(err) = service.send(Command::SignOut)
-                {
-                    self.toasts.add(ToastKind::Error, err);
+                match desk_ui(ui, desk, &mut self.settings, service, &mut self.toasts) {
+                    Some(DeskOutcome::SignOut) => {
+                        if let Err(err) = service.send(Command::SignOut) {
+                            self.toasts.add(ToastKind::Error, err);
+                        }
+                    }
+                    // The editor is closed now, so this close goes through.
+                    Some(DeskOutcome::Quit) => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+                    None => {}
                 }
             }
             _ => {

@@ -38,6 +38,15 @@ pub enum AfterDiscard {
     Open(Box<Customer>),
     New,
     SignOut,
+    /// The window is closing.
+    Quit,
+}
+
+/// What the desk asks the app to do once the editor is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeskOutcome {
+    SignOut,
+    Quit,
 }
 
 /// The desk's state; the service holds the data, this holds one page and the form.
@@ -297,7 +306,7 @@ impl Desk {
     }
 
     /// Leaves the editor for `then`, asking first when it has unsaved changes.
-    pub fn leave_editor(&mut self, then: AfterDiscard) -> Option<AfterDiscard> {
+    pub fn leave_editor(&mut self, then: AfterDiscard) -> Option<DeskOutcome> {
         if self.editor.as_ref().is_some_and(CustomerEditor::is_dirty) {
             self.dialog = Some(Dialog::ConfirmDiscard { then });
             None
@@ -306,8 +315,8 @@ impl Desk {
         }
     }
 
-    /// Carries out what waited for the discard; returns it when the app must act (sign out).
-    pub fn after_discard(&mut self, then: AfterDiscard) -> Option<AfterDiscard> {
+    /// Carries out what waited for the discard; says when the app must act (sign out, quit).
+    pub fn after_discard(&mut self, then: AfterDiscard) -> Option<DeskOutcome> {
         match then {
             AfterDiscard::Close => self.editor = None,
             AfterDiscard::Open(customer) => {
@@ -316,7 +325,11 @@ impl Desk {
             AfterDiscard::New => self.editor = Some(CustomerEditor::new_customer(self.rights)),
             AfterDiscard::SignOut => {
                 self.editor = None;
-                return Some(AfterDiscard::SignOut);
+                return Some(DeskOutcome::SignOut);
+            }
+            AfterDiscard::Quit => {
+                self.editor = None;
+                return Some(DeskOutcome::Quit);
             }
         }
         None

@@ -3,7 +3,7 @@
 
 use egui::{Event, Key, RichText, ThemePreference, Ui};
 
-use super::desk::{AfterDiscard, Desk, Dialog};
+use super::desk::{AfterDiscard, Desk, DeskOutcome, Dialog};
 use super::filters;
 use super::grid;
 use super::service::{Command, ServiceHandle};
@@ -12,12 +12,6 @@ use super::shortcuts;
 use super::style;
 use super::toasts::Toasts;
 use crate::model::Right;
-
-/// What the desk asks the app to do.
-#[derive(Debug, PartialEq, Eq)]
-pub enum DeskOutcome {
-    SignOut,
-}
 
 /// Draws the desk.
 pub fn desk_ui(
@@ -34,12 +28,19 @@ pub fn desk_ui(
     }
     let typing = ui.ctx().text_edit_focused();
     shortcut_keys(ui, desk, typing);
+    let closing = ui.input(|i| i.viewport().close_requested());
+    if closing && desk.editor.as_ref().is_some_and(|e| e.is_dirty()) {
+        // Closing the window must not lose a half-edited customer silently.
+        ui.ctx()
+            .send_viewport_cmd(egui::ViewportCommand::CancelClose);
+        desk.dialog = Some(Dialog::ConfirmDiscard {
+            then: AfterDiscard::Quit,
+        });
+    }
 
     egui::Panel::bottom("status-bar").show(ui, |ui| {
         if status_bar_ui(ui, desk, settings) {
-            outcome = desk
-                .leave_editor(AfterDiscard::SignOut)
-                .map(|_| DeskOutcome::SignOut);
+            outcome = desk.leave_editor(AfterDiscard::SignOut);
         }
     });
     egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, desk, service, toasts));
@@ -377,9 +378,7 @@ fn dialog_ui(
                 ui.horizontal(|ui| {
                     if ui.button("Discard changes").clicked() {
                         close = true;
-                        if desk.after_discard(then.clone()).is_some() {
-                            outcome = Some(DeskOutcome::SignOut);
-                        }
+                        outcome = desk.after_discard(then.clone());
                     }
                     if ui.button("Keep editing").clicked() {
                         close = true;
