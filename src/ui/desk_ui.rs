@@ -27,7 +27,7 @@ pub fn desk_ui(
         ui.ctx().memory_mut(|m| m.stop_text_input());
     }
     let typing = ui.ctx().text_edit_focused();
-    shortcut_keys(ui, desk, typing);
+    shortcut_keys(ui, desk);
     let closing = ui.input(|i| i.viewport().close_requested());
     if closing && desk.editor.as_ref().is_some_and(|e| e.is_dirty()) {
         // Closing the window must not lose a half-edited customer silently.
@@ -95,7 +95,7 @@ pub fn desk_ui(
         }
     });
     if !typing && desk.dialog.is_none() {
-        grid_keys(ui, desk, service, toasts);
+        grid_keys(ui, desk);
     }
     desk.store_settings(settings);
     if let Some(then) = dialog_ui(ui, desk, service, toasts) {
@@ -105,7 +105,7 @@ pub fn desk_ui(
 }
 
 /// Shortcuts that work wherever the focus is.
-fn shortcut_keys(ui: &mut Ui, desk: &mut Desk, typing: bool) {
+fn shortcut_keys(ui: &mut Ui, desk: &mut Desk) {
     let ctx = ui.ctx().clone();
     let (search, scan, new) = ctx.input_mut(|i| {
         (
@@ -124,11 +124,10 @@ fn shortcut_keys(ui: &mut Ui, desk: &mut Desk, typing: bool) {
     if new && desk.dialog.is_none() {
         desk.new_customer();
     }
-    let _ = typing;
 }
 
 /// The grid's own keys, while no text field has the keyboard.
-fn grid_keys(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut Toasts) {
+fn grid_keys(ui: &mut Ui, desk: &mut Desk) {
     let rows = desk.page.rows.len();
     let visible_rows = ((ui.ctx().content_rect().height() / 24.0) as usize)
         .saturating_sub(8)
@@ -198,7 +197,6 @@ fn grid_keys(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mut
     if delete {
         ask_delete_current(desk);
     }
-    let _ = (service, toasts);
 }
 
 fn copy_selection(ui: &Ui, desk: &Desk) {
