@@ -440,3 +440,44 @@ fn card_status_changes_keep_a_reason() {
         "the API stamps the new status"
     );
 }
+
+#[test]
+fn meta_entries_are_edited_and_other_values_kept() {
+    let mut customer = jana();
+    customer.meta =
+        serde_json::from_str(r#"{"tier":"gold","points":12.50,"tags":["a","b"]}"#).unwrap();
+    let mut h = harness(CustomerEditor::open(customer, Rights::admin()));
+    h.run();
+    h.get_by_label("Meta").click();
+    h.run();
+    type_into(&mut h, "Meta value 1", "silver");
+    h.get_by_label("Add entry").click();
+    h.run();
+    type_into(&mut h, "Meta key 4", "vip");
+    let raw = h.get_by_label("Meta as JSON").value().unwrap_or_default();
+    assert!(
+        raw.contains("\"vip\": \"\"") && raw.contains("\"tier\": \"silver\""),
+        "the raw JSON follows the rows: {raw}"
+    );
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_ok();
+    let (_, body) = save_body(&h.state().actions);
+    assert_eq!(
+        body["meta"].to_string(),
+        r#"{"tier":"silver","points":12.50,"tags":["a","b"],"vip":""}"#
+    );
+
+    // The shell could not reach the store; the user keeps editing.
+    h.state_mut()
+        .editor
+        .set_failed("The store is busy; try again.");
+    h.run();
+    assert!(h.query_by_label("The store is busy; try again.").is_some());
+    // A number that does not read blocks the save and says why.
+    type_into(&mut h, "Meta value 2", "12,5");
+    assert!(h.query_by_label("\"12,5\" is not a number").is_some());
+    let saves = h.state().actions.len();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run();
+    assert_eq!(h.state().actions.len(), saves);
+}

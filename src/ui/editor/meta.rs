@@ -7,6 +7,11 @@ use serde_json::{Map, Number, Value};
 use super::errors::FieldErrors;
 use super::widgets::{error_text_ui, member_error_ui};
 
+/// The width of the key column.
+const KEY_WIDTH: f32 = 140.0;
+/// The width of the type menu.
+const KIND_WIDTH: f32 = 80.0;
+
 /// The value of one entry as the form holds it.
 #[derive(Debug, Clone, PartialEq)]
 enum EntryValue {
@@ -14,8 +19,8 @@ enum EntryValue {
     /// The number as typed; it must read as a JSON number (every digit is kept).
     Number(String),
     Bool(bool),
-    /// Not editable here; written back untouched.
-    Other(Value),
+    /// Not editable here; written back untouched. The text is its shortened JSON, made once.
+    Other(Value, String),
 }
 
 impl EntryValue {
@@ -24,7 +29,7 @@ impl EntryValue {
             Self::Text(_) => "Text",
             Self::Number(_) => "Number",
             Self::Bool(_) => "Yes/no",
-            Self::Other(_) => "JSON",
+            Self::Other(..) => "JSON",
         }
     }
 }
@@ -56,7 +61,7 @@ impl MetaForm {
                         Value::String(s) => EntryValue::Text(s.clone()),
                         Value::Number(n) => EntryValue::Number(n.to_string()),
                         Value::Bool(b) => EntryValue::Bool(*b),
-                        other => EntryValue::Other(other.clone()),
+                        other => EntryValue::Other(other.clone(), preview(other)),
                     };
                     Entry {
                         key: key.clone(),
@@ -113,46 +118,41 @@ impl MetaForm {
         if self.entries.is_empty() {
             ui.weak("No entries.");
         }
-        egui::Grid::new("meta_entries")
-            .num_columns(4)
-            .spacing([8.0, 4.0])
-            .show(ui, |ui| {
-                for (index, entry) in self.entries.iter_mut().enumerate() {
-                    let n = index + 1;
-                    ui.push_id(index, |ui| {
-                        let editable = !matches!(entry.value, EntryValue::Other(_));
-                        if editable {
-                            changed |= ui
-                                .add(
-                                    TextEdit::singleline(&mut entry.key)
-                                        .desired_width(140.0)
-                                        .hint_text("key"),
-                                )
-                                .accessible_name(format!("Meta key {n}"))
-                                .changed();
-                        } else {
-                            ui.label(&entry.key);
-                        }
-                    });
-                    ui.push_id(index, |ui| changed |= value_ui(ui, n, &mut entry.value));
-                    ui.push_id(index, |ui| {
-                        if !matches!(entry.value, EntryValue::Other(_))
-                            && ui
-                                .button("Remove")
-                                .accessible_name(format!("Remove meta entry {n}"))
-                                .clicked()
-                        {
-                            remove = Some(index);
-                        }
-                    });
-                    ui.end_row();
-                    if let Some(error) = &entry.error {
-                        ui.label("");
-                        error_text_ui(ui, error);
-                        ui.end_row();
-                    }
+        // Rows of fixed-width fields rather than a grid: a grid squeezes every column but
+        // the last to the width it had on the previous frame.
+        for (index, entry) in self.entries.iter_mut().enumerate() {
+            let n = index + 1;
+            ui.horizontal(|ui| {
+                if matches!(entry.value, EntryValue::Other(..)) {
+                    ui.add_sized(
+                        [KEY_WIDTH, ui.spacing().interact_size.y],
+                        egui::Label::new(&entry.key).truncate(),
+                    );
+                } else {
+                    changed |= ui
+                        .add(
+                            TextEdit::singleline(&mut entry.key)
+                                .id_salt(("meta_key", index))
+                                .desired_width(KEY_WIDTH)
+                                .hint_text("key"),
+                        )
+                        .accessible_name(format!("Meta key {n}"))
+                        .changed();
+                }
+                changed |= value_ui(ui, index, &mut entry.value);
+                if !matches!(entry.value, EntryValue::Other(..))
+                    && ui
+                        .button("Remove")
+                        .accessible_name(format!("Remove meta entry {n}"))
+                        .clicked()
+                {
+                    remove = Some(index);
                 }
             });
+            if let Some(error) = &entry.error {
+                error_text_ui(ui, error);
+            }
+        }
         if let Some(index) = remove {
             self.entries.remove(index);
             changed = true;
@@ -201,7 +201,7 @@ impl MetaForm {
                         .parse::<Number>()
                         .map_or(Value::Null, Value::Number),
                     EntryValue::Bool(b) => Value::Bool(*b),
-                    EntryValue::Other(v) => v.clone(),
+                    EntryValue::Other(v, _) => v.clone(),
                 };
                 (e.key.clone(), value)
             })
@@ -211,22 +211,22 @@ impl MetaForm {
 }
 
 /// The type menu and the value field of one entry.
-fn value_ui(ui: &mut Ui, n: usize, value: &mut EntryValue) -> bool {
-    if let EntryValue::Other(v) = value {
-        ui.label(RichText::new("JSON").weak());
-        let mut text = v.to_string();
-        if text.chars().count() > 60 {
-            text = text.chars().take(60).chain("...".chars()).collect();
-        }
-        ui.label(RichText::new(text).monospace())
+fn value_ui(ui: &mut Ui, index: usize, value: &mut EntryValue) -> bool {
+    let n = index + 1;
+    if let EntryValue::Other(_, preview) = value {
+        ui.add_sized(
+            [KIND_WIDTH, ui.spacing().interact_size.y],
+            egui::Label::new(RichText::new("JSON").weak()),
+        );
+        ui.label(RichText::new(preview.as_str()).monospace())
             .on_hover_text("Kept as it is; edit it through the API.");
         return false;
     }
     let mut changed = false;
     let mut kind = value.kind();
-    egui::ComboBox::from_id_salt("kind")
+    egui::ComboBox::from_id_salt(("meta_kind", index))
         .selected_text(kind)
-        .width(80.0)
+        .width(KIND_WIDTH)
         .show_ui(ui, |ui| {
             for option in ["Text", "Number", "Yes/no"] {
                 ui.selectable_value(&mut kind, option, option);
@@ -241,11 +241,15 @@ fn value_ui(ui: &mut Ui, n: usize, value: &mut EntryValue) -> bool {
     let name = format!("Meta value {n}");
     changed |= match value {
         EntryValue::Text(text) | EntryValue::Number(text) => ui
-            .add(TextEdit::singleline(text).desired_width(180.0))
+            .add(
+                TextEdit::singleline(text)
+                    .id_salt(("meta_value", index))
+                    .desired_width(180.0),
+            )
             .accessible_name(name)
             .changed(),
         EntryValue::Bool(b) => ui.checkbox(b, "").accessible_name(name).changed(),
-        EntryValue::Other(_) => false,
+        EntryValue::Other(..) => false,
     };
     changed
 }
@@ -255,12 +259,22 @@ fn convert(value: &EntryValue, kind: &str) -> EntryValue {
     let text = match value {
         EntryValue::Text(s) | EntryValue::Number(s) => s.clone(),
         EntryValue::Bool(b) => b.to_string(),
-        EntryValue::Other(v) => v.to_string(),
+        EntryValue::Other(v, _) => v.to_string(),
     };
     match kind {
         "Number" => EntryValue::Number(text),
         "Yes/no" => EntryValue::Bool(text.trim().eq_ignore_ascii_case("true")),
         _ => EntryValue::Text(text),
+    }
+}
+
+/// At most 60 characters of `value`'s JSON.
+fn preview(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        text.chars().take(60).chain("...".chars()).collect()
+    } else {
+        text
     }
 }
 
