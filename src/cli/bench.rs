@@ -1,21 +1,290 @@
-//! `customer-desk bench`: timings of a fixed query mix on a large demo store.
+//! `customer-desk bench`: timings of a fixed query mix on a large demo store, side by side
+//! with the same questions answered by a naive `LIKE` scan.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use clap::Args;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::api::LocalApi;
+use crate::model::{Actor, Rights};
+use crate::ndata::ListParams;
+use crate::store::Store;
+
+/// The seed of the bench's demo store, so every run measures the same customers.
+const BENCH_SEED: u64 = 7;
 
 /// Arguments of `customer-desk bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// How many customers the demo store has.
+    /// How many customers the demo store has (it is built, or topped up, first).
     #[arg(long, default_value_t = 1_000_000)]
     pub count: u64,
+    /// How many times each kind of call runs.
+    #[arg(long, default_value_t = 40)]
+    pub rounds: usize,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
+/// The timings of one kind of call, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindReport {
+    pub kind: String,
+    pub runs: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// The same question answered by a plain `LIKE` scan, where the bench has one.
+    pub naive_p50_ms: Option<f64>,
+    /// `naive_p50_ms / p50_ms`: how many times faster the indexed path is.
+    pub naive_ratio: Option<f64>,
+}
+
+/// Everything `bench` measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub customers: u64,
+    pub db_path: String,
+    /// Customers loaded per second, when this run loaded any.
+    pub demo_load_per_second: Option<f64>,
+    pub demo_loaded: u64,
+    pub db_bytes: u64,
+    pub bytes_per_customer: f64,
+    pub kinds: Vec<KindReport>,
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Median, 95th percentile and maximum of `samples`, in milliseconds.
+fn summarise(mut samples: Vec<Duration>) -> (f64, f64, f64) {
+    samples.sort();
+    let at = |q: f64| {
+        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples.get(i).copied().map_or(0.0, millis)
+    };
+    (at(0.5), at(0.95), samples.last().copied().map_or(0.0, millis))
+}
+
+/// Times `f` `rounds` times, giving it the round number.
+fn time_rounds(rounds: usize, mut f: impl FnMut(usize) -> anyhow::Result<()>) -> anyhow::Result<Vec<Duration>> {
+    let mut samples = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let started = Instant::now();
+        f(round)?;
+        samples.push(started.elapsed());
+    }
+    Ok(samples)
+}
+
+fn default_bench_db(count: u64) -> PathBuf {
+    std::env::temp_dir().join(format!("customer-desk-bench-{count}.db"))
+}
+
+fn file_size(path: &Path) -> u64 {
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    [path.to_owned(), wal].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
+}
+
+/// Surnames (selective) and three-letter fragments (broad) the searches use.
+const SELECTIVE_TERMS: &[&str] = &["Horváthová", "Dvořák", "Ördög", "Kolář", "Šťastná", "Pintér", "Robinson", "Záhradník", "Ľupták", "Szűcs"];
+const BROAD_TERMS: &[&str] = &["ova", "ani", "ert", "and", "ska", "ová", "ere", "ich", "ark", "lin"];
+
 /// Runs `customer-desk bench`.
-pub fn run(_db: Option<&Path>, _args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+pub fn run(db: Option<&Path>, args: BenchArgs) -> anyhow::Result<()> {
+    let report = measure(db, &args)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_table(&report);
+    }
+    Ok(())
+}
+
+/// Builds or tops up the bench store and measures the mix.
+pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchReport> {
+    let path = db.map_or_else(|| default_bench_db(args.count), Path::to_owned);
+    let api = LocalApi::with_system_clock(Store::open(&path)?);
+    let present = api.store().read(crate::store::customers::total_count)?;
+    let mut demo_load_per_second = None;
+    let mut demo_loaded = 0;
+    if present < args.count {
+        eprintln!("Loading {} demo customers into {} ...", args.count - present, path.display());
+        let report = crate::demo::load(&api, args.count - present, BENCH_SEED, &mut |_| true)?;
+        demo_load_per_second = Some(report.per_second());
+        demo_loaded = report.added;
+        eprintln!("Loaded {} in {:.1} s ({:.0}/s).", report.added, report.elapsed.as_secs_f64(), report.per_second());
+    }
+    let total = api.store().read(crate::store::customers::total_count)?;
+    let actor = Actor::new("bench", Rights::admin());
+    let rounds = args.rounds.max(1);
+    let mut rng = StdRng::seed_from_u64(42);
+    let mut kinds = Vec::new();
+    let list = |query: &str| -> anyhow::Result<u64> {
+        Ok(api.list(&actor, &ListParams::from_query_string(query))?.total_count)
+    };
+
+    let mut push = |kind: &str, samples: Vec<Duration>, naive: Option<Vec<Duration>>| {
+        let (p50, p95, max) = summarise(samples);
+        let naive_p50 = naive.map(|n| summarise(n).0);
+        kinds.push(KindReport {
+            kind: kind.to_owned(),
+            runs: rounds,
+            p50_ms: p50,
+            p95_ms: p95,
+            max_ms: max,
+            naive_p50_ms: naive_p50,
+            naive_ratio: naive_p50.map(|n| n / p50.max(1e-6)),
+        });
+    };
+
+    // Searches and card lookups, each with its naive twin.
+    let naive = NaiveScan::new(&path)?;
+    let term = |terms: &[&'static str], round: usize| terms[round % terms.len()];
+    let samples = time_rounds(rounds, |r| list(&format!("Search={}&$take=50", term(SELECTIVE_TERMS, r))).map(drop))?;
+    let naive_samples = time_rounds(rounds.min(10), |r| naive.search(term(SELECTIVE_TERMS, r)))?;
+    push("search selective (surname)", samples, Some(naive_samples));
+    let samples = time_rounds(rounds, |r| list(&format!("Search={}&$take=50", term(BROAD_TERMS, r))).map(drop))?;
+    let naive_samples = time_rounds(rounds.min(10), |r| naive.search(term(BROAD_TERMS, r)))?;
+    push("search broad (3 letters)", samples, Some(naive_samples));
+    let serials: Vec<String> = (0..rounds).map(|_| format!("29{:011}", rng.random_range(0..total.max(1)) * 4)).collect();
+    let samples = time_rounds(rounds, |r| list(&format!("CardSerialNumber={}", serials[r])).map(drop))?;
+    let naive_samples = time_rounds(rounds.min(10), |r| naive.card(&serials[r]))?;
+    push("card lookup by serial", samples, Some(naive_samples));
+
+    // Each filter member, a page of 50 with its total count.
+    let filters: [(&str, String); 9] = [
+        ("filter ExternalId eq", format!("ExternalId=C{:08}", total / 3)),
+        ("filter ExternalId like", format!("ExternalId=like:C{:06}", total / 700)),
+        ("filter CreditRate ge", "CreditRate=ge:1".to_owned()),
+        ("filter DiscountRate between", "DiscountRate=between:5:10".to_owned()),
+        ("filter IsActive false", "IsActive=false".to_owned()),
+        ("filter ExpirationTime lt", "ExpirationTime=lt:2026-01-01".to_owned()),
+        ("filter ExpirationTime null", "ExpirationTime=null".to_owned()),
+        ("filter IsExpired true", "IsExpired=true".to_owned()),
+        ("filter CardSerialNumber like", format!("CardSerialNumber=like:29{:06}", total / 900)),
+    ];
+    for (kind, query) in &filters {
+        let samples = time_rounds(rounds, |_| list(&format!("{query}&$take=50")).map(drop))?;
+        push(kind, samples, None);
+    }
+
+    // Sorted pages near the start and deep in the set.
+    let deep = total / 2;
+    for (kind, query) in [
+        ("page sorted by lastName, start", "$sort=lastName&$take=50".to_owned()),
+        ("page sorted by -fullName, start", "$sort=-fullName&$take=50".to_owned()),
+        ("page sorted by lastName, deep", format!("$sort=lastName&$skip={deep}&$take=50")),
+        ("page sorted by credit.amount desc, deep", format!("$sort=credit.amount:desc&$skip={deep}&$take=50")),
+    ] {
+        let samples = time_rounds(rounds, |_| list(&query).map(drop))?;
+        push(kind, samples, None);
+    }
+
+    // Get, update and create.
+    let ids = naive.sample_ids(rounds, &mut rng)?;
+    let samples = time_rounds(rounds, |r| api.get(&actor, &ids[r]).map(drop).map_err(Into::into))?;
+    push("get by id", samples, None);
+    // An edit reads the customer first; only the write is timed.
+    let mut update_samples = Vec::with_capacity(rounds);
+    for (r, id) in ids.iter().enumerate() {
+        let mut body = serde_json::to_value(api.get(&actor, id)?)?;
+        body["note"] = json!(format!("bench update {r}"));
+        let started = Instant::now();
+        api.upsert(&actor, id, &body)?;
+        update_samples.push(started.elapsed());
+    }
+    push("update (PUT with _v)", update_samples, None);
+    let now = api.clock().now();
+    let mut create_samples = Vec::with_capacity(rounds);
+    for r in 0..rounds {
+        let mut customer = crate::demo::generate(BENCH_SEED ^ 0xC0FFEE, total + r as u64, now);
+        customer.id.clear();
+        customer.external_id = None;
+        customer.cards.clear();
+        let body = serde_json::to_value(&customer)?;
+        let started = Instant::now();
+        api.create(&actor, &body)?;
+        create_samples.push(started.elapsed());
+    }
+    push("create (POST)", create_samples, None);
+
+    let db_bytes = file_size(&path);
+    Ok(BenchReport {
+        customers: total,
+        db_path: path.display().to_string(),
+        demo_load_per_second,
+        demo_loaded,
+        db_bytes,
+        bytes_per_customer: db_bytes as f64 / total.max(1) as f64,
+        kinds,
+    })
+}
+
+fn print_table(report: &BenchReport) {
+    println!("Customer Desk bench: {} customers in {}", report.customers, report.db_path);
+    match report.demo_load_per_second {
+        Some(rate) => println!("demo load: {} customers at {rate:.0} per second", report.demo_loaded),
+        None => println!("demo load: store reused (run on a new --db to measure loading)"),
+    }
+    println!(
+        "database: {:.1} MB, {:.0} bytes per customer\n",
+        report.db_bytes as f64 / 1e6,
+        report.bytes_per_customer
+    );
+    println!("{:<42} {:>5} {:>9} {:>9} {:>9} {:>11} {:>8}", "kind", "runs", "p50 ms", "p95 ms", "max ms", "naive p50", "ratio");
+    for k in &report.kinds {
+        let naive = k.naive_p50_ms.map_or(String::new(), |n| format!("{n:.2}"));
+        let ratio = k.naive_ratio.map_or(String::new(), |r| format!("{r:.0}x"));
+        println!("{:<42} {:>5} {:>9.3} {:>9.3} {:>9.3} {:>11} {:>8}", k.kind, k.runs, k.p50_ms, k.p95_ms, k.max_ms, naive, ratio);
+    }
+}
+
+/// The same questions answered the naive way: a plain `LIKE` over the raw columns and the
+/// JSON document, no FTS index, no card table.
+struct NaiveScan {
+    conn: rusqlite::Connection,
+}
+
+impl NaiveScan {
+    fn new(path: &Path) -> anyhow::Result<Self> {
+        Ok(Self { conn: rusqlite::Connection::open(path)? })
+    }
+
+    fn search(&self, term: &str) -> anyhow::Result<()> {
+        let pattern = format!("%{term}%");
+        let filter = "first_name LIKE ?1 OR last_name LIKE ?1 OR company_name LIKE ?1 OR doc LIKE ?1 OR note LIKE ?1";
+        let _: i64 = self.conn.query_row(&format!("SELECT count(*) FROM customers WHERE {filter}"), [&pattern], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare(&format!("SELECT doc FROM customers WHERE {filter} ORDER BY id LIMIT 50"))?;
+        let rows = stmt.query_map([&pattern], |r| r.get::<_, Vec<u8>>(0))?;
+        for row in rows {
+            std::hint::black_box(row?);
+        }
+        Ok(())
+    }
+
+    fn card(&self, serial: &str) -> anyhow::Result<()> {
+        let pattern = format!("%\"serialNumber\":\"{serial}\"%");
+        let mut stmt = self.conn.prepare("SELECT doc FROM customers WHERE doc LIKE ?1 LIMIT 50")?;
+        let rows = stmt.query_map([&pattern], |r| r.get::<_, Vec<u8>>(0))?;
+        for row in rows {
+            std::hint::black_box(row?);
+        }
+        Ok(())
+    }
+
+    fn sample_ids(&self, n: usize, rng: &mut StdRng) -> anyhow::Result<Vec<String>> {
+        let max: i64 = self.conn.query_row("SELECT max(rid) FROM customers", [], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare("SELECT id FROM customers WHERE rid >= ?1 ORDER BY rid LIMIT 1")?;
+        (0..n)
+            .map(|_| Ok(stmt.query_row([rng.random_range(1..=max.max(1))], |r| r.get(0))?))
+            .collect()
+    }
 }
