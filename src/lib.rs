@@ -8,9 +8,9 @@
 pub mod api;
 pub mod cli;
 pub mod clock;
+pub mod demo;
 pub mod model;
 pub mod ndata;
 pub mod store;
 pub mod text;
 pub mod ui;
-pub mod demo;
