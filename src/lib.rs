@@ -10,6 +10,8 @@ pub mod cli;
 pub mod clock;
 pub mod model;
 pub mod ndata;
+pub mod remote;
+pub mod server;
 pub mod store;
 pub mod text;
 pub mod ui;
