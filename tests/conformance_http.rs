@@ -34,8 +34,14 @@ async fn make_harness() -> HttpHarness {
     // Cases move the clock by years to test status and expiry; the sessions must outlive
     // that, as a local session does.
     let century = Duration::from_secs(100 * 366 * 86_400);
-    let policy = AuthPolicy { token_ttl: century, refresh_ttl: century, ..AuthPolicy::default() };
-    HttpHarness { server: TestServer::start_with(conformance::cases::start_time(), policy).await }
+    let policy = AuthPolicy {
+        token_ttl: century,
+        refresh_ttl: century,
+        ..AuthPolicy::default()
+    };
+    HttpHarness {
+        server: TestServer::start_with(conformance::cases::start_time(), policy).await,
+    }
 }
 
 include!("conformance/case_list.rs");

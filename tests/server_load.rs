@@ -29,10 +29,17 @@ struct Seen {
     requests: u64,
 }
 
-async fn desk(client: RemoteClient, number: usize, shared: Arc<Vec<String>>, deadline: Instant) -> Result<Seen, ApiError> {
+async fn desk(
+    client: RemoteClient,
+    number: usize,
+    shared: Arc<Vec<String>>,
+    deadline: Instant,
+) -> Result<Seen, ApiError> {
     let mut seen = Seen::default();
     let mut last_version: HashMap<String, i64> = HashMap::new();
-    let own = client.create(&json!({"firstName": format!("Desk {number}"), "lastName": "Loadtest"})).await?;
+    let own = client
+        .create(&json!({"firstName": format!("Desk {number}"), "lastName": "Loadtest"}))
+        .await?;
     seen.own = Some(own);
     let mut step = 0usize;
     while Instant::now() < deadline {
@@ -43,22 +50,45 @@ async fn desk(client: RemoteClient, number: usize, shared: Arc<Vec<String>>, dea
                 let op = format!("desk{number}-{step}");
                 let body = json!({"amount": 1, "note": "load", "operationId": op});
                 let after = client.adjust_credit(target, &body).await?;
-                let previous = last_version.insert(target.clone(), after.version).unwrap_or(0);
-                assert!(after.version > previous, "_v went from {previous} to {} on {target}", after.version);
-                seen.credits.entry(target.clone()).or_default().push((op, after.version));
+                let previous = last_version
+                    .insert(target.clone(), after.version)
+                    .unwrap_or(0);
+                assert!(
+                    after.version > previous,
+                    "_v went from {previous} to {} on {target}",
+                    after.version
+                );
+                seen.credits
+                    .entry(target.clone())
+                    .or_default()
+                    .push((op, after.version));
             }
             2 => {
                 let read = client.get(target).await?;
                 let known = last_version.get(target).copied().unwrap_or(0);
-                assert!(read.version >= known, "a read of {target} went back to _v {} after {known}", read.version);
+                assert!(
+                    read.version >= known,
+                    "a read of {target} went back to _v {} after {known}",
+                    read.version
+                );
                 last_version.insert(target.clone(), read.version);
             }
             3 => {
-                let page = client.list(&ListParams::new().with("Search", "loadtest").with("$take", "20")).await?;
+                let page = client
+                    .list(
+                        &ListParams::new()
+                            .with("Search", "loadtest")
+                            .with("$take", "20"),
+                    )
+                    .await?;
                 assert!(page.count <= 20 && page.total_count >= page.count);
             }
             _ => {
-                let mine = seen.own.as_ref().map(|c| (c.id.clone(), c.version)).unwrap_or_default();
+                let mine = seen
+                    .own
+                    .as_ref()
+                    .map(|c| (c.id.clone(), c.version))
+                    .unwrap_or_default();
                 let body = json!({"firstName": format!("Desk {number}"), "lastName": "Loadtest", "note": format!("step {step}"), "_v": mine.1});
                 let updated = client.upsert(&mine.0, &body).await?;
                 assert!(!updated.created && updated.customer.version == mine.1 + 1);
@@ -96,31 +126,60 @@ async fn thirty_two_desks_at_once_lose_nothing() {
         .collect();
     let mut all = Vec::new();
     for task in tasks {
-        all.push(task.await.expect("desk task").expect("every request answered without error"));
+        all.push(
+            task.await
+                .expect("desk task")
+                .expect("every request answered without error"),
+        );
     }
     let requests: u64 = all.iter().map(|s| s.requests).sum();
     eprintln!("{requests} requests from {CLIENTS} desks in {RUN_FOR:?}");
-    assert!(requests > CLIENTS as u64 * 10, "the desks got little done: {requests} requests");
+    assert!(
+        requests > CLIENTS as u64 * 10,
+        "the desks got little done: {requests} requests"
+    );
 
     let mut credits: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     for seen in &all {
         for (id, ops) in &seen.credits {
-            credits.entry(id.clone()).or_default().extend(ops.iter().cloned());
+            credits
+                .entry(id.clone())
+                .or_default()
+                .extend(ops.iter().cloned());
         }
         let own = seen.own.as_ref().expect("own customer");
-        assert_eq!(&admin.get(&own.id).await.expect("own customer"), own, "the last acknowledged update is stored");
+        assert_eq!(
+            &admin.get(&own.id).await.expect("own customer"),
+            own,
+            "the last acknowledged update is stored"
+        );
     }
     for id in shared.iter() {
         let stored = admin.get(id).await.expect("shared customer");
         let mut acknowledged = credits.remove(id).unwrap_or_default();
         let n = acknowledged.len() as i64;
-        assert_eq!(stored.credit.amount, Decimal::from(100 + n), "every acknowledged credit counted once");
+        assert_eq!(
+            stored.credit.amount,
+            Decimal::from(100 + n),
+            "every acknowledged credit counted once"
+        );
         assert_eq!(stored.version, 1 + n);
         acknowledged.sort_by_key(|(_, v)| *v);
         let versions: Vec<i64> = acknowledged.iter().map(|(_, v)| *v).collect();
-        assert_eq!(versions, (2..=n + 1).collect::<Vec<_>>(), "each write got its own, increasing _v");
-        let ledger: Vec<&str> = stored.credit_transactions.iter().filter_map(|t| t.operation_id.as_deref()).collect();
+        assert_eq!(
+            versions,
+            (2..=n + 1).collect::<Vec<_>>(),
+            "each write got its own, increasing _v"
+        );
+        let ledger: Vec<&str> = stored
+            .credit_transactions
+            .iter()
+            .filter_map(|t| t.operation_id.as_deref())
+            .collect();
         let expected: Vec<&str> = acknowledged.iter().map(|(op, _)| op.as_str()).collect();
-        assert_eq!(ledger, expected, "the ledger holds every acknowledged operation, in order");
+        assert_eq!(
+            ledger, expected,
+            "the ledger holds every acknowledged operation, in order"
+        );
     }
 }

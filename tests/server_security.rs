@@ -24,8 +24,16 @@ async fn server() -> TestServer {
 /// Reads a problem answer, checking its media type and that status and body agree.
 async fn problem(response: reqwest::Response) -> Problem {
     let status = response.status();
-    let media = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    assert_eq!(media, "application/problem+json", "a {status} must be a problem document");
+    let media = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(
+        media, "application/problem+json",
+        "a {status} must be a problem document"
+    );
     let problem: Problem = response.json().await.expect("problem JSON");
     assert_eq!(problem.status, status.as_u16());
     problem
@@ -41,8 +49,15 @@ async fn login_raw(server: &TestServer, user: &str, password: &str) -> reqwest::
 }
 
 async fn token_of(server: &TestServer, user: &str) -> (String, String) {
-    let body: Value = login_raw(server, user, PASSWORD).await.json().await.expect("login JSON");
-    (body["tokenId"].as_str().expect("tokenId").to_owned(), body["refreshToken"].as_str().expect("refresh").to_owned())
+    let body: Value = login_raw(server, user, PASSWORD)
+        .await
+        .json()
+        .await
+        .expect("login JSON");
+    (
+        body["tokenId"].as_str().expect("tokenId").to_owned(),
+        body["refreshToken"].as_str().expect("refresh").to_owned(),
+    )
 }
 
 async fn list_with(server: &TestServer, token: Option<&str>) -> reqwest::Response {
@@ -66,7 +81,10 @@ async fn only_a_live_token_is_let_in() {
     assert_eq!(problem(wrong).await.error_code, Some(1));
 
     let (token, _) = token_of(&server, &user).await;
-    assert_eq!(list_with(&server, Some(&token)).await.status(), StatusCode::OK);
+    assert_eq!(
+        list_with(&server, Some(&token)).await.status(),
+        StatusCode::OK
+    );
     let not_bearer = reqwest::Client::new()
         .get(server.url("/customers"))
         .header("authorization", format!("Basic {token}"))
@@ -77,11 +95,22 @@ async fn only_a_live_token_is_let_in() {
 
     server.clock.set(start_time() + Duration::hours(8));
     let expired = list_with(&server, Some(&token)).await;
-    assert!(problem(expired).await.detail.unwrap_or_default().contains("expired"));
+    assert!(
+        problem(expired)
+            .await
+            .detail
+            .unwrap_or_default()
+            .contains("expired")
+    );
 
     server.clock.set(start_time());
     let (token, _) = token_of(&server, &user).await;
-    let out = reqwest::Client::new().delete(server.url("/api/auth")).bearer_auth(&token).send().await.expect("send");
+    let out = reqwest::Client::new()
+        .delete(server.url("/api/auth"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
     assert!(out.status().is_success());
     let after_logout = list_with(&server, Some(&token)).await;
     assert_eq!(problem(after_logout).await.error_code, Some(1));
@@ -93,12 +122,22 @@ async fn the_remote_client_refreshes_an_expired_token_once_then_reports_signed_o
     let client = server.session(Rights::NONE).await;
     let before = client.tokens().await;
     server.clock.set(start_time() + Duration::hours(9));
-    assert_eq!(client.me().await.expect("refreshed").user_name, client.user().user_name);
-    assert_ne!(client.tokens().await.token_id, before.token_id, "a fresh pair");
+    assert_eq!(
+        client.me().await.expect("refreshed").user_name,
+        client.user().user_name
+    );
+    assert_ne!(
+        client.tokens().await.token_id,
+        before.token_id,
+        "a fresh pair"
+    );
 
     server.clock.set(start_time() + Duration::days(30));
     let gone = client.me().await.unwrap_err();
-    assert!(matches!(&gone, ApiError::Unauthorized(m) if m.contains("signed out")), "{gone}");
+    assert!(
+        matches!(&gone, ApiError::Unauthorized(m) if m.contains("signed out")),
+        "{gone}"
+    );
 }
 
 /// Asserts that `attempt` was refused for lacking `right` and that `customer` is unchanged.
@@ -112,7 +151,11 @@ async fn assert_refused<T: std::fmt::Debug>(
         Err(ApiError::Forbidden(named)) => assert_eq!(named, right.as_str()),
         other => panic!("expected 403 for {right}, got {other:?}"),
     }
-    assert_eq!(&admin.get(&customer.id).await.expect("still there"), customer, "nothing changed");
+    assert_eq!(
+        &admin.get(&customer.id).await.expect("still there"),
+        customer,
+        "nothing changed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,29 +168,68 @@ async fn every_right_is_checked_over_http_and_a_refusal_changes_nothing() {
         .await
         .expect("create");
     let all_but = |missing: Right| {
-        [CustomerCreate, CustomerUpdate, CustomerDelete, CustomerSetCredit, CustomerSetDiscount]
-            .into_iter()
-            .filter(|r| *r != missing)
-            .fold(Rights::NONE, Rights::with)
+        [
+            CustomerCreate,
+            CustomerUpdate,
+            CustomerDelete,
+            CustomerSetCredit,
+            CustomerSetDiscount,
+        ]
+        .into_iter()
+        .filter(|r| *r != missing)
+        .fold(Rights::NONE, Rights::with)
     };
 
     let no_create = server.session(all_but(CustomerCreate)).await;
-    assert_refused(no_create.create(&json!({"firstName": "New"})).await, CustomerCreate, &admin, &customer).await;
-    assert_refused(no_create.upsert("new-id", &json!({"firstName": "New"})).await, CustomerCreate, &admin, &customer)
-        .await;
-    assert!(matches!(admin.get("new-id").await, Err(ApiError::NotFound(_))));
-    let total = admin.list(&ListParams::new().with("$count", "true")).await.expect("count");
+    assert_refused(
+        no_create.create(&json!({"firstName": "New"})).await,
+        CustomerCreate,
+        &admin,
+        &customer,
+    )
+    .await;
+    assert_refused(
+        no_create
+            .upsert("new-id", &json!({"firstName": "New"}))
+            .await,
+        CustomerCreate,
+        &admin,
+        &customer,
+    )
+    .await;
+    assert!(matches!(
+        admin.get("new-id").await,
+        Err(ApiError::NotFound(_))
+    ));
+    let total = admin
+        .list(&ListParams::new().with("$count", "true"))
+        .await
+        .expect("count");
     assert_eq!(total.total_count, 1);
 
     let no_update = server.session(all_but(CustomerUpdate)).await;
     let renamed = json!({"firstName": "Eve", "discountRate": 5, "credit": {"amount": 20}});
-    assert_refused(no_update.upsert(&customer.id, &renamed).await, CustomerUpdate, &admin, &customer).await;
+    assert_refused(
+        no_update.upsert(&customer.id, &renamed).await,
+        CustomerUpdate,
+        &admin,
+        &customer,
+    )
+    .await;
 
     let no_discount = server.session(all_but(CustomerSetDiscount)).await;
     let discounted = json!({"firstName": "Eva", "discountRate": 50, "credit": {"amount": 20}});
-    assert_refused(no_discount.upsert(&customer.id, &discounted).await, CustomerSetDiscount, &admin, &customer).await;
     assert_refused(
-        no_discount.create(&json!({"firstName": "Cheap", "discountRate": 90})).await,
+        no_discount.upsert(&customer.id, &discounted).await,
+        CustomerSetDiscount,
+        &admin,
+        &customer,
+    )
+    .await;
+    assert_refused(
+        no_discount
+            .create(&json!({"firstName": "Cheap", "discountRate": 90}))
+            .await,
         CustomerSetDiscount,
         &admin,
         &customer,
@@ -156,14 +238,34 @@ async fn every_right_is_checked_over_http_and_a_refusal_changes_nothing() {
 
     let no_credit = server.session(all_but(CustomerSetCredit)).await;
     let richer = json!({"firstName": "Eva", "discountRate": 5, "credit": {"amount": 2000}});
-    assert_refused(no_credit.upsert(&customer.id, &richer).await, CustomerSetCredit, &admin, &customer).await;
+    assert_refused(
+        no_credit.upsert(&customer.id, &richer).await,
+        CustomerSetCredit,
+        &admin,
+        &customer,
+    )
+    .await;
     let adjustment = json!({"amount": 100, "note": "gift", "operationId": "op-1"});
-    assert_refused(no_credit.adjust_credit(&customer.id, &adjustment).await, CustomerSetCredit, &admin, &customer)
-        .await;
+    assert_refused(
+        no_credit.adjust_credit(&customer.id, &adjustment).await,
+        CustomerSetCredit,
+        &admin,
+        &customer,
+    )
+    .await;
 
     let no_delete = server.session(all_but(CustomerDelete)).await;
-    assert_refused(no_delete.delete(&customer.id).await, CustomerDelete, &admin, &customer).await;
-    let total = admin.list(&ListParams::new().with("$count", "true")).await.expect("count");
+    assert_refused(
+        no_delete.delete(&customer.id).await,
+        CustomerDelete,
+        &admin,
+        &customer,
+    )
+    .await;
+    let total = admin
+        .list(&ListParams::new().with("$count", "true"))
+        .await
+        .expect("count");
     assert_eq!(total.total_count, 1, "no refused create slipped in");
 }
 
@@ -176,8 +278,15 @@ async fn one_users_token_cannot_act_as_another() {
     let (admin_token, admin_refresh) = token_of(&server, &admin_name).await;
     let http = reqwest::Client::new();
 
-    let me: Value =
-        http.get(server.url("/api/auth")).bearer_auth(&reader_token).send().await.expect("send").json().await.expect("json");
+    let me: Value = http
+        .get(server.url("/api/auth"))
+        .bearer_auth(&reader_token)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(me["userName"], reader_name.as_str());
     assert_eq!(me["rights"], json!([]));
 
@@ -207,15 +316,32 @@ async fn one_users_token_cannot_act_as_another() {
     assert_eq!(crossed.status(), StatusCode::UNAUTHORIZED);
 
     // Signing one out leaves the other signed in.
-    http.delete(server.url("/api/auth")).bearer_auth(&reader_token).send().await.expect("send");
-    let still: Value =
-        http.get(server.url("/api/auth")).bearer_auth(&admin_token).send().await.expect("send").json().await.expect("json");
+    http.delete(server.url("/api/auth"))
+        .bearer_auth(&reader_token)
+        .send()
+        .await
+        .expect("send");
+    let still: Value = http
+        .get(server.url("/api/auth"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(still["userName"], admin_name.as_str());
 
     // The ledger names who really acted.
     let admin = server.session(Rights::admin()).await;
-    let c = admin.create(&json!({"firstName": "Ann", "credit": {"amount": 3}})).await.expect("create");
-    assert_eq!(c.credit_transactions[0].user_name.as_deref(), Some(admin.user().user_name.as_str()));
+    let c = admin
+        .create(&json!({"firstName": "Ann", "credit": {"amount": 3}}))
+        .await
+        .expect("create");
+    assert_eq!(
+        c.credit_transactions[0].user_name.as_deref(),
+        Some(admin.user().user_name.as_str())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,7 +349,12 @@ async fn hostile_queries_are_refused_or_find_nothing_and_never_fail_the_server()
     let server = server().await;
     let admin = server.session(Rights::admin()).await;
     for name in ["Novák", "Čierny", "O'Brien"] {
-        admin.create(&json!({"lastName": name, "externalId": name, "cards": [{"serialNumber": name}]})).await.expect("create");
+        admin
+            .create(
+                &json!({"lastName": name, "externalId": name, "cards": [{"serialNumber": name}]}),
+            )
+            .await
+            .expect("create");
     }
     let (token, _) = token_of(&server, &server.add_user(Rights::NONE)).await;
     let long = "x".repeat(50_000);
@@ -259,19 +390,32 @@ async fn hostile_queries_are_refused_or_find_nothing_and_never_fail_the_server()
     ];
     let http = reqwest::Client::new();
     for (name, value) in hostile {
-        let query = ListParams::new().with(name, value.clone()).with("$take", "10").to_query_string();
-        let response =
-            http.get(server.url(&format!("/customers?{query}"))).bearer_auth(&token).send().await.expect("send");
+        let query = ListParams::new()
+            .with(name, value.clone())
+            .with("$take", "10")
+            .to_query_string();
+        let response = http
+            .get(server.url(&format!("/customers?{query}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send");
         let shown: String = value.chars().take(40).collect();
         match response.status() {
             StatusCode::BAD_REQUEST => {
                 let p = problem(response).await;
                 assert_eq!(p.error_code, Some(3), "{name}={shown}");
-                assert!(!p.errors.is_empty(), "{name}={shown}: the problem names the parameter");
+                assert!(
+                    !p.errors.is_empty(),
+                    "{name}={shown}: the problem names the parameter"
+                );
             }
             StatusCode::OK => {
                 let body: Value = response.json().await.expect("json");
-                assert_eq!(body["count"], 0, "{name}={shown} must find nothing, found {body}");
+                assert_eq!(
+                    body["count"], 0,
+                    "{name}={shown} must find nothing, found {body}"
+                );
             }
             other => panic!("{name}={shown} answered {other}"),
         }
@@ -287,10 +431,21 @@ async fn oversized_and_malformed_bodies_are_refused_with_a_reason() {
     let http = reqwest::Client::new();
 
     let huge = format!("{{\"firstName\": \"{}\"}}", "a".repeat(1024 * 1024));
-    let response =
-        http.post(server.url("/customers")).bearer_auth(&token).body(huge).send().await.expect("send");
+    let response = http
+        .post(server.url("/customers"))
+        .bearer_auth(&token)
+        .body(huge)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(problem(response).await.detail.unwrap_or_default().contains("too large"));
+    assert!(
+        problem(response)
+            .await
+            .detail
+            .unwrap_or_default()
+            .contains("too large")
+    );
 
     let broken = http
         .put(server.url("/customers/abc"))
@@ -302,9 +457,17 @@ async fn oversized_and_malformed_bodies_are_refused_with_a_reason() {
     assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
     let p = problem(broken).await;
     let detail = p.detail.unwrap_or_default();
-    assert!(detail.contains("malformed JSON") && detail.contains("line 1 column"), "{detail}");
+    assert!(
+        detail.contains("malformed JSON") && detail.contains("line 1 column"),
+        "{detail}"
+    );
 
-    let empty = http.post(server.url("/customers")).bearer_auth(&token).send().await.expect("send");
+    let empty = http
+        .post(server.url("/customers"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
     let wrong_type = http
         .post(server.url("/customers"))
@@ -313,7 +476,10 @@ async fn oversized_and_malformed_bodies_are_refused_with_a_reason() {
         .send()
         .await
         .expect("send");
-    assert_eq!(problem(wrong_type).await.errors[0].member_name, "Cards[0].SerialNumber");
+    assert_eq!(
+        problem(wrong_type).await.errors[0].member_name,
+        "Cards[0].SerialNumber"
+    );
 
     let count: Value = http
         .get(server.url("/customers?$count=true"))
@@ -337,9 +503,22 @@ async fn repeated_failed_logins_slow_that_user_name_down() {
         assert_eq!(p.error_code, Some(1));
     }
     let refused = problem(login_raw(&server, &user, PASSWORD).await).await;
-    assert!(refused.detail.unwrap_or_default().contains("try again in 2 s"), "even the right password waits");
-    assert_eq!(login_raw(&server, &other, PASSWORD).await.status(), StatusCode::OK, "other names are not slowed");
+    assert!(
+        refused
+            .detail
+            .unwrap_or_default()
+            .contains("try again in 2 s"),
+        "even the right password waits"
+    );
+    assert_eq!(
+        login_raw(&server, &other, PASSWORD).await.status(),
+        StatusCode::OK,
+        "other names are not slowed"
+    );
 
     server.clock.set(start_time() + Duration::seconds(2));
-    assert_eq!(login_raw(&server, &user, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        login_raw(&server, &user, PASSWORD).await.status(),
+        StatusCode::OK
+    );
 }

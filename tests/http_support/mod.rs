@@ -41,7 +41,9 @@ impl TestServer {
         let clock = Arc::new(FixedClock::new(now));
         let api = Arc::new(LocalApi::new(store, clock.clone()));
         let auth = Arc::new(Auth::new(api, policy));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let state = AppState::new(auth.clone());
@@ -51,20 +53,31 @@ impl TestServer {
             })
             .await;
         });
-        Self { base_url, auth, clock, users: AtomicU64::new(0), _shutdown: shutdown, _dir: dir }
+        Self {
+            base_url,
+            auth,
+            clock,
+            users: AtomicU64::new(0),
+            _shutdown: shutdown,
+            _dir: dir,
+        }
     }
 
     /// Adds a user with `rights` straight into the server's store; returns the name.
     pub fn add_user(&self, rights: Rights) -> String {
         let name = format!("user{}", self.users.fetch_add(1, Ordering::Relaxed));
-        self.auth.add_user(&name, PASSWORD, rights).expect("add user");
+        self.auth
+            .add_user(&name, PASSWORD, rights)
+            .expect("add user");
         name
     }
 
     /// A new user holding `rights`, signed in through the remote client.
     pub async fn session(&self, rights: Rights) -> RemoteClient {
         let name = self.add_user(rights);
-        RemoteClient::login(&self.base_url, &name, PASSWORD, "test desk").await.expect("login")
+        RemoteClient::login(&self.base_url, &name, PASSWORD, "test desk")
+            .await
+            .expect("login")
     }
 
     /// The URL of `path` (which starts with a slash).
