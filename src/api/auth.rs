@@ -345,21 +345,25 @@ impl Auth {
 type TokenRow = (UserRecord, i64, (String, i64, Option<String>));
 
 fn token_user(conn: &Connection, column: &str, hash: &str) -> Result<Option<TokenRow>, ApiError> {
-    // `column` is one of two fixed names chosen by this module, never input.
+    // `column` is one of two fixed names chosen by this module, never input. One indexed
+    // lookup per request: the user's rights are read as stored now.
     let sql = format!(
-        "SELECT u.user_name, t.expires, t.token_hash, t.created, t.device_name
+        "SELECT u.id, u.user_name, u.display_name, u.rights, t.expires, t.token_hash, t.created, t.device_name
          FROM tokens t JOIN users u ON u.id = t.user_id WHERE {column} = ?1"
     );
-    let row: Option<(String, i64, String, i64, Option<String>)> = conn
+    let row = conn
         .query_row(&sql, [hash], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            let rights: String = r.get(3)?;
+            let user = UserRecord {
+                id: r.get(0)?,
+                user_name: r.get(1)?,
+                display_name: r.get(2)?,
+                rights: Rights::parse_list(&rights).unwrap_or_default(),
+            };
+            Ok((user, r.get(4)?, (r.get(5)?, r.get(6)?, r.get(7)?)))
         })
         .optional()?;
-    let Some((user_name, expires, token_hash, created, device)) = row else {
-        return Ok(None);
-    };
-    let user = users::find_user(conn, &user_name)?;
-    Ok(user.map(|u| (u, expires, (token_hash, created, device))))
+    Ok(row)
 }
 
 #[cfg(test)]
