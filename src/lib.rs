@@ -15,3 +15,4 @@ pub mod server;
 pub mod store;
 pub mod text;
 pub mod ui;
+pub mod demo;

@@ -3,6 +3,10 @@
 use std::path::Path;
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::api::LocalApi;
+use crate::store::Store;
 
 /// Arguments of `customer-desk demo`.
 #[derive(Debug, Args)]
@@ -15,7 +19,23 @@ pub struct DemoArgs {
     pub seed: u64,
 }
 
-/// Runs `customer-desk demo`.
-pub fn run(_db: &Path, _args: DemoArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+/// Runs `customer-desk demo`, showing progress on stderr.
+pub fn run(db: &Path, args: DemoArgs) -> anyhow::Result<()> {
+    let api = LocalApi::with_system_clock(Store::open(db)?);
+    let bar = ProgressBar::new(args.count).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} customers, {per_sec}, {eta} left")?,
+    );
+    let report = crate::demo::load(&api, args.count, args.seed, &mut |done| {
+        bar.set_position(done);
+        true
+    })?;
+    bar.finish_and_clear();
+    eprintln!(
+        "Added {} demo customers to {} in {:.1} s ({:.0} per second).",
+        report.added,
+        db.display(),
+        report.elapsed.as_secs_f64(),
+        report.per_second()
+    );
+    Ok(())
 }

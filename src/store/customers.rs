@@ -86,6 +86,19 @@ fn micros(d: rust_decimal::Decimal, member: &str) -> Result<i64, ApiError> {
 
 /// Inserts a new customer (its id and external id must be free) and returns its row id.
 pub(crate) fn insert(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
+    let rid = insert_row(conn, c, doc)?;
+    add_to_count(conn, 1)?;
+    Ok(rid)
+}
+
+/// Moves the stored customer count by `delta` (bulk loads add once per batch).
+pub fn add_to_count(conn: &Connection, delta: i64) -> Result<(), ApiError> {
+    conn.prepare_cached("UPDATE counters SET value = value + ?1 WHERE name = 'customers'")?.execute([delta])?;
+    Ok(())
+}
+
+/// Inserts a customer row with its cards and search text, without counting it.
+pub fn insert_row(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO customers (id, external_id, version, is_active, activation_time,
             expiration_time, first_name, last_name, full_name, gender, birth_date, email, phone,
@@ -117,7 +130,6 @@ pub(crate) fn insert(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64,
     ])?;
     let rid = conn.last_insert_rowid();
     write_cards_and_search(conn, rid, c)?;
-    conn.prepare_cached("UPDATE counters SET value = value + 1 WHERE name = 'customers'")?.execute([])?;
     Ok(rid)
 }
 
@@ -175,7 +187,7 @@ pub(crate) fn delete(conn: &Connection, rid: i64) -> Result<(), ApiError> {
     conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?.execute([rid])?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?.execute([rid])?;
     conn.prepare_cached("DELETE FROM customers WHERE rid = ?1")?.execute([rid])?;
-    conn.prepare_cached("UPDATE counters SET value = value - 1 WHERE name = 'customers'")?.execute([])?;
+    add_to_count(conn, -1)?;
     Ok(())
 }
 
@@ -217,7 +229,7 @@ pub(crate) fn load_docs(conn: &Connection, rids: &[i64]) -> Result<Vec<Customer>
 }
 
 /// How many customers there are (kept by the writes, not counted).
-pub(crate) fn total_count(conn: &Connection) -> Result<u64, ApiError> {
+pub fn total_count(conn: &Connection) -> Result<u64, ApiError> {
     let n: i64 = conn
         .prepare_cached("SELECT value FROM counters WHERE name = 'customers'")?
         .query_row([], |r| r.get(0))?;

@@ -2,7 +2,7 @@
 //! about HTTP or egui, and nothing here decides a rule of the contract (that is `api`).
 
 pub mod changelog;
-pub(crate) mod customers;
+pub mod customers;
 pub mod decimal;
 mod list;
 mod schema;
@@ -11,7 +11,7 @@ pub mod users;
 pub use changelog::ChangeEntry;
 pub use customers::{CustomerRow, search_text};
 pub use list::ListPlan;
-pub use schema::SCHEMA_VERSION;
+pub use schema::{SCHEMA_VERSION, SORT_INDEXES, drop_sort_indexes, ensure_sort_indexes};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -32,26 +32,6 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE UNIQUE INDEX customers_id ON customers(id);
     CREATE UNIQUE INDEX customers_external_id ON customers(external_id) WHERE external_id IS NOT NULL;
-    -- One index per sort key, ending in id: the tie-breaker, so a page deep in the set is an
-    -- index walk. Text keys are folded (case and diacritics) the way people sort names.
-    CREATE INDEX customers_sort_external_id ON customers(fold(external_id), id);
-    CREATE INDEX customers_sort_is_active ON customers(is_active, id);
-    CREATE INDEX customers_sort_activation_time ON customers(activation_time, id);
-    CREATE INDEX customers_sort_expiration_time ON customers(expiration_time, id);
-    CREATE INDEX customers_sort_first_name ON customers(fold(first_name), id);
-    CREATE INDEX customers_sort_last_name ON customers(fold(last_name), id);
-    CREATE INDEX customers_sort_full_name ON customers(fold(full_name), id);
-    CREATE INDEX customers_sort_gender ON customers(fold(gender), id);
-    CREATE INDEX customers_sort_birth_date ON customers(birth_date, id);
-    CREATE INDEX customers_sort_email ON customers(fold(email), id);
-    CREATE INDEX customers_sort_phone ON customers(fold(phone), id);
-    CREATE INDEX customers_sort_is_company ON customers(is_company, id);
-    CREATE INDEX customers_sort_credit_rate ON customers(credit_rate, id);
-    CREATE INDEX customers_sort_discount_rate ON customers(discount_rate, id);
-    CREATE INDEX customers_sort_note ON customers(fold(note), id);
-    CREATE INDEX customers_sort_company_name ON customers(fold(company_name), id);
-    CREATE INDEX customers_sort_credit_amount ON customers(credit_amount, id);
-
     -- A card belongs to one customer: the serial number is the key.
     CREATE TABLE cards (
         serial       TEXT PRIMARY KEY,
@@ -106,6 +86,46 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is
+/// an index walk. Text keys are folded (case and diacritics) the way people sort names. They
+/// are not part of a migration: [`ensure_sort_indexes`] creates any that are missing at every
+/// open, so a bulk load may drop them and rebuild them at the end, even after a crash.
+pub const SORT_INDEXES: &[(&str, &str)] = &[
+    ("customers_sort_external_id", "customers(fold(external_id), id)"),
+    ("customers_sort_is_active", "customers(is_active, id)"),
+    ("customers_sort_activation_time", "customers(activation_time, id)"),
+    ("customers_sort_expiration_time", "customers(expiration_time, id)"),
+    ("customers_sort_first_name", "customers(fold(first_name), id)"),
+    ("customers_sort_last_name", "customers(fold(last_name), id)"),
+    ("customers_sort_full_name", "customers(fold(full_name), id)"),
+    ("customers_sort_gender", "customers(fold(gender), id)"),
+    ("customers_sort_birth_date", "customers(birth_date, id)"),
+    ("customers_sort_email", "customers(fold(email), id)"),
+    ("customers_sort_phone", "customers(fold(phone), id)"),
+    ("customers_sort_is_company", "customers(is_company, id)"),
+    ("customers_sort_credit_rate", "customers(credit_rate, id)"),
+    ("customers_sort_discount_rate", "customers(discount_rate, id)"),
+    ("customers_sort_note", "customers(fold(note), id)"),
+    ("customers_sort_company_name", "customers(fold(company_name), id)"),
+    ("customers_sort_credit_amount", "customers(credit_amount, id)"),
+];
+
+/// Creates the sort indexes that do not exist.
+pub fn ensure_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    for (name, definition) in SORT_INDEXES {
+        conn.execute_batch(&format!("CREATE INDEX IF NOT EXISTS {name} ON {definition}"))?;
+    }
+    Ok(())
+}
+
+/// Drops the sort indexes (before a bulk load into an empty store).
+pub fn drop_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    for (name, _) in SORT_INDEXES {
+        conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+    }
+    Ok(())
+}
+
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
@@ -118,5 +138,5 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
         tx.commit()?;
     }
-    Ok(())
+    ensure_sort_indexes(conn)
 }
