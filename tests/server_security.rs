@@ -522,3 +522,26 @@ async fn repeated_failed_logins_slow_that_user_name_down() {
         StatusCode::OK
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_with_spaces_plus_signs_and_diacritics_travel_intact() {
+    let server = server().await;
+    let admin = server.session(Rights::admin()).await;
+    let id = "shop 1:čierna+karta";
+    let created = admin
+        .upsert(id, &json!({"firstName": "Odd"}))
+        .await
+        .expect("put");
+    assert!(created.created);
+    assert_eq!(created.customer.id, id);
+    assert_eq!(
+        admin.get(id).await.expect("get").first_name.as_deref(),
+        Some("Odd")
+    );
+    let updated = admin
+        .upsert(id, &json!({"firstName": "Even"}))
+        .await
+        .expect("put");
+    assert!(!updated.created, "the second PUT updates (200)");
+    assert_eq!(admin.delete(id).await.expect("delete").id, id);
+}

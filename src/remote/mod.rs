@@ -399,3 +399,44 @@ impl CustomersApi for RemoteClient {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_retried_then_reported_as_unavailable() {
+        // Bind and drop a listener: nothing listens on that port afterwards.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let options = RemoteOptions {
+            retries: 2,
+            first_backoff: Duration::from_millis(1),
+            ..RemoteOptions::default()
+        };
+        let err = RemoteClient::login_with(
+            &format!("http://127.0.0.1:{port}"),
+            "eva",
+            "pw",
+            "desk",
+            options,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, ApiError::Unavailable(m) if m.contains("cannot connect")),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_address_must_be_http() {
+        let err = RemoteClient::login("ftp://shop", "eva", "pw", "desk")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("http://"), "{err}");
+    }
+}
