@@ -11,6 +11,8 @@ pub mod clock;
 pub mod demo;
 pub mod model;
 pub mod ndata;
+pub mod remote;
+pub mod server;
 pub mod store;
 pub mod text;
 pub mod ui;
