@@ -86,23 +86,24 @@ impl LocalApi {
         let plan = ListPlan::new(&query, self.clock.now());
         self.store.read(|conn| {
             let total = plan.count(conn)?;
-            let mut skip = query.skip;
-            let end = query
-                .take
-                .map_or(u64::MAX, |t| query.skip.saturating_add(t));
-            loop {
-                let take = (batch as u64).min(end.saturating_sub(skip));
-                if take == 0 {
-                    return Ok(());
+            // One ordered walk over the matching row ids (no OFFSET per batch, which would
+            // make a long stream quadratic); documents are read a batch at a time.
+            let mut pending = Vec::with_capacity(batch);
+            let mut keep_going = true;
+            plan.for_each_rid(conn, query.skip, query.take, |rid| {
+                pending.push(rid);
+                if pending.len() >= batch {
+                    let page = rows::load_docs(conn, &pending)?;
+                    pending.clear();
+                    keep_going = sink(total, page.into_iter().map(|c| self.present(c)).collect());
                 }
-                let page = plan.page(conn, skip, Some(take))?;
-                let n = page.len() as u64;
-                let page = page.into_iter().map(|c| self.present(c)).collect();
-                if !sink(total, page) || n < take {
-                    return Ok(());
-                }
-                skip += n;
+                Ok(keep_going)
+            })?;
+            if keep_going && !pending.is_empty() {
+                let page = rows::load_docs(conn, &pending)?;
+                sink(total, page.into_iter().map(|c| self.present(c)).collect());
             }
+            Ok(())
         })
     }
 

@@ -159,6 +159,9 @@ fn parse_search(value: &str) -> Result<Vec<String>, ApiError> {
             format!("is longer than {MAX_SEARCH_CHARS} characters"),
         ));
     }
+    if value.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(invalid("Search", "contains a control character"));
+    }
     Ok(value
         .split_whitespace()
         .map(|w| fold(w).into_owned())
@@ -265,6 +268,10 @@ fn parse_scalar(member: Member, op: Operator, raw: &str) -> Result<Scalar, ApiEr
     let name = member.name();
     let shown: String = raw.chars().take(60).collect();
     match member.kind() {
+        // A NUL would end SQLite's pattern early and match everything.
+        ValueKind::Text if raw.chars().any(char::is_control) => {
+            Err(invalid(name, "contains a control character"))
+        }
         ValueKind::Text => Ok(Scalar::Text(raw.to_owned())),
         ValueKind::Decimal => {
             let trimmed = raw.trim();

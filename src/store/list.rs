@@ -134,6 +134,15 @@ impl ListPlan {
         skip: u64,
         take: Option<u64>,
     ) -> Result<Vec<i64>, ApiError> {
+        let mut rids = Vec::new();
+        self.for_each_rid(conn, skip, take, |rid| {
+            rids.push(rid);
+            Ok(true)
+        })?;
+        Ok(rids)
+    }
+
+    fn page_sql(&self, skip: u64, take: Option<u64>) -> (String, Vec<SqlValue>) {
         let sql = format!(
             "SELECT c.rid FROM customers c{} ORDER BY {} LIMIT ? OFFSET ?",
             self.where_sql, self.order_sql
@@ -143,20 +152,27 @@ impl ListPlan {
             take.map_or(-1, |t| t.min(i64::MAX as u64) as i64),
         ));
         params.push(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
-        Ok(rows.collect::<Result<Vec<i64>, _>>()?)
+        (sql, params)
     }
 
-    /// Every matching row id, in order, for streaming a whole list in batches.
-    pub fn sql_for_rids(&self) -> (String, Vec<SqlValue>) {
-        (
-            format!(
-                "SELECT c.rid FROM customers c{} ORDER BY {}",
-                self.where_sql, self.order_sql
-            ),
-            self.params.clone(),
-        )
+    /// Walks the row ids of the matching customers in order, from `skip` on, at most `take`,
+    /// until `visit` returns `false`.
+    pub fn for_each_rid(
+        &self,
+        conn: &Connection,
+        skip: u64,
+        take: Option<u64>,
+        mut visit: impl FnMut(i64) -> Result<bool, ApiError>,
+    ) -> Result<(), ApiError> {
+        let (sql, params) = self.page_sql(skip, take);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(row) = rows.next()? {
+            if !visit(row.get(0)?)? {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -155,6 +155,14 @@ pub fn verify_password(
         )
         .optional()?;
     let Some((hash, user)) = row else {
+        // Spend the same work as for a real user, so the answer's timing does not tell
+        // which user names exist.
+        static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let dummy =
+            DUMMY_HASH.get_or_init(|| hash_password("not a real password").unwrap_or_default());
+        if let Ok(parsed) = PasswordHash::new(dummy) {
+            let _ = Argon2::default().verify_password(password.as_bytes(), &parsed);
+        }
         return Ok(None);
     };
     let parsed = PasswordHash::new(&hash).map_err(|e| ApiError::Internal(e.to_string()))?;
