@@ -8,9 +8,11 @@
 pub mod api;
 pub mod cli;
 pub mod clock;
+pub mod demo;
 pub mod model;
 pub mod ndata;
+pub mod remote;
+pub mod server;
 pub mod store;
 pub mod text;
 pub mod ui;
-pub mod demo;

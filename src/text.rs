@@ -6,7 +6,10 @@ use std::borrow::Cow;
 /// Lower-cases `text` and replaces every letter with diacritics by its base letter
 /// (`Čierny Ölçer` → `cierny olcer`). ASCII text is returned without allocating.
 pub fn fold(text: &str) -> Cow<'_, str> {
-    if text.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+    if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -17,7 +20,9 @@ pub fn fold(text: &str) -> Cow<'_, str> {
             // deunicode maps letters to their ASCII base (`Č` → `C`, `ß` → `ss`); letters of
             // scripts without an ASCII form keep their lower-case self.
             match deunicode::deunicode_char(ch) {
-                Some(base) if !base.is_empty() && base.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                Some(base)
+                    if !base.is_empty() && base.chars().all(|c| c.is_ascii_alphanumeric()) =>
+                {
                     out.extend(base.chars().map(|c| c.to_ascii_lowercase()))
                 }
                 _ => out.extend(ch.to_lowercase()),

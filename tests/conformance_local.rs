@@ -22,7 +22,10 @@ impl Harness for LocalHarness {
     type Api = LocalSession;
 
     async fn session(&self, rights: Rights) -> LocalSession {
-        LocalSession::new(self.api.clone(), Actor::new(format!("user-{rights}"), rights))
+        LocalSession::new(
+            self.api.clone(),
+            Actor::new(format!("user-{rights}"), rights),
+        )
     }
 
     fn set_now(&self, now: DateTime<Utc>) {
@@ -35,7 +38,11 @@ async fn make_harness() -> LocalHarness {
     let store = Store::open(&dir.path().join("conformance.db")).expect("store");
     let clock = Arc::new(FixedClock::new(conformance::cases::start_time()));
     let api = Arc::new(LocalApi::new(store, clock.clone()));
-    LocalHarness { api, clock, _dir: dir }
+    LocalHarness {
+        api,
+        clock,
+        _dir: dir,
+    }
 }
 
 include!("conformance/case_list.rs");

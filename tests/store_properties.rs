@@ -44,7 +44,9 @@ fn dump(api: &LocalApi) -> Vec<String> {
 fn seeded_api() -> (LocalApi, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("dir");
     let store = Store::open(&dir.path().join("p.db")).expect("store");
-    let clock = Arc::new(FixedClock::new("2026-06-01T12:00:00Z".parse().expect("time")));
+    let clock = Arc::new(FixedClock::new(
+        "2026-06-01T12:00:00Z".parse().expect("time"),
+    ));
     let api = LocalApi::new(store, clock);
     let admin = Actor::new("admin", Rights::admin());
     for (id, serial, ext) in [("a", "111", "EXT-A"), ("b", "222", "EXT-B")] {
@@ -60,7 +62,8 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        "-?[0-9]{1,30}(\\.[0-9]{1,12})?".prop_map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)),
+        "-?[0-9]{1,30}(\\.[0-9]{1,12})?"
+            .prop_map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)),
         ".{0,12}".prop_map(Value::String),
         Just(json!("111")),
         Just(json!("EXT-B")),
@@ -74,8 +77,24 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 const FIELDS: &[&str] = &[
-    "id", "externalId", "isActive", "activationTime", "expirationTime", "firstName", "email", "birthDate",
-    "company", "address", "credit", "cards", "creditRate", "discountRate", "meta", "_v", "amount", "note",
+    "id",
+    "externalId",
+    "isActive",
+    "activationTime",
+    "expirationTime",
+    "firstName",
+    "email",
+    "birthDate",
+    "company",
+    "address",
+    "credit",
+    "cards",
+    "creditRate",
+    "discountRate",
+    "meta",
+    "_v",
+    "amount",
+    "note",
 ];
 
 /// A body: mostly a valid customer with a few fields replaced by arbitrary values.

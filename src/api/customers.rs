@@ -6,7 +6,9 @@ use serde_json::Value;
 use super::body::parse_body;
 use super::validate::normalise_and_check;
 use super::{ApiError, LocalApi, Upserted};
-use crate::model::{Actor, CreditAdjustment, CreditTransaction, Customer, FieldError, QueryResult, Right};
+use crate::model::{
+    Actor, CreditAdjustment, CreditTransaction, Customer, FieldError, QueryResult, Right,
+};
 use crate::ndata::{ListParams, parse_list_query};
 use crate::store::{ListPlan, changelog, customers as rows};
 
@@ -36,7 +38,11 @@ fn body_version(body: &Value) -> Result<Option<i64>, ApiError> {
 
 impl LocalApi {
     /// `GET /customers`.
-    pub fn list(&self, _actor: &Actor, params: &ListParams) -> Result<QueryResult<Customer>, ApiError> {
+    pub fn list(
+        &self,
+        _actor: &Actor,
+        params: &ListParams,
+    ) -> Result<QueryResult<Customer>, ApiError> {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
         let plan = ListPlan::new(&query, now);
@@ -45,12 +51,25 @@ impl LocalApi {
             let remaining = total_count.saturating_sub(query.skip);
             let count = query.take.map_or(remaining, |t| t.min(remaining));
             let items = if query.count_only || count == 0 {
-                if query.count_only { None } else { Some(Vec::new()) }
+                if query.count_only {
+                    None
+                } else {
+                    Some(Vec::new())
+                }
             } else {
-                Some(plan.page(conn, query.skip, query.take)?.into_iter().map(|c| self.present(c)).collect())
+                Some(
+                    plan.page(conn, query.skip, query.take)?
+                        .into_iter()
+                        .map(|c| self.present(c))
+                        .collect(),
+                )
             };
             let count = items.as_ref().map_or(count, |i| i.len() as u64);
-            Ok(QueryResult { items, count, total_count })
+            Ok(QueryResult {
+                items,
+                count,
+                total_count,
+            })
         })
     }
 
@@ -67,35 +86,41 @@ impl LocalApi {
         let plan = ListPlan::new(&query, self.clock.now());
         self.store.read(|conn| {
             let total = plan.count(conn)?;
-            let mut skip = query.skip;
-            let end = query.take.map_or(u64::MAX, |t| query.skip.saturating_add(t));
-            loop {
-                let take = (batch as u64).min(end.saturating_sub(skip));
-                if take == 0 {
-                    return Ok(());
+            // One ordered walk over the matching row ids (no OFFSET per batch, which would
+            // make a long stream quadratic); documents are read a batch at a time.
+            let mut pending = Vec::with_capacity(batch);
+            let mut keep_going = true;
+            plan.for_each_rid(conn, query.skip, query.take, |rid| {
+                pending.push(rid);
+                if pending.len() >= batch {
+                    let page = rows::load_docs(conn, &pending)?;
+                    pending.clear();
+                    keep_going = sink(total, page.into_iter().map(|c| self.present(c)).collect());
                 }
-                let page = plan.page(conn, skip, Some(take))?;
-                let n = page.len() as u64;
-                let page = page.into_iter().map(|c| self.present(c)).collect();
-                if !sink(total, page) || n < take {
-                    return Ok(());
-                }
-                skip += n;
+                Ok(keep_going)
+            })?;
+            if keep_going && !pending.is_empty() {
+                let page = rows::load_docs(conn, &pending)?;
+                sink(total, page.into_iter().map(|c| self.present(c)).collect());
             }
+            Ok(())
         })
     }
 
     /// `GET /customers/{id}`.
     pub fn get(&self, _actor: &Actor, id: &str) -> Result<Customer, ApiError> {
         self.store.read(|conn| {
-            let (_, doc) = rows::find_by_id(conn, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
+            let (_, doc) =
+                rows::find_by_id(conn, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
             Ok(self.present(rows::decode_doc(&doc)?))
         })
     }
 
     /// The customer holding the card `serial`, if any (a scan at the desk).
     pub fn find_by_card(&self, actor: &Actor, serial: &str) -> Result<Option<Customer>, ApiError> {
-        let owner = self.store.read(|conn| rows::card_owner(conn, serial.trim()))?;
+        let owner = self
+            .store
+            .read(|conn| rows::card_owner(conn, serial.trim()))?;
         owner.map(|id| self.get(actor, &id)).transpose()
     }
 
@@ -127,7 +152,10 @@ impl LocalApi {
             None => {
                 require(actor, Right::CustomerCreate)?;
                 let customer = self.insert_new(tx, actor, input)?;
-                Ok(Upserted { customer, created: true })
+                Ok(Upserted {
+                    customer,
+                    created: true,
+                })
             }
             Some((rid, before_doc)) => {
                 require(actor, Right::CustomerUpdate)?;
@@ -135,7 +163,10 @@ impl LocalApi {
                 if let Some(v) = expected_version
                     && v != before.version
                 {
-                    return Err(ApiError::Conflict { id: id.to_owned(), stored_version: before.version });
+                    return Err(ApiError::Conflict {
+                        id: id.to_owned(),
+                        stored_version: before.version,
+                    });
                 }
                 let now = self.clock.now();
                 let errors = normalise_and_check(&mut input, Some(&before), now);
@@ -151,14 +182,31 @@ impl LocalApi {
                 input.credit_transactions = before.credit_transactions.clone();
                 let change = input.credit.amount - before.credit.amount;
                 if !change.is_zero() {
-                    input.credit_transactions.push(self.transaction(actor, change, input.credit.amount, None, None));
+                    input.credit_transactions.push(self.transaction(
+                        actor,
+                        change,
+                        input.credit.amount,
+                        None,
+                        None,
+                    ));
                 }
                 input.version = before.version + 1;
                 self.check_unique(tx, &input)?;
                 let doc = rows::encode_doc(&input)?;
                 rows::update(tx, rid, &input, &doc)?;
-                changelog::record(tx, id, Some(before.version), Some(&before_doc), Some(&doc), &actor.user_name, now.timestamp_micros())?;
-                Ok(Upserted { customer: self.present(input), created: false })
+                changelog::record(
+                    tx,
+                    id,
+                    Some(before.version),
+                    Some(&before_doc),
+                    Some(&doc),
+                    &actor.user_name,
+                    now.timestamp_micros(),
+                )?;
+                Ok(Upserted {
+                    customer: self.present(input),
+                    created: false,
+                })
             }
         })
     }
@@ -167,28 +215,49 @@ impl LocalApi {
     pub fn delete(&self, actor: &Actor, id: &str) -> Result<Customer, ApiError> {
         require(actor, Right::CustomerDelete)?;
         self.store.write(|tx| {
-            let (rid, doc) = rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
+            let (rid, doc) =
+                rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
             let before = rows::decode_doc(&doc)?;
             rows::delete(tx, rid)?;
-            changelog::record(tx, id, Some(before.version), Some(&doc), None, &actor.user_name, self.clock.now().timestamp_micros())?;
+            changelog::record(
+                tx,
+                id,
+                Some(before.version),
+                Some(&doc),
+                None,
+                &actor.user_name,
+                self.clock.now().timestamp_micros(),
+            )?;
             Ok(self.present(before))
         })
     }
 
     /// `POST /customers/{id}/credit`: a signed change of the store credit, idempotent by
     /// `operationId`.
-    pub fn adjust_credit(&self, actor: &Actor, id: &str, body: &Value) -> Result<Customer, ApiError> {
+    pub fn adjust_credit(
+        &self,
+        actor: &Actor,
+        id: &str,
+        body: &Value,
+    ) -> Result<Customer, ApiError> {
         let adjustment: CreditAdjustment = parse_body(body)?;
         require(actor, Right::CustomerSetCredit)?;
         if adjustment.amount.is_zero() {
             return Err(ApiError::invalid("Amount", "must not be zero"));
         }
-        let operation_id = adjustment.operation_id.map(|o| o.trim().to_owned()).filter(|o| !o.is_empty());
+        let operation_id = adjustment
+            .operation_id
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty());
         self.store.write(|tx| {
-            let (rid, before_doc) = rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
+            let (rid, before_doc) =
+                rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
             let before = rows::decode_doc(&before_doc)?;
             if let Some(op) = &operation_id
-                && before.credit_transactions.iter().any(|t| t.operation_id.as_ref() == Some(op))
+                && before
+                    .credit_transactions
+                    .iter()
+                    .any(|t| t.operation_id.as_ref() == Some(op))
             {
                 return Ok(self.present(before));
             }
@@ -197,23 +266,48 @@ impl LocalApi {
             if after.credit.amount.is_sign_negative() && !after.credit.amount.is_zero() {
                 return Err(ApiError::invalid(
                     "Amount",
-                    format!("the balance would fall below zero (it is {})", before.credit.amount),
+                    format!(
+                        "the balance would fall below zero (it is {})",
+                        before.credit.amount
+                    ),
                 ));
             }
             if crate::store::decimal::to_micros(after.credit.amount).is_none() {
-                return Err(ApiError::invalid("Amount", "has more than 6 decimal places or is too large"));
+                return Err(ApiError::invalid(
+                    "Amount",
+                    "has more than 6 decimal places or is too large",
+                ));
             }
             let note = adjustment.note.clone().filter(|n| !n.trim().is_empty());
-            after.credit_transactions.push(self.transaction(actor, adjustment.amount, after.credit.amount, note, operation_id.clone()));
+            after.credit_transactions.push(self.transaction(
+                actor,
+                adjustment.amount,
+                after.credit.amount,
+                note,
+                operation_id.clone(),
+            ));
             after.version = before.version + 1;
             let doc = rows::encode_doc(&after)?;
             rows::update(tx, rid, &after, &doc)?;
-            changelog::record(tx, id, Some(before.version), Some(&before_doc), Some(&doc), &actor.user_name, self.clock.now().timestamp_micros())?;
+            changelog::record(
+                tx,
+                id,
+                Some(before.version),
+                Some(&before_doc),
+                Some(&doc),
+                &actor.user_name,
+                self.clock.now().timestamp_micros(),
+            )?;
             Ok(self.present(after))
         })
     }
 
-    fn insert_new(&self, tx: &Connection, actor: &Actor, mut input: Customer) -> Result<Customer, ApiError> {
+    fn insert_new(
+        &self,
+        tx: &Connection,
+        actor: &Actor,
+        mut input: Customer,
+    ) -> Result<Customer, ApiError> {
         let now = self.clock.now();
         let errors = normalise_and_check(&mut input, None, now);
         if !errors.is_empty() {
@@ -226,13 +320,27 @@ impl LocalApi {
         input.credit_transactions.clear();
         if !input.credit.amount.is_zero() {
             require(actor, Right::CustomerSetCredit)?;
-            input.credit_transactions.push(self.transaction(actor, input.credit.amount, input.credit.amount, None, None));
+            input.credit_transactions.push(self.transaction(
+                actor,
+                input.credit.amount,
+                input.credit.amount,
+                None,
+                None,
+            ));
         }
         input.version = 1;
         self.check_unique(tx, &input)?;
         let doc = rows::encode_doc(&input)?;
         rows::insert(tx, &input, &doc)?;
-        changelog::record(tx, &input.id, None, None, Some(&doc), &actor.user_name, now.timestamp_micros())?;
+        changelog::record(
+            tx,
+            &input.id,
+            None,
+            None,
+            Some(&doc),
+            &actor.user_name,
+            now.timestamp_micros(),
+        )?;
         Ok(self.present(input))
     }
 
@@ -243,7 +351,11 @@ impl LocalApi {
             && let Some(owner) = rows::external_id_owner(tx, ext)?
             && owner != c.id
         {
-            errors.push(FieldError::coded("ExternalId", format!("{ext} belongs to another customer"), "Unique"));
+            errors.push(FieldError::coded(
+                "ExternalId",
+                format!("{ext} belongs to another customer"),
+                "Unique",
+            ));
         }
         for (i, card) in c.cards.iter().enumerate() {
             if let Some(serial) = &card.serial_number
@@ -257,7 +369,11 @@ impl LocalApi {
                 ));
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(errors))
+        }
     }
 
     fn transaction(

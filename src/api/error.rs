@@ -38,7 +38,10 @@ pub enum ApiError {
 }
 
 fn describe_fields(errors: &[FieldError]) -> String {
-    let parts: Vec<_> = errors.iter().map(|e| format!("{}: {}", e.member_name, e.message)).collect();
+    let parts: Vec<_> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.member_name, e.message))
+        .collect();
     parts.join("; ")
 }
 
@@ -93,7 +96,10 @@ impl ApiError {
             ApiError::Internal(_) => ("Internal error", None, vec![]),
         };
         Problem {
-            kind: format!("urn:customer-desk:problem:{}", title.to_lowercase().replace(' ', "-")),
+            kind: format!(
+                "urn:customer-desk:problem:{}",
+                title.to_lowercase().replace(' ', "-")
+            ),
             title: title.to_owned(),
             status: self.status(),
             detail: Some(self.to_string()),
@@ -107,7 +113,10 @@ impl ApiError {
     /// Reads a problem document back into the error it stands for. `errorCode` decides
     /// before the HTTP status (errorCode 6 is a conflict whatever the status).
     pub fn from_problem(problem: &Problem) -> Self {
-        let detail = problem.detail.clone().unwrap_or_else(|| problem.title.clone());
+        let detail = problem
+            .detail
+            .clone()
+            .unwrap_or_else(|| problem.title.clone());
         let resource_str = |key: &str| {
             problem
                 .resource
@@ -166,7 +175,10 @@ mod tests {
             ApiError::Unauthorized("bad token".into()),
             ApiError::Forbidden("customerDelete".into()),
             ApiError::invalid("DiscountRate", "must be at most 100"),
-            ApiError::Conflict { id: "a".into(), stored_version: 4 },
+            ApiError::Conflict {
+                id: "a".into(),
+                stored_version: 4,
+            },
             ApiError::NotFound("x".into()),
         ];
         for e in errors {

@@ -1,12 +1,14 @@
 //! The rules of the Customers API: rights, validation, versions, credit ledger. Every front
 //! end (GUI, CLI, HTTP server, sync) goes through here; no rule lives anywhere else.
 
+mod auth;
 mod body;
 mod customers;
 mod error;
 mod session;
 mod validate;
 
+pub use auth::{Auth, AuthPolicy, Authenticated, LoginRequest, LoginResponse, TokenPair};
 pub use body::{member_path, parse_body, parse_json};
 pub use customers::new_id;
 pub use error::ApiError;

@@ -13,17 +13,28 @@ use crate::ndata::ListParams;
 /// The Customers API as a signed-in user sees it.
 pub trait CustomersApi: Send + Sync {
     /// `GET /customers`.
-    fn list(&self, params: &ListParams) -> impl Future<Output = Result<QueryResult<Customer>, ApiError>> + Send;
+    fn list(
+        &self,
+        params: &ListParams,
+    ) -> impl Future<Output = Result<QueryResult<Customer>, ApiError>> + Send;
     /// `GET /customers/{id}`.
     fn get(&self, id: &str) -> impl Future<Output = Result<Customer, ApiError>> + Send;
     /// `POST /customers`.
     fn create(&self, body: &Value) -> impl Future<Output = Result<Customer, ApiError>> + Send;
     /// `PUT /customers/{id}`.
-    fn upsert(&self, id: &str, body: &Value) -> impl Future<Output = Result<Upserted, ApiError>> + Send;
+    fn upsert(
+        &self,
+        id: &str,
+        body: &Value,
+    ) -> impl Future<Output = Result<Upserted, ApiError>> + Send;
     /// `DELETE /customers/{id}`.
     fn delete(&self, id: &str) -> impl Future<Output = Result<Customer, ApiError>> + Send;
     /// `POST /customers/{id}/credit`.
-    fn adjust_credit(&self, id: &str, body: &Value) -> impl Future<Output = Result<Customer, ApiError>> + Send;
+    fn adjust_credit(
+        &self,
+        id: &str,
+        body: &Value,
+    ) -> impl Future<Output = Result<Customer, ApiError>> + Send;
     /// `GET /api/auth`.
     fn me(&self) -> impl Future<Output = Result<UserInfo, ApiError>> + Send;
 }
@@ -94,7 +105,8 @@ impl CustomersApi for LocalSession {
 
     async fn upsert(&self, id: &str, body: &Value) -> Result<Upserted, ApiError> {
         let (id, body) = (id.to_owned(), body.clone());
-        self.run(move |api, actor| api.upsert(actor, &id, &body)).await
+        self.run(move |api, actor| api.upsert(actor, &id, &body))
+            .await
     }
 
     async fn delete(&self, id: &str) -> Result<Customer, ApiError> {
@@ -104,7 +116,8 @@ impl CustomersApi for LocalSession {
 
     async fn adjust_credit(&self, id: &str, body: &Value) -> Result<Customer, ApiError> {
         let (id, body) = (id.to_owned(), body.clone());
-        self.run(move |api, actor| api.adjust_credit(actor, &id, &body)).await
+        self.run(move |api, actor| api.adjust_credit(actor, &id, &body))
+            .await
     }
 
     async fn me(&self) -> Result<UserInfo, ApiError> {

@@ -18,11 +18,19 @@ const MAX_NOTE_CHARS: usize = 10_000;
 const MAX_SERIAL_CHARS: usize = 64;
 
 /// Normalises `c` and returns every rule it breaks (empty when valid).
-pub fn normalise_and_check(c: &mut Customer, previous: Option<&Customer>, now: DateTime<Utc>) -> Vec<FieldError> {
+pub fn normalise_and_check(
+    c: &mut Customer,
+    previous: Option<&Customer>,
+    now: DateTime<Utc>,
+) -> Vec<FieldError> {
     let mut errors = Vec::new();
     check_id(&c.id, &mut errors);
 
-    c.external_id = c.external_id.take().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    c.external_id = c
+        .external_id
+        .take()
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty());
     let texts: [(&str, Option<&str>); 8] = [
         ("ExternalId", c.external_id.as_deref()),
         ("FirstName", c.first_name.as_deref()),
@@ -31,35 +39,78 @@ pub fn normalise_and_check(c: &mut Customer, previous: Option<&Customer>, now: D
         ("Gender", c.gender.as_deref()),
         ("Email", c.email.as_deref()),
         ("Phone", c.phone.as_deref()),
-        ("Company.Name", c.company.as_ref().and_then(|co| co.name.as_deref())),
+        (
+            "Company.Name",
+            c.company.as_ref().and_then(|co| co.name.as_deref()),
+        ),
     ];
     for (member, value) in texts {
         if value.is_some_and(|v| v.chars().count() > MAX_TEXT_CHARS) {
-            errors.push(FieldError::new(member, format!("is longer than {MAX_TEXT_CHARS} characters")));
+            errors.push(FieldError::new(
+                member,
+                format!("is longer than {MAX_TEXT_CHARS} characters"),
+            ));
         }
     }
-    if c.note.as_deref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
-        errors.push(FieldError::new("Note", format!("is longer than {MAX_NOTE_CHARS} characters")));
+    if c.note
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        errors.push(FieldError::new(
+            "Note",
+            format!("is longer than {MAX_NOTE_CHARS} characters"),
+        ));
     }
 
     if c.full_name.as_deref().is_none_or(|f| f.trim().is_empty()) {
         c.full_name = derived_full_name(c);
     }
-    c.email = c.email.take().map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+    c.email = c
+        .email
+        .take()
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty());
     if let Some(email) = &c.email
         && !looks_like_email(email)
     {
-        errors.push(FieldError::new("Email", format!("\"{email}\" is not an e-mail address")));
+        errors.push(FieldError::new(
+            "Email",
+            format!("\"{email}\" is not an e-mail address"),
+        ));
     }
     if let (Some(a), Some(e)) = (c.activation_time, c.expiration_time)
         && e < a
     {
-        errors.push(FieldError::new("ExpirationTime", "must not be before the activation time"));
+        errors.push(FieldError::new(
+            "ExpirationTime",
+            "must not be before the activation time",
+        ));
     }
 
-    check_decimal(&mut errors, "CreditRate", c.credit_rate, SCALE, Some(Decimal::ZERO), None);
-    check_decimal(&mut errors, "DiscountRate", c.discount_rate, 2, Some(Decimal::ZERO), Some(Decimal::ONE_HUNDRED));
-    check_decimal(&mut errors, "Credit.Amount", c.credit.amount, SCALE, Some(Decimal::ZERO), None);
+    check_decimal(
+        &mut errors,
+        "CreditRate",
+        c.credit_rate,
+        SCALE,
+        Some(Decimal::ZERO),
+        None,
+    );
+    check_decimal(
+        &mut errors,
+        "DiscountRate",
+        c.discount_rate,
+        2,
+        Some(Decimal::ZERO),
+        Some(Decimal::ONE_HUNDRED),
+    );
+    check_decimal(
+        &mut errors,
+        "Credit.Amount",
+        c.credit.amount,
+        SCALE,
+        Some(Decimal::ZERO),
+        None,
+    );
 
     match &c.meta {
         Value::Null => c.meta = Value::Object(Default::default()),
@@ -76,7 +127,9 @@ fn check_id(id: &str, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::coded("Id", "is required", "Required"));
     } else if id.chars().count() > MAX_ID_CHARS
         || id.trim() != id
-        || id.chars().any(|ch| ch.is_control() || matches!(ch, '/' | '?' | '#' | '%'))
+        || id
+            .chars()
+            .any(|ch| ch.is_control() || matches!(ch, '/' | '?' | '#' | '%'))
     {
         errors.push(FieldError::new(
             "Id",
@@ -106,28 +159,49 @@ fn check_decimal(
     max: Option<Decimal>,
 ) {
     if value.normalize().scale() > max_scale {
-        errors.push(FieldError::new(member, format!("has more than {max_scale} decimal places")));
+        errors.push(FieldError::new(
+            member,
+            format!("has more than {max_scale} decimal places"),
+        ));
     }
     if min.is_some_and(|m| value < m) {
-        errors.push(FieldError::new(member, format!("must not be below {}", min.unwrap_or_default())));
+        errors.push(FieldError::new(
+            member,
+            format!("must not be below {}", min.unwrap_or_default()),
+        ));
     }
     if max.is_some_and(|m| value > m) {
-        errors.push(FieldError::new(member, format!("must not be above {}", max.unwrap_or_default())));
+        errors.push(FieldError::new(
+            member,
+            format!("must not be above {}", max.unwrap_or_default()),
+        ));
     }
     if crate::store::decimal::to_micros(value).is_none() && value.normalize().scale() <= max_scale {
         errors.push(FieldError::new(member, "is too large"));
     }
 }
 
-fn check_cards(c: &mut Customer, previous: Option<&Customer>, now: DateTime<Utc>, errors: &mut Vec<FieldError>) {
+fn check_cards(
+    c: &mut Customer,
+    previous: Option<&Customer>,
+    now: DateTime<Utc>,
+    errors: &mut Vec<FieldError>,
+) {
     let mut seen: Vec<String> = Vec::new();
     for (i, card) in c.cards.iter_mut().enumerate() {
         let member = format!("Cards[{i}].SerialNumber");
-        card.serial_number = card.serial_number.take().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        card.serial_number = card
+            .serial_number
+            .take()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
         match &card.serial_number {
             None => errors.push(FieldError::coded(member, "is required", "Required")),
             Some(serial) if serial.chars().count() > MAX_SERIAL_CHARS => {
-                errors.push(FieldError::new(member, format!("is longer than {MAX_SERIAL_CHARS} characters")))
+                errors.push(FieldError::new(
+                    member,
+                    format!("is longer than {MAX_SERIAL_CHARS} characters"),
+                ))
             }
             Some(serial) if seen.contains(serial) => errors.push(FieldError::coded(
                 member,
@@ -139,16 +213,24 @@ fn check_cards(c: &mut Customer, previous: Option<&Customer>, now: DateTime<Utc>
         if let (Some(a), Some(e)) = (card.activation_time, card.expiration_time)
             && e < a
         {
-            errors.push(FieldError::new(format!("Cards[{i}].ExpirationTime"), "must not be before the activation time"));
+            errors.push(FieldError::new(
+                format!("Cards[{i}].ExpirationTime"),
+                "must not be before the activation time",
+            ));
         }
         if card.meta.is_null() {
             card.meta = Value::Object(Default::default());
         } else if !card.meta.is_object() {
-            errors.push(FieldError::new(format!("Cards[{i}].Meta"), "must be a JSON object"));
+            errors.push(FieldError::new(
+                format!("Cards[{i}].Meta"),
+                "must be a JSON object",
+            ));
         }
         // The status time follows the status: set to now when the status changes without one.
         let before = previous.and_then(|p| {
-            p.cards.iter().find(|old| old.serial_number.is_some() && old.serial_number == card.serial_number)
+            p.cards
+                .iter()
+                .find(|old| old.serial_number.is_some() && old.serial_number == card.serial_number)
         });
         let changed = match before {
             Some(old) => old.status != card.status,
@@ -174,7 +256,12 @@ mod tests {
 
     #[test]
     fn derives_full_name_and_checks_rates() {
-        let mut c = Customer { id: "x".into(), first_name: Some("Ján".into()), last_name: Some("Novák".into()), ..Default::default() };
+        let mut c = Customer {
+            id: "x".into(),
+            first_name: Some("Ján".into()),
+            last_name: Some("Novák".into()),
+            ..Default::default()
+        };
         c.discount_rate = "12.345".parse().unwrap();
         let errors = normalise_and_check(&mut c, None, now());
         assert_eq!(c.full_name.as_deref(), Some("Ján Novák"));
@@ -184,8 +271,15 @@ mod tests {
 
     #[test]
     fn company_name_is_the_full_name_of_a_nameless_company() {
-        let mut c = Customer { id: "x".into(), is_company: true, ..Default::default() };
-        c.company = Some(crate::model::Company { name: Some("ACME s.r.o.".into()), ..Default::default() });
+        let mut c = Customer {
+            id: "x".into(),
+            is_company: true,
+            ..Default::default()
+        };
+        c.company = Some(crate::model::Company {
+            name: Some("ACME s.r.o.".into()),
+            ..Default::default()
+        });
         assert!(normalise_and_check(&mut c, None, now()).is_empty());
         assert_eq!(c.full_name.as_deref(), Some("ACME s.r.o."));
     }

@@ -44,11 +44,13 @@ pub enum Route {
 
 /// Matches a method and a path (with its query) to a route.
 pub fn parse_route(method: &str, path_and_query: &str) -> Result<Route, UsageError> {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     let segments: Vec<String> = path
         .trim_matches('/')
         .split('/')
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect::<Result<_, _>>()?;
     let method = method.to_ascii_uppercase();
     let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -73,7 +75,12 @@ fn percent_decode(segment: &str) -> Result<String, UsageError> {
 }
 
 /// Runs `route` and returns the response body.
-pub fn call(api: &LocalApi, actor: &Actor, route: &Route, body: Option<&[u8]>) -> Result<Value, ApiError> {
+pub fn call(
+    api: &LocalApi,
+    actor: &Actor,
+    route: &Route,
+    body: Option<&[u8]>,
+) -> Result<Value, ApiError> {
     let body = || -> Result<Value, ApiError> {
         parse_json(body.ok_or_else(|| ApiError::invalid("body", "this route needs a JSON body"))?)
     };
@@ -98,7 +105,9 @@ fn read_body(path: &Path) -> Result<Vec<u8>, UsageError> {
             .read_to_end(&mut bytes)
             .map_err(|e| UsageError(format!("cannot read the body from standard input: {e}")))?;
     } else {
-        bytes = std::fs::read(path).map_err(|e| UsageError(format!("cannot read the body file {}: {e}", path.display())))?;
+        bytes = std::fs::read(path).map_err(|e| {
+            UsageError(format!("cannot read the body file {}: {e}", path.display()))
+        })?;
     }
     Ok(bytes)
 }
@@ -107,7 +116,8 @@ fn read_body(path: &Path) -> Result<Vec<u8>, UsageError> {
 /// 2 on a usage error.
 pub fn run(db: &Path, args: ApiCallArgs) -> ExitCode {
     let prepared = (|| -> Result<_, UsageError> {
-        let rights = Rights::parse_list(&args.rights).map_err(|e| UsageError(format!("--rights: {e}")))?;
+        let rights =
+            Rights::parse_list(&args.rights).map_err(|e| UsageError(format!("--rights: {e}")))?;
         let route = parse_route(&args.method, &args.path)?;
         let body = args.body.as_deref().map(read_body).transpose()?;
         Ok((rights, route, body))
@@ -132,7 +142,10 @@ pub fn run(db: &Path, args: ApiCallArgs) -> ExitCode {
         Ok(value) => (value, ExitCode::SUCCESS),
         Err(err) => {
             let problem = err.to_problem(Some(&args.path));
-            (serde_json::to_value(problem).unwrap_or_default(), ExitCode::FAILURE)
+            (
+                serde_json::to_value(problem).unwrap_or_default(),
+                ExitCode::FAILURE,
+            )
         }
     };
     match serde_json::to_string_pretty(&json) {
@@ -148,8 +161,13 @@ mod tests {
 
     #[test]
     fn routes_parse_with_decoded_ids_and_queries() {
-        assert_eq!(parse_route("get", "/customers/a%20b").unwrap(), Route::Get("a b".into()));
-        let Route::List(params) = parse_route("GET", "/customers?Search=nov%C3%A1k&$take=2").unwrap() else {
+        assert_eq!(
+            parse_route("get", "/customers/a%20b").unwrap(),
+            Route::Get("a b".into())
+        );
+        let Route::List(params) =
+            parse_route("GET", "/customers?Search=nov%C3%A1k&$take=2").unwrap()
+        else {
             panic!()
         };
         assert_eq!(params.0[0], ("Search".to_owned(), "novák".to_owned()));

@@ -70,11 +70,18 @@ fn summarise(mut samples: Vec<Duration>) -> (f64, f64, f64) {
         let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
         samples.get(i).copied().map_or(0.0, millis)
     };
-    (at(0.5), at(0.95), samples.last().copied().map_or(0.0, millis))
+    (
+        at(0.5),
+        at(0.95),
+        samples.last().copied().map_or(0.0, millis),
+    )
 }
 
 /// Times `f` `rounds` times, giving it the round number.
-fn time_rounds(rounds: usize, mut f: impl FnMut(usize) -> anyhow::Result<()>) -> anyhow::Result<Vec<Duration>> {
+fn time_rounds(
+    rounds: usize,
+    mut f: impl FnMut(usize) -> anyhow::Result<()>,
+) -> anyhow::Result<Vec<Duration>> {
     let mut samples = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let started = Instant::now();
@@ -90,12 +97,29 @@ fn default_bench_db(count: u64) -> PathBuf {
 
 fn file_size(path: &Path) -> u64 {
     let wal = PathBuf::from(format!("{}-wal", path.display()));
-    [path.to_owned(), wal].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
+    [path.to_owned(), wal]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// Surnames (selective) and three-letter fragments (broad) the searches use.
-const SELECTIVE_TERMS: &[&str] = &["Horváthová", "Dvořák", "Ördög", "Kolář", "Šťastná", "Pintér", "Robinson", "Záhradník", "Ľupták", "Szűcs"];
-const BROAD_TERMS: &[&str] = &["ova", "ani", "ert", "and", "ska", "ová", "ere", "ich", "ark", "lin"];
+const SELECTIVE_TERMS: &[&str] = &[
+    "Horváthová",
+    "Dvořák",
+    "Ördög",
+    "Kolář",
+    "Šťastná",
+    "Pintér",
+    "Robinson",
+    "Záhradník",
+    "Ľupták",
+    "Szűcs",
+];
+const BROAD_TERMS: &[&str] = &[
+    "ova", "ani", "ert", "and", "ska", "ová", "ere", "ich", "ark", "lin",
+];
 
 /// Runs `customer-desk bench`.
 pub fn run(db: Option<&Path>, args: BenchArgs) -> anyhow::Result<()> {
@@ -116,11 +140,20 @@ pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchRepor
     let mut demo_load_per_second = None;
     let mut demo_loaded = 0;
     if present < args.count {
-        eprintln!("Loading {} demo customers into {} ...", args.count - present, path.display());
+        eprintln!(
+            "Loading {} demo customers into {} ...",
+            args.count - present,
+            path.display()
+        );
         let report = crate::demo::load(&api, args.count - present, BENCH_SEED, &mut |_| true)?;
         demo_load_per_second = Some(report.per_second());
         demo_loaded = report.added;
-        eprintln!("Loaded {} in {:.1} s ({:.0}/s).", report.added, report.elapsed.as_secs_f64(), report.per_second());
+        eprintln!(
+            "Loaded {} in {:.1} s ({:.0}/s).",
+            report.added,
+            report.elapsed.as_secs_f64(),
+            report.per_second()
+        );
     }
     let total = api.store().read(crate::store::customers::total_count)?;
     let actor = Actor::new("bench", Rights::admin());
@@ -128,7 +161,9 @@ pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchRepor
     let mut rng = StdRng::seed_from_u64(42);
     let mut kinds = Vec::new();
     let list = |query: &str| -> anyhow::Result<u64> {
-        Ok(api.list(&actor, &ListParams::from_query_string(query))?.total_count)
+        Ok(api
+            .list(&actor, &ListParams::from_query_string(query))?
+            .total_count)
     };
 
     let mut push = |kind: &str, samples: Vec<Duration>, naive: Option<Vec<Duration>>| {
@@ -148,28 +183,54 @@ pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchRepor
     // Searches and card lookups, each with its naive twin.
     let naive = NaiveScan::new(&path)?;
     let term = |terms: &[&'static str], round: usize| terms[round % terms.len()];
-    let samples = time_rounds(rounds, |r| list(&format!("Search={}&$take=50", term(SELECTIVE_TERMS, r))).map(drop))?;
+    let samples = time_rounds(rounds, |r| {
+        list(&format!("Search={}&$take=50", term(SELECTIVE_TERMS, r))).map(drop)
+    })?;
     let naive_samples = time_rounds(rounds.min(10), |r| naive.search(term(SELECTIVE_TERMS, r)))?;
     push("search selective (surname)", samples, Some(naive_samples));
-    let samples = time_rounds(rounds, |r| list(&format!("Search={}&$take=50", term(BROAD_TERMS, r))).map(drop))?;
+    let samples = time_rounds(rounds, |r| {
+        list(&format!("Search={}&$take=50", term(BROAD_TERMS, r))).map(drop)
+    })?;
     let naive_samples = time_rounds(rounds.min(10), |r| naive.search(term(BROAD_TERMS, r)))?;
     push("search broad (3 letters)", samples, Some(naive_samples));
-    let serials: Vec<String> = (0..rounds).map(|_| format!("29{:011}", rng.random_range(0..total.max(1)) * 4)).collect();
-    let samples = time_rounds(rounds, |r| list(&format!("CardSerialNumber={}", serials[r])).map(drop))?;
+    let serials: Vec<String> = (0..rounds)
+        .map(|_| format!("29{:011}", rng.random_range(0..total.max(1)) * 4))
+        .collect();
+    let samples = time_rounds(rounds, |r| {
+        list(&format!("CardSerialNumber={}", serials[r])).map(drop)
+    })?;
     let naive_samples = time_rounds(rounds.min(10), |r| naive.card(&serials[r]))?;
     push("card lookup by serial", samples, Some(naive_samples));
 
     // Each filter member, a page of 50 with its total count.
     let filters: [(&str, String); 9] = [
-        ("filter ExternalId eq", format!("ExternalId=C{:08}", total / 3)),
-        ("filter ExternalId like", format!("ExternalId=like:C{:06}", total / 700)),
+        (
+            "filter ExternalId eq",
+            format!("ExternalId=C{:08}", total / 3),
+        ),
+        (
+            "filter ExternalId like",
+            format!("ExternalId=like:C{:06}", total / 700),
+        ),
         ("filter CreditRate ge", "CreditRate=ge:1".to_owned()),
-        ("filter DiscountRate between", "DiscountRate=between:5:10".to_owned()),
+        (
+            "filter DiscountRate between",
+            "DiscountRate=between:5:10".to_owned(),
+        ),
         ("filter IsActive false", "IsActive=false".to_owned()),
-        ("filter ExpirationTime lt", "ExpirationTime=lt:2026-01-01".to_owned()),
-        ("filter ExpirationTime null", "ExpirationTime=null".to_owned()),
+        (
+            "filter ExpirationTime lt",
+            "ExpirationTime=lt:2026-01-01".to_owned(),
+        ),
+        (
+            "filter ExpirationTime null",
+            "ExpirationTime=null".to_owned(),
+        ),
         ("filter IsExpired true", "IsExpired=true".to_owned()),
-        ("filter CardSerialNumber like", format!("CardSerialNumber=like:29{:06}", total / 900)),
+        (
+            "filter CardSerialNumber like",
+            format!("CardSerialNumber=like:29{:06}", total / 900),
+        ),
     ];
     for (kind, query) in &filters {
         let samples = time_rounds(rounds, |_| list(&format!("{query}&$take=50")).map(drop))?;
@@ -179,10 +240,22 @@ pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchRepor
     // Sorted pages near the start and deep in the set.
     let deep = total / 2;
     for (kind, query) in [
-        ("page sorted by lastName, start", "$sort=lastName&$take=50".to_owned()),
-        ("page sorted by -fullName, start", "$sort=-fullName&$take=50".to_owned()),
-        ("page sorted by lastName, deep", format!("$sort=lastName&$skip={deep}&$take=50")),
-        ("page sorted by credit.amount desc, deep", format!("$sort=credit.amount:desc&$skip={deep}&$take=50")),
+        (
+            "page sorted by lastName, start",
+            "$sort=lastName&$take=50".to_owned(),
+        ),
+        (
+            "page sorted by -fullName, start",
+            "$sort=-fullName&$take=50".to_owned(),
+        ),
+        (
+            "page sorted by lastName, deep",
+            format!("$sort=lastName&$skip={deep}&$take=50"),
+        ),
+        (
+            "page sorted by credit.amount desc, deep",
+            format!("$sort=credit.amount:desc&$skip={deep}&$take=50"),
+        ),
     ] {
         let samples = time_rounds(rounds, |_| list(&query).map(drop))?;
         push(kind, samples, None);
@@ -190,7 +263,9 @@ pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchRepor
 
     // Get, update and create.
     let ids = naive.sample_ids(rounds, &mut rng)?;
-    let samples = time_rounds(rounds, |r| api.get(&actor, &ids[r]).map(drop).map_err(Into::into))?;
+    let samples = time_rounds(rounds, |r| {
+        api.get(&actor, &ids[r]).map(drop).map_err(Into::into)
+    })?;
     push("get by id", samples, None);
     // An edit reads the customer first; only the write is timed.
     let mut update_samples = Vec::with_capacity(rounds);
@@ -229,9 +304,15 @@ pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchRepor
 }
 
 fn print_table(report: &BenchReport) {
-    println!("Customer Desk bench: {} customers in {}", report.customers, report.db_path);
+    println!(
+        "Customer Desk bench: {} customers in {}",
+        report.customers, report.db_path
+    );
     match report.demo_load_per_second {
-        Some(rate) => println!("demo load: {} customers at {rate:.0} per second", report.demo_loaded),
+        Some(rate) => println!(
+            "demo load: {} customers at {rate:.0} per second",
+            report.demo_loaded
+        ),
         None => println!("demo load: store reused (run on a new --db to measure loading)"),
     }
     println!(
@@ -239,11 +320,17 @@ fn print_table(report: &BenchReport) {
         report.db_bytes as f64 / 1e6,
         report.bytes_per_customer
     );
-    println!("{:<42} {:>5} {:>9} {:>9} {:>9} {:>11} {:>8}", "kind", "runs", "p50 ms", "p95 ms", "max ms", "naive p50", "ratio");
+    println!(
+        "{:<42} {:>5} {:>9} {:>9} {:>9} {:>11} {:>8}",
+        "kind", "runs", "p50 ms", "p95 ms", "max ms", "naive p50", "ratio"
+    );
     for k in &report.kinds {
         let naive = k.naive_p50_ms.map_or(String::new(), |n| format!("{n:.2}"));
         let ratio = k.naive_ratio.map_or(String::new(), |r| format!("{r:.0}x"));
-        println!("{:<42} {:>5} {:>9.3} {:>9.3} {:>9.3} {:>11} {:>8}", k.kind, k.runs, k.p50_ms, k.p95_ms, k.max_ms, naive, ratio);
+        println!(
+            "{:<42} {:>5} {:>9.3} {:>9.3} {:>9.3} {:>11} {:>8}",
+            k.kind, k.runs, k.p50_ms, k.p95_ms, k.max_ms, naive, ratio
+        );
     }
 }
 
@@ -255,14 +342,22 @@ struct NaiveScan {
 
 impl NaiveScan {
     fn new(path: &Path) -> anyhow::Result<Self> {
-        Ok(Self { conn: rusqlite::Connection::open(path)? })
+        Ok(Self {
+            conn: rusqlite::Connection::open(path)?,
+        })
     }
 
     fn search(&self, term: &str) -> anyhow::Result<()> {
         let pattern = format!("%{term}%");
         let filter = "first_name LIKE ?1 OR last_name LIKE ?1 OR company_name LIKE ?1 OR doc LIKE ?1 OR note LIKE ?1";
-        let _: i64 = self.conn.query_row(&format!("SELECT count(*) FROM customers WHERE {filter}"), [&pattern], |r| r.get(0))?;
-        let mut stmt = self.conn.prepare(&format!("SELECT doc FROM customers WHERE {filter} ORDER BY id LIMIT 50"))?;
+        let _: i64 = self.conn.query_row(
+            &format!("SELECT count(*) FROM customers WHERE {filter}"),
+            [&pattern],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT doc FROM customers WHERE {filter} ORDER BY id LIMIT 50"
+        ))?;
         let rows = stmt.query_map([&pattern], |r| r.get::<_, Vec<u8>>(0))?;
         for row in rows {
             std::hint::black_box(row?);
@@ -272,7 +367,9 @@ impl NaiveScan {
 
     fn card(&self, serial: &str) -> anyhow::Result<()> {
         let pattern = format!("%\"serialNumber\":\"{serial}\"%");
-        let mut stmt = self.conn.prepare("SELECT doc FROM customers WHERE doc LIKE ?1 LIMIT 50")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT doc FROM customers WHERE doc LIKE ?1 LIMIT 50")?;
         let rows = stmt.query_map([&pattern], |r| r.get::<_, Vec<u8>>(0))?;
         for row in rows {
             std::hint::black_box(row?);
@@ -281,8 +378,12 @@ impl NaiveScan {
     }
 
     fn sample_ids(&self, n: usize, rng: &mut StdRng) -> anyhow::Result<Vec<String>> {
-        let max: i64 = self.conn.query_row("SELECT max(rid) FROM customers", [], |r| r.get(0))?;
-        let mut stmt = self.conn.prepare("SELECT id FROM customers WHERE rid >= ?1 ORDER BY rid LIMIT 1")?;
+        let max: i64 = self
+            .conn
+            .query_row("SELECT max(rid) FROM customers", [], |r| r.get(0))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM customers WHERE rid >= ?1 ORDER BY rid LIMIT 1")?;
         (0..n)
             .map(|_| Ok(stmt.query_row([rng.random_range(1..=max.max(1))], |r| r.get(0))?))
             .collect()

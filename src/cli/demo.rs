@@ -22,9 +22,9 @@ pub struct DemoArgs {
 /// Runs `customer-desk demo`, showing progress on stderr.
 pub fn run(db: &Path, args: DemoArgs) -> anyhow::Result<()> {
     let api = LocalApi::with_system_clock(Store::open(db)?);
-    let bar = ProgressBar::new(args.count).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} customers, {per_sec}, {eta} left")?,
-    );
+    let bar = ProgressBar::new(args.count).with_style(ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} customers, {per_sec}, {eta} left",
+    )?);
     let report = crate::demo::load(&api, args.count, args.seed, &mut |done| {
         bar.set_position(done);
         true

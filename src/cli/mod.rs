@@ -4,6 +4,8 @@
 mod api_call;
 mod bench;
 mod demo;
+mod serve;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,6 +15,8 @@ use clap::{Parser, Subcommand};
 pub use api_call::ApiCallArgs;
 pub use bench::BenchArgs;
 pub use demo::DemoArgs;
+pub use serve::ServeArgs;
+pub use users::UsersArgs;
 
 /// Customer Desk: loyalty customers of PORTOS shops.
 #[derive(Debug, Parser)]
@@ -35,6 +39,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// Time a fixed mix of API calls on a large demo store.
     Bench(BenchArgs),
+    /// Serve the Customers API over HTTP to the desks of a shop.
+    Serve(ServeArgs),
+    /// Manage the users who may sign in to the server.
+    Users(UsersArgs),
 }
 
 impl Cli {
@@ -60,6 +68,8 @@ pub fn run(cli: Cli, command: Command) -> ExitCode {
         Command::Api(args) => return api_call::run(&db, args),
         Command::Demo(args) => demo::run(&db, args),
         Command::Bench(args) => bench::run(cli.db.as_deref(), args),
+        Command::Serve(args) => serve::run(&db, args),
+        Command::Users(args) => users::run(&db, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,7 +16,9 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::api::{ApiError, LocalApi};
-use crate::model::{Address, Card, CardStatus, Company, Credit, CreditTransaction, Customer, derived_full_name};
+use crate::model::{
+    Address, Card, CardStatus, Company, Credit, CreditTransaction, Customer, derived_full_name,
+};
 use crate::store::customers as rows;
 use names::{COMPANY_WORDS, LANGUAGES, NOTES, Pools};
 
@@ -44,7 +46,12 @@ impl DemoReport {
 
 /// Adds `count` demo customers. `progress` gets the number added so far after each batch and
 /// returns `false` to stop early.
-pub fn load(api: &LocalApi, count: u64, seed: u64, progress: &mut dyn FnMut(u64) -> bool) -> Result<DemoReport, ApiError> {
+pub fn load(
+    api: &LocalApi,
+    count: u64,
+    seed: u64,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Result<DemoReport, ApiError> {
     let started = Instant::now();
     let now = api.clock().now();
     let store = api.store();
@@ -102,7 +109,11 @@ pub fn load(api: &LocalApi, count: u64, seed: u64, progress: &mut dyn FnMut(u64)
     });
     let _ = generator.join();
     result?;
-    Ok(DemoReport { added, elapsed: started.elapsed(), cancelled })
+    Ok(DemoReport {
+        added,
+        elapsed: started.elapsed(),
+        cancelled,
+    })
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -122,7 +133,10 @@ fn language(rng: &mut StdRng) -> &'static Pools {
 }
 
 fn ascii_lower(text: &str) -> String {
-    crate::text::fold(text).chars().filter(|c| c.is_ascii_alphanumeric()).collect()
+    crate::text::fold(text)
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect()
 }
 
 fn money(rng: &mut StdRng, max_cents: i64) -> Decimal {
@@ -136,28 +150,56 @@ pub fn generate(seed: u64, index: u64, now: DateTime<Utc>) -> Customer {
     let is_company = rng.random_ratio(1, 5);
     let female = rng.random_bool(0.5);
     let (male_surname, female_surname) = *pick(&mut rng, lang.surnames);
-    let first = *pick(&mut rng, if female { lang.female_first } else { lang.male_first });
+    let first = *pick(
+        &mut rng,
+        if female {
+            lang.female_first
+        } else {
+            lang.male_first
+        },
+    );
     let last = if female { female_surname } else { male_surname };
     let (city, postal) = *pick(&mut rng, lang.cities);
-    let street = format!("{} {}", pick(&mut rng, lang.streets), rng.random_range(1..200));
+    let street = format!(
+        "{} {}",
+        pick(&mut rng, lang.streets),
+        rng.random_range(1..200)
+    );
 
     let mut c = Customer {
         id: format!("{:024x}", rng.random::<u128>() & ((1u128 << 96) - 1)),
-        external_id: rng.random_ratio(7, 10).then(|| format!("C{:08}", index + 1)),
+        external_id: rng
+            .random_ratio(7, 10)
+            .then(|| format!("C{:08}", index + 1)),
         is_active: !rng.random_ratio(1, 20),
         first_name: Some(first.to_owned()),
         last_name: Some(last.to_owned()),
         gender: Some(if female { "Female" } else { "Male" }.to_owned()),
-        phone: Some(format!("{}{:02} {:03} {:03}", lang.phone_prefix, rng.random_range(0..100), rng.random_range(0..1000), rng.random_range(0..1000))),
+        phone: Some(format!(
+            "{}{:02} {:03} {:03}",
+            lang.phone_prefix,
+            rng.random_range(0..100),
+            rng.random_range(0..1000),
+            rng.random_range(0..1000)
+        )),
         is_company,
         ..Default::default()
     };
-    c.email = rng.random_ratio(4, 5).then(|| format!("{}.{}{}@{}", ascii_lower(first), ascii_lower(last), index % 1000, lang.email_domain));
+    c.email = rng.random_ratio(4, 5).then(|| {
+        format!(
+            "{}.{}{}@{}",
+            ascii_lower(first),
+            ascii_lower(last),
+            index % 1000,
+            lang.email_domain
+        )
+    });
     if !is_company {
         let year = rng.random_range(1940..2006);
-        c.birth_date = NaiveDate::from_ymd_opt(year, rng.random_range(1..=12), rng.random_range(1..=28))
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc());
+        c.birth_date =
+            NaiveDate::from_ymd_opt(year, rng.random_range(1..=12), rng.random_range(1..=28))
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc());
     }
     c.address = Some(Address {
         street: Some(street.clone()),
@@ -167,17 +209,31 @@ pub fn generate(seed: u64, index: u64, now: DateTime<Utc>) -> Customer {
         ..Default::default()
     });
     if is_company {
-        let name = format!("{} {} {}", pick(&mut rng, COMPANY_WORDS), male_surname, lang.company_suffix);
+        let name = format!(
+            "{} {} {}",
+            pick(&mut rng, COMPANY_WORDS),
+            male_surname,
+            lang.company_suffix
+        );
         let crn = format!("{:08}", rng.random_range(10_000_000..99_999_999));
         c.company = Some(Company {
             name: Some(name),
-            vat_id: Some(format!("{}{}{:02}", lang.vat_prefix, crn, rng.random_range(0..100))),
+            vat_id: Some(format!(
+                "{}{}{:02}",
+                lang.vat_prefix,
+                crn,
+                rng.random_range(0..100)
+            )),
             tax_id: Some(format!("20{}", &crn[..8])),
             crn: Some(crn),
         });
         if rng.random_ratio(1, 3) {
             c.delivery_address = Some(Address {
-                street: Some(format!("{} {}", pick(&mut rng, lang.streets), rng.random_range(1..200))),
+                street: Some(format!(
+                    "{} {}",
+                    pick(&mut rng, lang.streets),
+                    rng.random_range(1..200)
+                )),
                 city: Some(pick(&mut rng, lang.cities).0.to_owned()),
                 country: Some(lang.country.to_owned()),
                 note: Some("Goods entrance at the back".to_owned()),
@@ -201,7 +257,15 @@ pub fn generate(seed: u64, index: u64, now: DateTime<Utc>) -> Customer {
     // Cards: 0 to 3, serials unique by index.
     let cards = [10, 60, 25, 5];
     let roll = rng.random_range(0..100);
-    let n_cards = if roll < cards[0] { 0 } else if roll < cards[0] + cards[1] { 1 } else if roll < 95 { 2 } else { 3 };
+    let n_cards = if roll < cards[0] {
+        0
+    } else if roll < cards[0] + cards[1] {
+        1
+    } else if roll < 95 {
+        2
+    } else {
+        3
+    };
     for k in 0..n_cards {
         let mut card = Card {
             serial_number: Some(format!("29{:011}", index * 4 + k)),
@@ -211,19 +275,39 @@ pub fn generate(seed: u64, index: u64, now: DateTime<Utc>) -> Customer {
             ..Default::default()
         };
         if k + 1 < n_cards && rng.random_ratio(1, 2) {
-            card.status = pick(&mut rng, &[CardStatus::Replaced, CardStatus::Lost, CardStatus::Blocked, CardStatus::Damaged]).clone();
-            card.status_reason = Some(if card.status == CardStatus::Replaced { "Replaced".to_owned() } else { "Reported at the desk".to_owned() });
+            card.status = pick(
+                &mut rng,
+                &[
+                    CardStatus::Replaced,
+                    CardStatus::Lost,
+                    CardStatus::Blocked,
+                    CardStatus::Damaged,
+                ],
+            )
+            .clone();
+            card.status_reason = Some(if card.status == CardStatus::Replaced {
+                "Replaced".to_owned()
+            } else {
+                "Reported at the desk".to_owned()
+            });
             card.status_time = Some(joined + Span::days(rng.random_range(1..30)));
             card.is_active = false;
         }
         c.cards.push(card);
     }
     // Credit: a few transactions that add up to the balance.
-    c.credit = Credit { amount: Decimal::ZERO, currency_label: Some(lang.currency.to_owned()) };
+    c.credit = Credit {
+        amount: Decimal::ZERO,
+        currency_label: Some(lang.currency.to_owned()),
+    };
     if rng.random_ratio(2, 5) {
         let mut balance = Decimal::ZERO;
         for t in 0..rng.random_range(1..4) {
-            let amount = if t > 0 && rng.random_bool(0.4) { -money(&mut rng, 2_000).min(balance) } else { money(&mut rng, 5_000) };
+            let amount = if t > 0 && rng.random_bool(0.4) {
+                -money(&mut rng, 2_000).min(balance)
+            } else {
+                money(&mut rng, 5_000)
+            };
             if amount.is_zero() {
                 continue;
             }
@@ -233,7 +317,14 @@ pub fn generate(seed: u64, index: u64, now: DateTime<Utc>) -> Customer {
                 time: Some(joined + Span::days(t * 20 + 1)),
                 amount,
                 balance,
-                note: Some(if amount.is_sign_positive() { "Voucher" } else { "Purchase" }.to_owned()),
+                note: Some(
+                    if amount.is_sign_positive() {
+                        "Voucher"
+                    } else {
+                        "Purchase"
+                    }
+                    .to_owned(),
+                ),
                 user_name: Some("demo".to_owned()),
                 operation_id: None,
             });
@@ -241,8 +332,18 @@ pub fn generate(seed: u64, index: u64, now: DateTime<Utc>) -> Customer {
         c.credit.amount = balance;
     }
     c.discount_rate = Decimal::from(*pick(&mut rng, &[0, 0, 0, 2, 3, 5, 5, 10, 15]));
-    c.credit_rate = *pick(&mut rng, &[Decimal::ZERO, Decimal::ZERO, Decimal::ONE, Decimal::new(25, 1)]);
-    c.note = rng.random_ratio(1, 6).then(|| pick(&mut rng, NOTES).to_string());
+    c.credit_rate = *pick(
+        &mut rng,
+        &[
+            Decimal::ZERO,
+            Decimal::ZERO,
+            Decimal::ONE,
+            Decimal::new(25, 1),
+        ],
+    );
+    c.note = rng
+        .random_ratio(1, 6)
+        .then(|| pick(&mut rng, NOTES).to_string());
     c.meta = json!({ "source": "demo", "segment": pick(&mut rng, &["retail", "gold", "silver", "wholesale"]), "since": joined.year() });
     c.version = 1;
     c

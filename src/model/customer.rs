@@ -308,7 +308,10 @@ mod tests {
 
     #[test]
     fn writes_nulls_numbers_and_v() {
-        let mut c = Customer { id: "a".into(), ..Default::default() };
+        let mut c = Customer {
+            id: "a".into(),
+            ..Default::default()
+        };
         c.credit.amount = "12.50".parse().unwrap();
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.contains("\"externalId\":null"), "{json}");

@@ -17,12 +17,20 @@ pub struct FieldError {
 impl FieldError {
     /// A member error with no code.
     pub fn new(member: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { member_name: member.into(), message: message.into(), code: None }
+        Self {
+            member_name: member.into(),
+            message: message.into(),
+            code: None,
+        }
     }
 
     /// A member error with a code (`Required` or `Unique`).
     pub fn coded(member: impl Into<String>, message: impl Into<String>, code: &str) -> Self {
-        Self { member_name: member.into(), message: message.into(), code: Some(code.to_owned()) }
+        Self {
+            member_name: member.into(),
+            message: message.into(),
+            code: Some(code.to_owned()),
+        }
     }
 }
 

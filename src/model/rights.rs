@@ -103,7 +103,9 @@ impl Rights {
         list.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .try_fold(Rights::NONE, |acc, name| Ok(acc.with(name.parse::<Right>()?)))
+            .try_fold(Rights::NONE, |acc, name| {
+                Ok(acc.with(name.parse::<Right>()?))
+            })
     }
 
     /// Reads rights from their names, skipping names this program does not know (a newer
@@ -132,7 +134,10 @@ pub struct Actor {
 impl Actor {
     /// A user with the given name and rights.
     pub fn new(user_name: impl Into<String>, rights: Rights) -> Self {
-        Self { user_name: user_name.into(), rights }
+        Self {
+            user_name: user_name.into(),
+            rights,
+        }
     }
 }
 

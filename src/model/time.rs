@@ -13,12 +13,18 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
             return Ok(t.and_utc());
         }
     }
-    Err(format!("\"{text}\" is not a time (expected RFC 3339, e.g. 2024-01-31T10:00:00Z, or a date YYYY-MM-DD)"))
+    Err(format!(
+        "\"{text}\" is not a time (expected RFC 3339, e.g. 2024-01-31T10:00:00Z, or a date YYYY-MM-DD)"
+    ))
 }
 
 /// Formats a time the way the contract writes it: RFC 3339, UTC, `Z`.
@@ -31,7 +37,10 @@ pub mod opt {
     use super::*;
 
     /// Writes the time as RFC 3339 with `Z`, or `null`.
-    pub fn serialize<S: Serializer>(value: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        value: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match value {
             Some(t) => s.serialize_str(&format_time(t)),
             None => s.serialize_none(),
@@ -71,8 +80,14 @@ mod tests {
     fn accepts_the_three_input_forms() {
         let full = parse_time("2024-01-31T10:00:00+01:00").unwrap();
         assert_eq!(format_time(&full), "2024-01-31T09:00:00Z");
-        assert_eq!(format_time(&parse_time("2024-01-31").unwrap()), "2024-01-31T00:00:00Z");
-        assert_eq!(format_time(&parse_time("2024-01-31T10:00:00").unwrap()), "2024-01-31T10:00:00Z");
+        assert_eq!(
+            format_time(&parse_time("2024-01-31").unwrap()),
+            "2024-01-31T00:00:00Z"
+        );
+        assert_eq!(
+            format_time(&parse_time("2024-01-31T10:00:00").unwrap()),
+            "2024-01-31T10:00:00Z"
+        );
         assert!(parse_time("31.1.2024").unwrap_err().contains("31.1.2024"));
     }
 }

@@ -81,12 +81,18 @@ impl SortField {
 
     /// The contract's name of the key (`company.name`).
     pub fn name(self) -> &'static str {
-        SortField::ALL.iter().find(|(f, _)| *f == self).map_or("id", |(_, n)| n)
+        SortField::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("id", |(_, n)| n)
     }
 
     /// Finds a key by name, case-insensitively.
     pub fn from_name(name: &str) -> Option<Self> {
-        SortField::ALL.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map(|(f, _)| *f)
+        SortField::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(f, _)| *f)
     }
 }
 
@@ -114,7 +120,10 @@ impl Member {
 
     /// The parameter name (`DiscountRate`).
     pub fn name(self) -> &'static str {
-        Member::ALL.iter().find(|(m, _)| *m == self).map_or("", |(_, n)| n)
+        Member::ALL
+            .iter()
+            .find(|(m, _)| *m == self)
+            .map_or("", |(_, n)| n)
     }
 
     /// The type of the member's values.
@@ -193,12 +202,18 @@ impl Operator {
 
     /// Finds an operator by name or alias, case-insensitively.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, op)| *op)
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, op)| *op)
     }
 
     /// The operator's name as written in a query.
     pub fn name(self) -> &'static str {
-        Self::NAMES.iter().find(|(_, op)| *op == self).map_or("eq", |(n, _)| n)
+        Self::NAMES
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("eq", |(n, _)| n)
     }
 
     /// How many arguments it takes: `(min, max)`.

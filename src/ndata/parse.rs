@@ -34,7 +34,11 @@ impl ListParams {
     /// Reads a URL query string (`Search=novak&$take=20`, with or without the leading `?`).
     pub fn from_query_string(query: &str) -> Self {
         let query = query.strip_prefix('?').unwrap_or(query);
-        Self(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+        Self(
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
 
     /// Writes the parameters as a percent-encoded URL query string.
@@ -67,9 +71,8 @@ pub fn parse_list_query(params: &ListParams) -> Result<ListQuery, ApiError> {
         } else if name.eq_ignore_ascii_case("Search") {
             query.search.extend(parse_search(value)?);
         } else if name.eq_ignore_ascii_case("IsExpired") {
-            let flag = parse_bool(value).ok_or_else(|| {
-                invalid("IsExpired", format!("\"{value}\" is not true or false"))
-            })?;
+            let flag = parse_bool(value)
+                .ok_or_else(|| invalid("IsExpired", format!("\"{value}\" is not true or false")))?;
             query.is_expired = Some(flag);
         } else if let Some(member) = Member::ALL
             .iter()
@@ -99,7 +102,12 @@ fn parse_count(name: &str, value: &str) -> Result<u64, ApiError> {
         .parse::<u64>()
         .ok()
         .filter(|n| *n <= i64::MAX as u64)
-        .ok_or_else(|| invalid(name, format!("\"{value}\" is not a non-negative whole number")))
+        .ok_or_else(|| {
+            invalid(
+                name,
+                format!("\"{value}\" is not a non-negative whole number"),
+            )
+        })
 }
 
 fn parse_bool(value: &str) -> Option<bool> {
@@ -146,9 +154,18 @@ fn parse_sort(
 
 fn parse_search(value: &str) -> Result<Vec<String>, ApiError> {
     if value.chars().count() > MAX_SEARCH_CHARS {
-        return Err(invalid("Search", format!("is longer than {MAX_SEARCH_CHARS} characters")));
+        return Err(invalid(
+            "Search",
+            format!("is longer than {MAX_SEARCH_CHARS} characters"),
+        ));
     }
-    Ok(value.split_whitespace().map(|w| fold(w).into_owned()).collect())
+    if value.chars().any(|c| c.is_control() && !c.is_whitespace()) {
+        return Err(invalid("Search", "contains a control character"));
+    }
+    Ok(value
+        .split_whitespace()
+        .map(|w| fold(w).into_owned())
+        .collect())
 }
 
 /// Splits on `sep` where it is not escaped by a backslash; the escapes stay in the parts.
@@ -207,14 +224,20 @@ fn parse_operation(member: Member, operation: &str) -> Result<Filter, ApiError> 
         },
     };
     if !member.allows(op) {
-        return Err(invalid(name, format!("{name} does not take the operator \"{}\"", op.name())));
+        return Err(invalid(
+            name,
+            format!("{name} does not take the operator \"{}\"", op.name()),
+        ));
     }
     let (min, max) = op.arity();
     let raw_args: Vec<String> = match rest {
         None => Vec::new(),
         // A one-argument operator takes the whole rest, colons included.
         Some(rest) if max == 1 => vec![unescape(rest)],
-        Some(rest) => split_unescaped(rest, ':').iter().map(|a| unescape(a)).collect(),
+        Some(rest) => split_unescaped(rest, ':')
+            .iter()
+            .map(|a| unescape(a))
+            .collect(),
     };
     if raw_args.len() < min || raw_args.len() > max {
         let expected = match (min, max) {
@@ -224,7 +247,11 @@ fn parse_operation(member: Member, operation: &str) -> Result<Filter, ApiError> 
         };
         return Err(invalid(
             name,
-            format!("operator \"{}\" takes {expected}, not {}", op.name(), raw_args.len()),
+            format!(
+                "operator \"{}\" takes {expected}, not {}",
+                op.name(),
+                raw_args.len()
+            ),
         ));
     }
     if raw_args.len() > MAX_OPERATIONS {
@@ -241,17 +268,26 @@ fn parse_scalar(member: Member, op: Operator, raw: &str) -> Result<Scalar, ApiEr
     let name = member.name();
     let shown: String = raw.chars().take(60).collect();
     match member.kind() {
+        // A NUL would end SQLite's pattern early and match everything.
+        ValueKind::Text if raw.chars().any(char::is_control) => {
+            Err(invalid(name, "contains a control character"))
+        }
         ValueKind::Text => Ok(Scalar::Text(raw.to_owned())),
         ValueKind::Decimal => {
             let trimmed = raw.trim();
             let valid = !trimmed.is_empty()
-                && trimmed.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'));
+                && trimmed
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'));
             valid
                 .then(|| trimmed.parse::<Decimal>().ok())
                 .flatten()
                 .map(Scalar::Decimal)
                 .ok_or_else(|| {
-                    invalid(name, format!("\"{shown}\" is not a decimal number (e.g. 12.5)"))
+                    invalid(
+                        name,
+                        format!("\"{shown}\" is not a decimal number (e.g. 12.5)"),
+                    )
                 })
         }
         ValueKind::Bool => parse_bool(raw)

@@ -32,12 +32,23 @@ pub(crate) fn record(
         "INSERT INTO change_log (customer_id, base_version, before_doc, after_doc, user_name, time)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![customer_id, base_version, before, after, user_name, time_micros])?;
+    .execute(params![
+        customer_id,
+        base_version,
+        before,
+        after,
+        user_name,
+        time_micros
+    ])?;
     Ok(())
 }
 
 /// Entries after `after_seq`, oldest first, at most `limit`.
-pub fn entries_since(conn: &Connection, after_seq: i64, limit: usize) -> rusqlite::Result<Vec<ChangeEntry>> {
+pub fn entries_since(
+    conn: &Connection,
+    after_seq: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<ChangeEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, customer_id, base_version, before_doc, after_doc, user_name, time
          FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",

@@ -29,7 +29,8 @@ pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>, ApiError> {
 
 /// Reads a stored document back.
 pub fn decode_doc(bytes: &[u8]) -> Result<Customer, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::Internal(format!("stored customer is unreadable: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Internal(format!("stored customer is unreadable: {e}")))
 }
 
 /// Removes null members from the resource's own objects, recursing into its nested objects
@@ -81,7 +82,8 @@ pub fn search_text(c: &Customer) -> String {
 }
 
 fn micros(d: rust_decimal::Decimal, member: &str) -> Result<i64, ApiError> {
-    to_micros(d).ok_or_else(|| ApiError::invalid(member, "has more than 6 decimal places or is too large"))
+    to_micros(d)
+        .ok_or_else(|| ApiError::invalid(member, "has more than 6 decimal places or is too large"))
 }
 
 /// Inserts a new customer (its id and external id must be free) and returns its row id.
@@ -93,7 +95,8 @@ pub(crate) fn insert(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64,
 
 /// Moves the stored customer count by `delta` (bulk loads add once per batch).
 pub fn add_to_count(conn: &Connection, delta: i64) -> Result<(), ApiError> {
-    conn.prepare_cached("UPDATE counters SET value = value + ?1 WHERE name = 'customers'")?.execute([delta])?;
+    conn.prepare_cached("UPDATE counters SET value = value + ?1 WHERE name = 'customers'")?
+        .execute([delta])?;
     Ok(())
 }
 
@@ -134,7 +137,12 @@ pub fn insert_row(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, Ap
 }
 
 /// Replaces the stored customer at `rid`.
-pub(crate) fn update(conn: &Connection, rid: i64, c: &Customer, doc: &[u8]) -> Result<(), ApiError> {
+pub(crate) fn update(
+    conn: &Connection,
+    rid: i64,
+    c: &Customer,
+    doc: &[u8],
+) -> Result<(), ApiError> {
     let mut stmt = conn.prepare_cached(
         "UPDATE customers SET id = ?1, external_id = ?2, version = ?3, is_active = ?4,
             activation_time = ?5, expiration_time = ?6, first_name = ?7, last_name = ?8,
@@ -166,15 +174,22 @@ pub(crate) fn update(conn: &Connection, rid: i64, c: &Customer, doc: &[u8]) -> R
         doc,
         rid,
     ])?;
-    conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?.execute([rid])?;
-    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?.execute([rid])?;
+    conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
+        .execute([rid])?;
+    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?
+        .execute([rid])?;
     write_cards_and_search(conn, rid, c)?;
     Ok(())
 }
 
 fn write_cards_and_search(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiError> {
-    let mut card_stmt = conn.prepare_cached("INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)")?;
-    for serial in c.cards.iter().filter_map(|card| card.serial_number.as_deref()) {
+    let mut card_stmt =
+        conn.prepare_cached("INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)")?;
+    for serial in c
+        .cards
+        .iter()
+        .filter_map(|card| card.serial_number.as_deref())
+    {
         card_stmt.execute(params![serial, rid])?;
     }
     conn.prepare_cached("INSERT INTO customer_search (rowid, text) VALUES (?1, ?2)")?
@@ -184,9 +199,12 @@ fn write_cards_and_search(conn: &Connection, rid: i64, c: &Customer) -> Result<(
 
 /// Deletes the customer at `rid` with its cards and search text.
 pub(crate) fn delete(conn: &Connection, rid: i64) -> Result<(), ApiError> {
-    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?.execute([rid])?;
-    conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?.execute([rid])?;
-    conn.prepare_cached("DELETE FROM customers WHERE rid = ?1")?.execute([rid])?;
+    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?
+        .execute([rid])?;
+    conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
+        .execute([rid])?;
+    conn.prepare_cached("DELETE FROM customers WHERE rid = ?1")?
+        .execute([rid])?;
     add_to_count(conn, -1)?;
     Ok(())
 }
@@ -210,7 +228,10 @@ pub(crate) fn card_owner(conn: &Connection, serial: &str) -> Result<Option<Strin
 }
 
 /// The id of the customer with this external id.
-pub(crate) fn external_id_owner(conn: &Connection, external_id: &str) -> Result<Option<String>, ApiError> {
+pub(crate) fn external_id_owner(
+    conn: &Connection,
+    external_id: &str,
+) -> Result<Option<String>, ApiError> {
     Ok(conn
         .prepare_cached("SELECT id FROM customers WHERE external_id = ?1")?
         .query_row([external_id], |r| r.get(0))

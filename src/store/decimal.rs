@@ -27,7 +27,10 @@ pub fn ceil_micros(value: Decimal) -> Option<i64> {
 
 /// The largest millionths value not above `value` (for `<=` bounds).
 pub fn floor_micros(value: Decimal) -> Option<i64> {
-    value.checked_mul(Decimal::from(1_000_000))?.floor().to_i64()
+    value
+        .checked_mul(Decimal::from(1_000_000))?
+        .floor()
+        .to_i64()
 }
 
 #[cfg(test)]

@@ -23,7 +23,12 @@ pub struct ListPlan {
 impl ListPlan {
     /// Plans `query` as of `now` (for `IsExpired`).
     pub fn new(query: &ListQuery, now: DateTime<Utc>) -> Self {
-        let mut plan = ListPlan { where_sql: String::new(), params: Vec::new(), order_sql: String::new(), filtered: false };
+        let mut plan = ListPlan {
+            where_sql: String::new(),
+            params: Vec::new(),
+            order_sql: String::new(),
+            filtered: false,
+        };
         for filter in &query.filters {
             plan.add_filter(filter);
         }
@@ -32,7 +37,10 @@ impl ListPlan {
             if expired {
                 plan.and("c.expiration_time < ?", vec![now]);
             } else {
-                plan.and("(c.expiration_time IS NULL OR c.expiration_time >= ?)", vec![now]);
+                plan.and(
+                    "(c.expiration_time IS NULL OR c.expiration_time >= ?)",
+                    vec![now],
+                );
             }
         }
         if !query.search.is_empty() {
@@ -53,7 +61,8 @@ impl ListPlan {
     }
 
     fn and(&mut self, sql: &str, params: Vec<SqlValue>) {
-        self.where_sql.push_str(if self.filtered { " AND " } else { " WHERE " });
+        self.where_sql
+            .push_str(if self.filtered { " AND " } else { " WHERE " });
         self.where_sql.push_str(sql);
         self.params.extend(params);
         self.filtered = true;
@@ -64,19 +73,30 @@ impl ListPlan {
             Member::CardSerialNumber => {
                 // True when any card of the customer matches.
                 let (cond, params) = condition("k.serial", false, filter);
-                self.and(&format!("c.rid IN (SELECT k.customer_rid FROM cards k WHERE {cond})"), params);
+                self.and(
+                    &format!("c.rid IN (SELECT k.customer_rid FROM cards k WHERE {cond})"),
+                    params,
+                );
             }
             Member::ExternalId => {
                 let (cond, params) = condition("c.external_id", true, filter);
                 self.and(&cond, params);
             }
             Member::CreditRate | Member::DiscountRate => {
-                let column = if filter.member == Member::CreditRate { "c.credit_rate" } else { "c.discount_rate" };
+                let column = if filter.member == Member::CreditRate {
+                    "c.credit_rate"
+                } else {
+                    "c.discount_rate"
+                };
                 let (cond, params) = decimal_condition(column, filter);
                 self.and(&cond, params);
             }
             Member::IsActive | Member::ExpirationTime => {
-                let column = if filter.member == Member::IsActive { "c.is_active" } else { "c.expiration_time" };
+                let column = if filter.member == Member::IsActive {
+                    "c.is_active"
+                } else {
+                    "c.expiration_time"
+                };
                 let (cond, params) = condition(column, true, filter);
                 self.and(&cond, params);
             }
@@ -97,25 +117,62 @@ impl ListPlan {
 
     /// The customers of one page, sorted. The page is picked on the indexes alone (row ids
     /// only), then just its documents are read.
-    pub fn page(&self, conn: &Connection, skip: u64, take: Option<u64>) -> Result<Vec<Customer>, ApiError> {
+    pub fn page(
+        &self,
+        conn: &Connection,
+        skip: u64,
+        take: Option<u64>,
+    ) -> Result<Vec<Customer>, ApiError> {
         let rids = self.page_rids(conn, skip, take)?;
         super::customers::load_docs(conn, &rids)
     }
 
     /// The row ids of one page, in order.
-    pub fn page_rids(&self, conn: &Connection, skip: u64, take: Option<u64>) -> Result<Vec<i64>, ApiError> {
-        let sql = format!("SELECT c.rid FROM customers c{} ORDER BY {} LIMIT ? OFFSET ?", self.where_sql, self.order_sql);
-        let mut params = self.params.clone();
-        params.push(SqlValue::Integer(take.map_or(-1, |t| t.min(i64::MAX as u64) as i64)));
-        params.push(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
-        Ok(rows.collect::<Result<Vec<i64>, _>>()?)
+    pub fn page_rids(
+        &self,
+        conn: &Connection,
+        skip: u64,
+        take: Option<u64>,
+    ) -> Result<Vec<i64>, ApiError> {
+        let mut rids = Vec::new();
+        self.for_each_rid(conn, skip, take, |rid| {
+            rids.push(rid);
+            Ok(true)
+        })?;
+        Ok(rids)
     }
 
-    /// Every matching row id, in order, for streaming a whole list in batches.
-    pub fn sql_for_rids(&self) -> (String, Vec<SqlValue>) {
-        (format!("SELECT c.rid FROM customers c{} ORDER BY {}", self.where_sql, self.order_sql), self.params.clone())
+    fn page_sql(&self, skip: u64, take: Option<u64>) -> (String, Vec<SqlValue>) {
+        let sql = format!(
+            "SELECT c.rid FROM customers c{} ORDER BY {} LIMIT ? OFFSET ?",
+            self.where_sql, self.order_sql
+        );
+        let mut params = self.params.clone();
+        params.push(SqlValue::Integer(
+            take.map_or(-1, |t| t.min(i64::MAX as u64) as i64),
+        ));
+        params.push(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
+        (sql, params)
+    }
+
+    /// Walks the row ids of the matching customers in order, from `skip` on, at most `take`,
+    /// until `visit` returns `false`.
+    pub fn for_each_rid(
+        &self,
+        conn: &Connection,
+        skip: u64,
+        take: Option<u64>,
+        mut visit: impl FnMut(i64) -> Result<bool, ApiError>,
+    ) -> Result<(), ApiError> {
+        let (sql, params) = self.page_sql(skip, take);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+        while let Some(row) = rows.next()? {
+            if !visit(row.get(0)?)? {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -153,7 +210,11 @@ fn order_by(query: &ListQuery) -> String {
             last_desc = key.descending;
             break;
         }
-        parts.push(format!("{} {}", sort_expr(key.field), if key.descending { "DESC" } else { "ASC" }));
+        parts.push(format!(
+            "{} {}",
+            sort_expr(key.field),
+            if key.descending { "DESC" } else { "ASC" }
+        ));
         last_desc = key.descending;
     }
     parts.push(format!("c.id {}", if last_desc { "DESC" } else { "ASC" }));
@@ -176,7 +237,11 @@ fn condition(column: &str, nulls_mean_not_equal: bool, f: &Filter) -> (String, V
     let args: Vec<SqlValue> = f.args.iter().map(scalar_value).collect();
     let marks = |n: usize| vec!["?"; n].join(", ");
     let or_null = |cond: String| {
-        if nulls_mean_not_equal { format!("({column} IS NULL OR {cond})") } else { cond }
+        if nulls_mean_not_equal {
+            format!("({column} IS NULL OR {cond})")
+        } else {
+            cond
+        }
     };
     let sql = match f.op {
         Operator::Eq => format!("{column} = ?"),
@@ -195,7 +260,10 @@ fn condition(column: &str, nulls_mean_not_equal: bool, f: &Filter) -> (String, V
                 Some(Scalar::Text(t)) => format!("%{}%", like_escape(&crate::text::fold(t))),
                 _ => "%".to_owned(),
             };
-            return (format!("fold({column}) LIKE ? ESCAPE '\\'"), vec![SqlValue::Text(pattern)]);
+            return (
+                format!("fold({column}) LIKE ? ESCAPE '\\'"),
+                vec![SqlValue::Text(pattern)],
+            );
         }
     };
     (sql, args)
@@ -208,7 +276,13 @@ fn decimal_condition(column: &str, f: &Filter) -> (String, Vec<SqlValue>) {
     let decimals: Vec<_> = f
         .args
         .iter()
-        .filter_map(|a| if let Scalar::Decimal(d) = a { Some(*d) } else { None })
+        .filter_map(|a| {
+            if let Scalar::Decimal(d) = a {
+                Some(*d)
+            } else {
+                None
+            }
+        })
         .collect();
     let int = |v: i64| SqlValue::Integer(v);
     let never = ("0".to_owned(), Vec::new());
@@ -216,19 +290,36 @@ fn decimal_condition(column: &str, f: &Filter) -> (String, Vec<SqlValue>) {
     let first = decimals.first().copied().unwrap_or_default();
     match f.op {
         Operator::Eq => to_micros(first).map_or(never, |v| (format!("{column} = ?"), vec![int(v)])),
-        Operator::Ne => to_micros(first).map_or(always, |v| (format!("{column} <> ?"), vec![int(v)])),
-        Operator::Gt => floor_micros(first).map_or(never, |v| (format!("{column} > ?"), vec![int(v)])),
-        Operator::Ge => ceil_micros(first).map_or(never, |v| (format!("{column} >= ?"), vec![int(v)])),
-        Operator::Lt => ceil_micros(first).map_or(never, |v| (format!("{column} < ?"), vec![int(v)])),
-        Operator::Le => floor_micros(first).map_or(never, |v| (format!("{column} <= ?"), vec![int(v)])),
+        Operator::Ne => {
+            to_micros(first).map_or(always, |v| (format!("{column} <> ?"), vec![int(v)]))
+        }
+        Operator::Gt => {
+            floor_micros(first).map_or(never, |v| (format!("{column} > ?"), vec![int(v)]))
+        }
+        Operator::Ge => {
+            ceil_micros(first).map_or(never, |v| (format!("{column} >= ?"), vec![int(v)]))
+        }
+        Operator::Lt => {
+            ceil_micros(first).map_or(never, |v| (format!("{column} < ?"), vec![int(v)]))
+        }
+        Operator::Le => {
+            floor_micros(first).map_or(never, |v| (format!("{column} <= ?"), vec![int(v)]))
+        }
         Operator::In | Operator::Nin => {
-            let exact: Vec<SqlValue> = decimals.iter().filter_map(|d| to_micros(*d)).map(int).collect();
+            let exact: Vec<SqlValue> = decimals
+                .iter()
+                .filter_map(|d| to_micros(*d))
+                .map(int)
+                .collect();
             let negate = f.op == Operator::Nin;
             if exact.is_empty() {
                 return if negate { always } else { never };
             }
             let marks = vec!["?"; exact.len()].join(", ");
-            (format!("{column} {}IN ({marks})", if negate { "NOT " } else { "" }), exact)
+            (
+                format!("{column} {}IN ({marks})", if negate { "NOT " } else { "" }),
+                exact,
+            )
         }
         Operator::Between => {
             let low = ceil_micros(first);

@@ -26,9 +26,15 @@ use crate::text::fold;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open the database {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("cannot create the folder {path}: {source}")]
-    CreateDir { path: PathBuf, source: std::io::Error },
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no data directory could be found for this user")]
     NoDataDir,
 }
@@ -61,21 +67,37 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
         }
-        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+        let open_err = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
         let mut writer = open_connection(Some(path)).map_err(open_err)?;
         schema::migrate(&mut writer).map_err(open_err)?;
-        Ok(Self { path: Some(path.to_owned()), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Self {
+            path: Some(path.to_owned()),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
     }
 
     /// A private in-memory database (one connection), for tests and throw-away runs.
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        let open_err = |source| StoreError::Open { path: PathBuf::from(":memory:"), source };
+        let open_err = |source| StoreError::Open {
+            path: PathBuf::from(":memory:"),
+            source,
+        };
         let mut writer = open_connection(None).map_err(open_err)?;
         schema::migrate(&mut writer).map_err(open_err)?;
-        Ok(Self { path: None, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Self {
+            path: None,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
     }
 
     /// The database file, if it is one.
@@ -146,7 +168,9 @@ fn open_connection(path: Option<&Path>) -> rusqlite::Result<Connection> {
     conn.create_scalar_function(
         "fold",
         1,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
         |ctx| {
             let text: Option<String> = ctx.get(0)?;
             Ok(text.map(|t| fold(&t).into_owned()))

@@ -91,11 +91,23 @@ const MIGRATIONS: &[&str] = &[
 /// are not part of a migration: [`ensure_sort_indexes`] creates any that are missing at every
 /// open, so a bulk load may drop them and rebuild them at the end, even after a crash.
 pub const SORT_INDEXES: &[(&str, &str)] = &[
-    ("customers_sort_external_id", "customers(fold(external_id), id)"),
+    (
+        "customers_sort_external_id",
+        "customers(fold(external_id), id)",
+    ),
     ("customers_sort_is_active", "customers(is_active, id)"),
-    ("customers_sort_activation_time", "customers(activation_time, id)"),
-    ("customers_sort_expiration_time", "customers(expiration_time, id)"),
-    ("customers_sort_first_name", "customers(fold(first_name), id)"),
+    (
+        "customers_sort_activation_time",
+        "customers(activation_time, id)",
+    ),
+    (
+        "customers_sort_expiration_time",
+        "customers(expiration_time, id)",
+    ),
+    (
+        "customers_sort_first_name",
+        "customers(fold(first_name), id)",
+    ),
     ("customers_sort_last_name", "customers(fold(last_name), id)"),
     ("customers_sort_full_name", "customers(fold(full_name), id)"),
     ("customers_sort_gender", "customers(fold(gender), id)"),
@@ -104,16 +116,27 @@ pub const SORT_INDEXES: &[(&str, &str)] = &[
     ("customers_sort_phone", "customers(fold(phone), id)"),
     ("customers_sort_is_company", "customers(is_company, id)"),
     ("customers_sort_credit_rate", "customers(credit_rate, id)"),
-    ("customers_sort_discount_rate", "customers(discount_rate, id)"),
+    (
+        "customers_sort_discount_rate",
+        "customers(discount_rate, id)",
+    ),
     ("customers_sort_note", "customers(fold(note), id)"),
-    ("customers_sort_company_name", "customers(fold(company_name), id)"),
-    ("customers_sort_credit_amount", "customers(credit_amount, id)"),
+    (
+        "customers_sort_company_name",
+        "customers(fold(company_name), id)",
+    ),
+    (
+        "customers_sort_credit_amount",
+        "customers(credit_amount, id)",
+    ),
 ];
 
 /// Creates the sort indexes that do not exist.
 pub fn ensure_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
     for (name, definition) in SORT_INDEXES {
-        conn.execute_batch(&format!("CREATE INDEX IF NOT EXISTS {name} ON {definition}"))?;
+        conn.execute_batch(&format!(
+            "CREATE INDEX IF NOT EXISTS {name} ON {definition}"
+        ))?;
     }
     Ok(())
 }
@@ -131,7 +154,8 @@ pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// Applies the migrations the database has not seen yet.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let current: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;

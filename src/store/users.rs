@@ -1,7 +1,7 @@
 //! Users of the desk and the server: names, argon2 password hashes and rights.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::api::ApiError;
@@ -41,17 +41,25 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 fn check_user_name(name: &str) -> Result<(), ApiError> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid("UserName", "use 1 to 64 letters, digits, '.', '_', '-' or '@'"))
+        Err(ApiError::invalid(
+            "UserName",
+            "use 1 to 64 letters, digits, '.', '_', '-' or '@'",
+        ))
     }
 }
 
 fn check_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < 4 {
-        return Err(ApiError::invalid("Password", "must have at least 4 characters"));
+        return Err(ApiError::invalid(
+            "Password",
+            "must have at least 4 characters",
+        ));
     }
     Ok(())
 }
@@ -67,7 +75,13 @@ fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
 }
 
 /// Adds a user; the name must be free (case-insensitively).
-pub fn add_user(conn: &Connection, user_name: &str, password: &str, rights: Rights, now_micros: i64) -> Result<UserRecord, ApiError> {
+pub fn add_user(
+    conn: &Connection,
+    user_name: &str,
+    password: &str,
+    rights: Rights,
+    now_micros: i64,
+) -> Result<UserRecord, ApiError> {
     check_user_name(user_name)?;
     check_password(password)?;
     if find_user(conn, user_name)?.is_some() {
@@ -82,7 +96,12 @@ pub fn add_user(conn: &Connection, user_name: &str, password: &str, rights: Righ
         "INSERT INTO users (id, user_name, display_name, password_hash, rights, created) VALUES (?1, ?2, ?2, ?3, ?4, ?5)",
         params![id, user_name, hash_password(password)?, rights.to_string(), now_micros],
     )?;
-    Ok(UserRecord { id, user_name: user_name.to_owned(), display_name: user_name.to_owned(), rights })
+    Ok(UserRecord {
+        id,
+        user_name: user_name.to_owned(),
+        display_name: user_name.to_owned(),
+        rights,
+    })
 }
 
 /// The user with this name (case-insensitive), if any.
@@ -99,14 +118,21 @@ pub fn find_user(conn: &Connection, user_name: &str) -> Result<Option<UserRecord
 /// The user with this id, if any.
 pub fn find_user_by_id(conn: &Connection, id: &str) -> Result<Option<UserRecord>, ApiError> {
     Ok(conn
-        .query_row("SELECT id, user_name, display_name, rights FROM users WHERE id = ?1", [id], row_to_user)
+        .query_row(
+            "SELECT id, user_name, display_name, rights FROM users WHERE id = ?1",
+            [id],
+            row_to_user,
+        )
         .optional()?)
 }
 
 /// Every user, by name.
 pub fn list_users(conn: &Connection) -> Result<Vec<UserRecord>, ApiError> {
-    let mut stmt = conn.prepare("SELECT id, user_name, display_name, rights FROM users ORDER BY user_name")?;
-    let users = stmt.query_map([], row_to_user)?.collect::<Result<Vec<_>, _>>()?;
+    let mut stmt =
+        conn.prepare("SELECT id, user_name, display_name, rights FROM users ORDER BY user_name")?;
+    let users = stmt
+        .query_map([], row_to_user)?
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(users)
 }
 
@@ -116,7 +142,11 @@ pub fn user_count(conn: &Connection) -> Result<u64, ApiError> {
 }
 
 /// Checks a password; `None` for an unknown user or a wrong password alike.
-pub fn verify_password(conn: &Connection, user_name: &str, password: &str) -> Result<Option<UserRecord>, ApiError> {
+pub fn verify_password(
+    conn: &Connection,
+    user_name: &str,
+    password: &str,
+) -> Result<Option<UserRecord>, ApiError> {
     let row: Option<(String, UserRecord)> = conn
         .query_row(
             "SELECT id, user_name, display_name, rights, password_hash FROM users WHERE user_name = ?1",
@@ -125,15 +155,29 @@ pub fn verify_password(conn: &Connection, user_name: &str, password: &str) -> Re
         )
         .optional()?;
     let Some((hash, user)) = row else {
+        // Spend the same work as for a real user, so the answer's timing does not tell
+        // which user names exist.
+        static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let dummy =
+            DUMMY_HASH.get_or_init(|| hash_password("not a real password").unwrap_or_default());
+        if let Ok(parsed) = PasswordHash::new(dummy) {
+            let _ = Argon2::default().verify_password(password.as_bytes(), &parsed);
+        }
         return Ok(None);
     };
     let parsed = PasswordHash::new(&hash).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok().then_some(user))
+    Ok(Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+        .then_some(user))
 }
 
 /// Replaces a user's rights.
 pub fn set_rights(conn: &Connection, user_name: &str, rights: Rights) -> Result<(), ApiError> {
-    let n = conn.execute("UPDATE users SET rights = ?1 WHERE user_name = ?2", params![rights.to_string(), user_name])?;
+    let n = conn.execute(
+        "UPDATE users SET rights = ?1 WHERE user_name = ?2",
+        params![rights.to_string(), user_name],
+    )?;
     if n == 0 {
         return Err(ApiError::NotFound(user_name.to_owned()));
     }
@@ -143,8 +187,12 @@ pub fn set_rights(conn: &Connection, user_name: &str, rights: Rights) -> Result<
 /// Replaces a user's password and signs out every session of that user.
 pub fn set_password(conn: &Connection, user_name: &str, password: &str) -> Result<(), ApiError> {
     check_password(password)?;
-    let user = find_user(conn, user_name)?.ok_or_else(|| ApiError::NotFound(user_name.to_owned()))?;
-    conn.execute("UPDATE users SET password_hash = ?1 WHERE id = ?2", params![hash_password(password)?, user.id])?;
+    let user =
+        find_user(conn, user_name)?.ok_or_else(|| ApiError::NotFound(user_name.to_owned()))?;
+    conn.execute(
+        "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+        params![hash_password(password)?, user.id],
+    )?;
     conn.execute("DELETE FROM tokens WHERE user_id = ?1", [user.id])?;
     Ok(())
 }

@@ -35,7 +35,11 @@ fn several_arguments_split_with_escapes() {
     let args: Vec<_> = q.filters[0].args.clone();
     assert_eq!(
         args,
-        vec![Scalar::Text("a:b".into()), Scalar::Text("c;d".into()), Scalar::Text(r"e\f".into())]
+        vec![
+            Scalar::Text("a:b".into()),
+            Scalar::Text("c;d".into()),
+            Scalar::Text(r"e\f".into())
+        ]
     );
 }
 
@@ -48,7 +52,11 @@ fn semicolons_and_repeated_members_and_together() {
 
 #[test]
 fn aliases_and_case_of_operators() {
-    for (text, op) in [("NEQ:1", Operator::Ne), ("gte:1", Operator::Ge), ("LTE:1", Operator::Le)] {
+    for (text, op) in [
+        ("NEQ:1", Operator::Ne),
+        ("gte:1", Operator::Ge),
+        ("LTE:1", Operator::Le),
+    ] {
         let q = parse(&format!("CreditRate={text}")).unwrap();
         assert_eq!(q.filters[0].op, op);
     }
@@ -58,21 +66,42 @@ fn aliases_and_case_of_operators() {
 
 #[test]
 fn errors_name_the_parameter() {
-    assert_eq!(member_of(parse("DiscountRate=gt:abc").unwrap_err()), "DiscountRate");
-    assert_eq!(member_of(parse("IsActive=gt:true").unwrap_err()), "IsActive");
-    assert_eq!(member_of(parse("CreditRate=between:1").unwrap_err()), "CreditRate");
-    assert_eq!(member_of(parse("CardSerialNumber=null").unwrap_err()), "CardSerialNumber");
-    assert_eq!(member_of(parse("ExpirationTime=lt:yesterday").unwrap_err()), "ExpirationTime");
+    assert_eq!(
+        member_of(parse("DiscountRate=gt:abc").unwrap_err()),
+        "DiscountRate"
+    );
+    assert_eq!(
+        member_of(parse("IsActive=gt:true").unwrap_err()),
+        "IsActive"
+    );
+    assert_eq!(
+        member_of(parse("CreditRate=between:1").unwrap_err()),
+        "CreditRate"
+    );
+    assert_eq!(
+        member_of(parse("CardSerialNumber=null").unwrap_err()),
+        "CardSerialNumber"
+    );
+    assert_eq!(
+        member_of(parse("ExpirationTime=lt:yesterday").unwrap_err()),
+        "ExpirationTime"
+    );
     assert_eq!(member_of(parse("$sort=shoeSize").unwrap_err()), "$sort");
     assert_eq!(member_of(parse("$take=-1").unwrap_err()), "$take");
     assert_eq!(member_of(parse("$skip=abc").unwrap_err()), "$skip");
-    assert_eq!(member_of(parse("IsExpired=eq:true").unwrap_err()), "IsExpired");
+    assert_eq!(
+        member_of(parse("IsExpired=eq:true").unwrap_err()),
+        "IsExpired"
+    );
     let ApiError::Validation(errors) = parse("DiscountRate=gt:abc").unwrap_err() else {
         unreachable!()
     };
     assert_eq!(
         errors,
-        vec![FieldError::new("DiscountRate", "\"abc\" is not a decimal number (e.g. 12.5)")]
+        vec![FieldError::new(
+            "DiscountRate",
+            "\"abc\" is not a decimal number (e.g. 12.5)"
+        )]
     );
 }
 

@@ -43,12 +43,19 @@ pub(crate) fn field_errors<T: std::fmt::Debug>(result: Result<T, ApiError>) -> V
 
 /// The member names of a failed call's validation errors.
 pub(crate) fn members<T: std::fmt::Debug>(result: Result<T, ApiError>) -> Vec<String> {
-    field_errors(result).into_iter().map(|e| e.member_name).collect()
+    field_errors(result)
+        .into_iter()
+        .map(|e| e.member_name)
+        .collect()
 }
 
 /// Every customer, in the default order.
 pub(crate) async fn all<A: CustomersApi>(api: &A) -> Vec<Customer> {
-    api.list(&ListParams::new()).await.expect("list").items.expect("items")
+    api.list(&ListParams::new())
+        .await
+        .expect("list")
+        .items
+        .expect("items")
 }
 
 /// The ids a list query returns, in order.

@@ -38,7 +38,11 @@ async fn assert_matches<A: CustomersApi>(api: &A, cases: &[(&str, &[&str])]) {
         let mut ids = list_ids(api, query).await;
         ids.sort();
         assert_eq!(ids, *expected, "{query}");
-        let total = api.list(&ListParams::from_query_string(query)).await.expect("list").total_count;
+        let total = api
+            .list(&ListParams::from_query_string(query))
+            .await
+            .expect("list")
+            .total_count;
         assert_eq!(total, expected.len() as u64, "totalCount of {query}");
     }
 }
@@ -77,11 +81,17 @@ pub async fn card_serial_filters_match_any_card<H: Harness>(h: &H) {
             ("CardSerialNumber=eq:1001", &["c1"]),
             ("CardSerialNumber=AB:12", &["c5"]),
             ("CardSerialNumber=in:2001:3001", &["c2", "c4"]),
-            ("CardSerialNumber=nin:1001:1002:2001", &["c4", "c5", "c6", "c7"]),
+            (
+                "CardSerialNumber=nin:1001:1002:2001",
+                &["c4", "c5", "c6", "c7"],
+            ),
             ("CardSerialNumber=like:00", &["c1", "c2", "c4", "c6"]),
             ("CardSerialNumber=contains:ab", &["c5"]),
             ("CardSerialNumber=gt:9000", &["c5", "c7"]),
-            ("CardSerialNumber=ne:1001", &["c1", "c2", "c4", "c5", "c6", "c7"]),
+            (
+                "CardSerialNumber=ne:1001",
+                &["c1", "c2", "c4", "c5", "c6", "c7"],
+            ),
             ("CardSerialNumber=between:2000:3001", &["c2", "c4"]),
             ("CardSerialNumber=nothing", &[]),
         ],
@@ -153,12 +163,18 @@ pub async fn bool_time_and_expiry_filters<H: Harness>(h: &H) {
             ("ExpirationTime=lt:2026-06-01", &["c2", "c5"]),
             ("ExpirationTime=lt:2026-05-31T23:59:59Z", &["c2"]),
             ("ExpirationTime=le:2026-05-31T23:59:59Z", &["c2", "c5"]),
-            ("ExpirationTime=between:2026-01-01:2026-12-31", &["c2", "c5"]),
+            (
+                "ExpirationTime=between:2026-01-01:2026-12-31",
+                &["c2", "c5"],
+            ),
             ("ExpirationTime=gt:2026-05-31T23:59:59Z", &["c3"]),
             ("ExpirationTime=gte:2026-05-31T23:59:59Z", &["c3", "c5"]),
             ("ExpirationTime=eq:2026-01-01", &["c2"]),
             ("ExpirationTime=2026-01-01T01:00:00%2B01:00", &["c2"]),
-            ("ExpirationTime=ne:2026-01-01", &["c1", "c3", "c4", "c5", "c6", "c7"]),
+            (
+                "ExpirationTime=ne:2026-01-01",
+                &["c1", "c3", "c4", "c5", "c6", "c7"],
+            ),
             ("IsExpired=true", &["c2", "c5"]),
             ("IsExpired=False", &["c1", "c3", "c4", "c6", "c7"]),
             ("DiscountRate=gt:0&IsActive=true&Search=nov", &["c4", "c5"]),
@@ -173,33 +189,84 @@ pub async fn sorting_orders_as_people_expect<H: Harness>(h: &H) {
     let api = fixture(h).await;
     let cases: &[(&str, &[&str])] = &[
         ("", &["c1", "c2", "c3", "c4", "c5", "c6", "c7"]),
-        ("$sort=lastName", &["c7", "c1", "c2", "c4", "c5", "c6", "c3"]),
-        ("$sort=LASTNAME:asc", &["c7", "c1", "c2", "c4", "c5", "c6", "c3"]),
-        ("$sort=-lastName", &["c3", "c6", "c5", "c4", "c2", "c1", "c7"]),
-        ("$sort=lastName:desc,lastName", &["c3", "c6", "c5", "c4", "c2", "c1", "c7"]),
-        ("$sort=firstName", &["c7", "c2", "c6", "c4", "c5", "c1", "c3"]),
-        ("$sort=discountRate:desc,lastName", &["c4", "c2", "c1", "c5", "c7", "c6", "c3"]),
-        ("$sort=discountRate:desc&$sort=lastName", &["c4", "c2", "c1", "c5", "c7", "c6", "c3"]),
-        ("$sort=credit.amount:desc", &["c6", "c7", "c5", "c4", "c3", "c2", "c1"]),
-        ("$sort=company.name", &["c1", "c2", "c4", "c5", "c6", "c7", "c3"]),
-        ("$sort=isActive", &["c2", "c1", "c3", "c4", "c5", "c6", "c7"]),
-        ("$sort=expirationTime", &["c1", "c4", "c6", "c7", "c2", "c5", "c3"]),
-        ("$sort=externalId", &["c3", "c1", "c2", "c4", "c5", "c7", "c6"]),
+        (
+            "$sort=lastName",
+            &["c7", "c1", "c2", "c4", "c5", "c6", "c3"],
+        ),
+        (
+            "$sort=LASTNAME:asc",
+            &["c7", "c1", "c2", "c4", "c5", "c6", "c3"],
+        ),
+        (
+            "$sort=-lastName",
+            &["c3", "c6", "c5", "c4", "c2", "c1", "c7"],
+        ),
+        (
+            "$sort=lastName:desc,lastName",
+            &["c3", "c6", "c5", "c4", "c2", "c1", "c7"],
+        ),
+        (
+            "$sort=firstName",
+            &["c7", "c2", "c6", "c4", "c5", "c1", "c3"],
+        ),
+        (
+            "$sort=discountRate:desc,lastName",
+            &["c4", "c2", "c1", "c5", "c7", "c6", "c3"],
+        ),
+        (
+            "$sort=discountRate:desc&$sort=lastName",
+            &["c4", "c2", "c1", "c5", "c7", "c6", "c3"],
+        ),
+        (
+            "$sort=credit.amount:desc",
+            &["c6", "c7", "c5", "c4", "c3", "c2", "c1"],
+        ),
+        (
+            "$sort=company.name",
+            &["c1", "c2", "c4", "c5", "c6", "c7", "c3"],
+        ),
+        (
+            "$sort=isActive",
+            &["c2", "c1", "c3", "c4", "c5", "c6", "c7"],
+        ),
+        (
+            "$sort=expirationTime",
+            &["c1", "c4", "c6", "c7", "c2", "c5", "c3"],
+        ),
+        (
+            "$sort=externalId",
+            &["c3", "c1", "c2", "c4", "c5", "c7", "c6"],
+        ),
         ("$sort=-id", &["c7", "c6", "c5", "c4", "c3", "c2", "c1"]),
     ];
     for (query, expected) in cases {
         assert_eq!(list_ids(&api, query).await, *expected, "{query}");
     }
     for (_, name) in SortField::ALL {
-        for query in [format!("$sort={name}"), format!("$sort=-{name}"), format!("$sort={name}:DESC")] {
-            assert_eq!(list_ids(&api, &query.replace('.', "%2E")).await.len(), 7, "{query}");
+        for query in [
+            format!("$sort={name}"),
+            format!("$sort=-{name}"),
+            format!("$sort={name}:DESC"),
+        ] {
+            assert_eq!(
+                list_ids(&api, &query.replace('.', "%2E")).await.len(),
+                7,
+                "{query}"
+            );
         }
     }
 }
 
 pub async fn pages_never_overlap_or_skip<H: Harness>(h: &H) {
     let api = fixture(h).await;
-    for sort in ["isActive", "-isActive", "discountRate", "lastName", "-company.name", "gender"] {
+    for sort in [
+        "isActive",
+        "-isActive",
+        "discountRate",
+        "lastName",
+        "-company.name",
+        "gender",
+    ] {
         let everything = list_ids(&api, &format!("$sort={sort}")).await;
         let mut paged = Vec::new();
         for skip in (0..9).step_by(2) {
@@ -211,17 +278,43 @@ pub async fn pages_never_overlap_or_skip<H: Harness>(h: &H) {
 
 pub async fn paging_counts_and_count_only<H: Harness>(h: &H) {
     let api = fixture(h).await;
-    let page = api.list(&ListParams::from_query_string("$take=3")).await.expect("list");
-    assert_eq!((page.count, page.total_count, page.items.map(|i| i.len())), (3, 7, Some(3)));
-    let last = api.list(&ListParams::from_query_string("$skip=6&$take=3")).await.expect("list");
+    let page = api
+        .list(&ListParams::from_query_string("$take=3"))
+        .await
+        .expect("list");
+    assert_eq!(
+        (page.count, page.total_count, page.items.map(|i| i.len())),
+        (3, 7, Some(3))
+    );
+    let last = api
+        .list(&ListParams::from_query_string("$skip=6&$take=3"))
+        .await
+        .expect("list");
     assert_eq!((last.count, last.total_count), (1, 7));
-    let beyond = api.list(&ListParams::from_query_string("$skip=10")).await.expect("list");
-    assert_eq!((beyond.count, beyond.total_count, beyond.items), (0, 7, Some(vec![])));
-    let zero = api.list(&ListParams::from_query_string("$take=0")).await.expect("list");
+    let beyond = api
+        .list(&ListParams::from_query_string("$skip=10"))
+        .await
+        .expect("list");
+    assert_eq!(
+        (beyond.count, beyond.total_count, beyond.items),
+        (0, 7, Some(vec![]))
+    );
+    let zero = api
+        .list(&ListParams::from_query_string("$take=0"))
+        .await
+        .expect("list");
     assert_eq!((zero.count, zero.items), (0, Some(vec![])));
-    let counted = api.list(&ListParams::from_query_string("$count=true&IsActive=true")).await.expect("list");
+    let counted = api
+        .list(&ListParams::from_query_string("$count=true&IsActive=true"))
+        .await
+        .expect("list");
     assert_eq!((counted.items, counted.total_count), (None, 6));
-    let filtered = api.list(&ListParams::from_query_string("IsActive=true&$skip=1&$take=2")).await.expect("list");
+    let filtered = api
+        .list(&ListParams::from_query_string(
+            "IsActive=true&$skip=1&$take=2",
+        ))
+        .await
+        .expect("list");
     assert_eq!((filtered.count, filtered.total_count), (2, 6));
 }
 
@@ -250,7 +343,10 @@ pub async fn bad_queries_are_refused_naming_the_parameter<H: Harness>(h: &H) {
         assert_eq!(members(result), vec![member], "{query}");
     }
     // On a text member a value that does not start with an operator is one whole value.
-    assert_eq!(list_ids(&api, "ExternalId=regex:x").await, Vec::<String>::new());
+    assert_eq!(
+        list_ids(&api, "ExternalId=regex:x").await,
+        Vec::<String>::new()
+    );
     // Unknown parameters are ignored.
     assert_eq!(list_ids(&api, "colour=red&$take=1").await, vec!["c1"]);
 }

@@ -1,0 +1,497 @@
+//! Signing in: passwords checked with a slowdown for repeated failures, tokens issued,
+//! resolved, refreshed and revoked. The server and the desktop app share this logic.
+//!
+//! Tokens are random 256-bit values; the database keeps only their SHA-256, so a copy of the
+//! database does not sign anyone in. Rights are read from the users table on every request,
+//! so a change of rights (or a removed user) takes effect on the user's next request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, LocalApi};
+use crate::model::{Actor, Rights, UserInfo};
+use crate::store::users::{self, UserRecord};
+
+/// `POST /api/auth`: the body of a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    pub user_name: String,
+    pub password: String,
+    #[serde(default)]
+    pub device_name: Option<String>,
+}
+
+/// The answer to a sign-in: the token pair and who signed in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginResponse {
+    pub token_id: String,
+    pub refresh_token: String,
+    pub user: UserInfo,
+}
+
+/// `POST /api/auth/refresh`: the pair to exchange, and the fresh pair it answers with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenPair {
+    pub token_id: String,
+    pub refresh_token: String,
+}
+
+/// How long tokens live and how hard repeated failed sign-ins are slowed down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthPolicy {
+    /// How long a token signs its user in (the contract's default: 8 hours).
+    pub token_ttl: Duration,
+    /// How long after its token was issued a refresh token can still renew it, so a desk left
+    /// open over a weekend signs back in without a password.
+    pub refresh_ttl: Duration,
+    /// Failed sign-ins for one user name allowed before each further try must wait.
+    pub free_failures: u32,
+    /// Failures older than this are forgotten.
+    pub failure_window: Duration,
+    /// The wait after `free_failures` failures; it doubles with each further failure.
+    pub first_delay: Duration,
+    /// The longest wait.
+    pub max_delay: Duration,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> Self {
+        Self {
+            token_ttl: Duration::from_secs(8 * 3600),
+            refresh_ttl: Duration::from_secs(7 * 24 * 3600),
+            free_failures: 5,
+            failure_window: Duration::from_secs(15 * 60),
+            first_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+impl AuthPolicy {
+    /// How long a user name with `failures` recent failures must wait after the last one.
+    fn delay_after(&self, failures: u32) -> Duration {
+        if failures < self.free_failures {
+            return Duration::ZERO;
+        }
+        let doublings = (failures - self.free_failures).min(20);
+        self.first_delay
+            .saturating_mul(1 << doublings)
+            .min(self.max_delay)
+    }
+}
+
+/// A request's signed-in user: who acts, and the stored record `GET /api/auth` shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Authenticated {
+    pub actor: Actor,
+    pub user: UserInfo,
+}
+
+/// Sign-in and tokens over the API's store and clock.
+#[derive(Debug)]
+pub struct Auth {
+    api: Arc<LocalApi>,
+    policy: AuthPolicy,
+    /// One lock per user name being checked, so parallel guesses for one name are counted
+    /// one after the other instead of all slipping past the failure count at once.
+    checking: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn sha256_hex(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+impl Auth {
+    /// Sign-in for `api` under `policy`.
+    pub fn new(api: Arc<LocalApi>, policy: AuthPolicy) -> Self {
+        Self {
+            api,
+            policy,
+            checking: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The API whose store holds the users and tokens.
+    pub fn api(&self) -> &Arc<LocalApi> {
+        &self.api
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &AuthPolicy {
+        &self.policy
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.api.clock().now()
+    }
+
+    /// Checks a password, refusing at once (401, "try again in N s") while the user name is
+    /// cooling down after repeated failures. Blocks for the argon2 check: call it off the
+    /// async executor.
+    pub fn check_password(&self, user_name: &str, password: &str) -> Result<UserRecord, ApiError> {
+        let user_name = user_name.trim();
+        let name_lock = self.name_lock(user_name);
+        let result = {
+            let _guard = name_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.check_password_locked(user_name, password)
+        };
+        drop(name_lock);
+        self.forget_idle_locks();
+        result
+    }
+
+    fn check_password_locked(
+        &self,
+        user_name: &str,
+        password: &str,
+    ) -> Result<UserRecord, ApiError> {
+        let now = self.now().timestamp_micros();
+        let window = micros(self.policy.failure_window);
+        let recent: Option<(u32, i64)> = self.api.store().read(|conn| {
+            conn.query_row(
+                "SELECT failures, last_time FROM login_failures WHERE user_name = ?1 AND last_time > ?2",
+                params![user_name, now.saturating_sub(window)],
+                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()
+        })?;
+        if let Some((failures, last_time)) = recent {
+            let wait_until = last_time.saturating_add(micros(self.policy.delay_after(failures)));
+            if now < wait_until {
+                let seconds = (wait_until - now + 999_999) / 1_000_000;
+                return Err(ApiError::Unauthorized(format!(
+                    "too many failed sign-ins for {user_name}; try again in {seconds} s"
+                )));
+            }
+        }
+        let verified = self
+            .api
+            .store()
+            .read(|conn| users::verify_password(conn, user_name, password))?;
+        self.api.store().write(|tx| -> Result<(), ApiError> {
+            match &verified {
+                Some(_) => {
+                    tx.execute("DELETE FROM login_failures WHERE user_name = ?1", [user_name])?;
+                }
+                None => {
+                    // Forget stale entries so guessed names do not pile up.
+                    tx.execute("DELETE FROM login_failures WHERE last_time <= ?1", [now.saturating_sub(window)])?;
+                    tx.execute(
+                        "INSERT INTO login_failures (user_name, failures, last_time) VALUES (?1, 1, ?2)
+                         ON CONFLICT (user_name) DO UPDATE SET failures = failures + 1, last_time = ?2",
+                        params![user_name, now],
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
+        verified.ok_or_else(|| ApiError::Unauthorized("wrong user name or password".into()))
+    }
+
+    fn name_lock(&self, user_name: &str) -> Arc<Mutex<()>> {
+        let mut locks = self.checking.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(user_name.to_lowercase()).or_default().clone()
+    }
+
+    fn forget_idle_locks(&self) {
+        let mut locks = self.checking.lock().unwrap_or_else(|e| e.into_inner());
+        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+    }
+
+    /// `POST /api/auth`: checks the password and issues a token pair for `device_name`.
+    pub fn login(&self, request: &LoginRequest) -> Result<LoginResponse, ApiError> {
+        let user = self.check_password(&request.user_name, &request.password)?;
+        let pair = self.issue(&user, request.device_name.as_deref())?;
+        Ok(LoginResponse {
+            token_id: pair.token_id,
+            refresh_token: pair.refresh_token,
+            user: user.info(),
+        })
+    }
+
+    fn issue(&self, user: &UserRecord, device_name: Option<&str>) -> Result<TokenPair, ApiError> {
+        let now = self.now().timestamp_micros();
+        let pair = TokenPair {
+            token_id: new_token(),
+            refresh_token: new_token(),
+        };
+        let expires = now.saturating_add(micros(self.policy.token_ttl));
+        let refresh_deadline =
+            now.saturating_sub(micros(self.policy.refresh_ttl.max(self.policy.token_ttl)));
+        self.api.store().write(|tx| -> Result<(), ApiError> {
+            // Tokens that can no longer even be refreshed are dead weight.
+            tx.execute("DELETE FROM tokens WHERE expires < ?1 AND created < ?2", params![now, refresh_deadline])?;
+            tx.execute(
+                "INSERT INTO tokens (token_hash, refresh_hash, user_id, device_name, created, expires)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![sha256_hex(&pair.token_id), sha256_hex(&pair.refresh_token), user.id, device_name, now, expires],
+            )?;
+            Ok(())
+        })?;
+        Ok(pair)
+    }
+
+    /// Resolves a bearer token to its user, with the rights stored now: 401 for a missing,
+    /// unknown, expired or revoked token.
+    pub fn authenticate(&self, token_id: Option<&str>) -> Result<Authenticated, ApiError> {
+        let token_id = token_id.map(str::trim).filter(|t| !t.is_empty());
+        let Some(token_id) = token_id else {
+            return Err(ApiError::Unauthorized(
+                "sign in first: no token was sent".into(),
+            ));
+        };
+        let now = self.now().timestamp_micros();
+        let found = self
+            .api
+            .store()
+            .read(|conn| token_user(conn, "t.token_hash", &sha256_hex(token_id)))?;
+        let Some((user, expires, _)) = found else {
+            return Err(ApiError::Unauthorized(
+                "the token is not valid (signed out or never issued)".into(),
+            ));
+        };
+        if now >= expires {
+            return Err(ApiError::Unauthorized(
+                "the token has expired; sign in again".into(),
+            ));
+        }
+        Ok(Authenticated {
+            actor: Actor::new(user.user_name.clone(), user.rights),
+            user: user.info(),
+        })
+    }
+
+    /// `POST /api/auth/refresh`: exchanges a pair for a fresh one; the old pair stops working.
+    pub fn refresh(&self, pair: &TokenPair) -> Result<TokenPair, ApiError> {
+        let now = self.now().timestamp_micros();
+        let refresh_ttl = micros(self.policy.refresh_ttl.max(self.policy.token_ttl));
+        let refresh_hash = sha256_hex(pair.refresh_token.trim());
+        let token_hash = sha256_hex(pair.token_id.trim());
+        let fresh = TokenPair {
+            token_id: new_token(),
+            refresh_token: new_token(),
+        };
+        self.api.store().write(|tx| {
+            let found = token_user(tx, "t.refresh_hash", &refresh_hash)?;
+            let Some((user, _, (stored_token_hash, created, device))) = found else {
+                return Err(ApiError::Unauthorized("the refresh token is not valid; sign in again".into()));
+            };
+            if stored_token_hash != token_hash {
+                return Err(ApiError::Unauthorized("the refresh token does not belong to that token".into()));
+            }
+            if now >= created.saturating_add(refresh_ttl) {
+                return Err(ApiError::Unauthorized("the session is too old to refresh; sign in again".into()));
+            }
+            tx.execute("DELETE FROM tokens WHERE token_hash = ?1", [&stored_token_hash])?;
+            tx.execute(
+                "INSERT INTO tokens (token_hash, refresh_hash, user_id, device_name, created, expires)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    sha256_hex(&fresh.token_id),
+                    sha256_hex(&fresh.refresh_token),
+                    user.id,
+                    device,
+                    now,
+                    now.saturating_add(micros(self.policy.token_ttl))
+                ],
+            )?;
+            Ok(())
+        })?;
+        Ok(fresh)
+    }
+
+    /// `DELETE /api/auth`: the token stops working at once.
+    pub fn logout(&self, token_id: &str) -> Result<(), ApiError> {
+        let hash = sha256_hex(token_id.trim());
+        self.api.store().write(|tx| -> Result<(), ApiError> {
+            tx.execute("DELETE FROM tokens WHERE token_hash = ?1", [hash])?;
+            Ok(())
+        })
+    }
+
+    /// Adds a user (for the command line, the first start and tests), hashing the password.
+    pub fn add_user(
+        &self,
+        user_name: &str,
+        password: &str,
+        rights: Rights,
+    ) -> Result<UserRecord, ApiError> {
+        let now = self.now().timestamp_micros();
+        self.api
+            .store()
+            .write(|tx| users::add_user(tx, user_name, password, rights, now))
+    }
+}
+
+/// The token row found by `column` = `hash`, with its user: (user, expires, (token hash,
+/// created, device name)).
+type TokenRow = (UserRecord, i64, (String, i64, Option<String>));
+
+fn token_user(conn: &Connection, column: &str, hash: &str) -> Result<Option<TokenRow>, ApiError> {
+    // `column` is one of two fixed names chosen by this module, never input. One indexed
+    // lookup per request: the user's rights are read as stored now.
+    let sql = format!(
+        "SELECT u.id, u.user_name, u.display_name, u.rights, t.expires, t.token_hash, t.created, t.device_name
+         FROM tokens t JOIN users u ON u.id = t.user_id WHERE {column} = ?1"
+    );
+    let row = conn
+        .query_row(&sql, [hash], |r| {
+            let rights: String = r.get(3)?;
+            let user = UserRecord {
+                id: r.get(0)?,
+                user_name: r.get(1)?,
+                display_name: r.get(2)?,
+                rights: Rights::parse_list(&rights).unwrap_or_default(),
+            };
+            Ok((user, r.get(4)?, (r.get(5)?, r.get(6)?, r.get(7)?)))
+        })
+        .optional()?;
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::model::Right;
+    use crate::store::Store;
+
+    fn setup() -> (Auth, Arc<FixedClock>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("auth.db")).unwrap();
+        let clock = Arc::new(FixedClock::new("2026-06-01T12:00:00Z".parse().unwrap()));
+        let api = Arc::new(LocalApi::new(store, clock.clone()));
+        let auth = Auth::new(api, AuthPolicy::default());
+        auth.add_user("eva", "secret-1", Rights::NONE.with(Right::CustomerCreate))
+            .unwrap();
+        (auth, clock, dir)
+    }
+
+    fn login(auth: &Auth, password: &str) -> Result<LoginResponse, ApiError> {
+        auth.login(&LoginRequest {
+            user_name: "Eva".into(),
+            password: password.into(),
+            device_name: Some("desk 1".into()),
+        })
+    }
+
+    #[test]
+    fn a_token_signs_in_until_it_expires_or_is_revoked() {
+        let (auth, clock, _dir) = setup();
+        let session = login(&auth, "secret-1").unwrap();
+        assert_eq!(session.user.user_name, "eva");
+        let who = auth.authenticate(Some(&session.token_id)).unwrap();
+        assert!(who.actor.rights.has(Right::CustomerCreate));
+        assert!(
+            auth.authenticate(Some(&session.refresh_token)).is_err(),
+            "a refresh token is no access token"
+        );
+
+        clock.set("2026-06-01T19:59:00Z".parse().unwrap());
+        assert!(auth.authenticate(Some(&session.token_id)).is_ok());
+        clock.set("2026-06-01T20:00:00Z".parse().unwrap());
+        let expired = auth.authenticate(Some(&session.token_id)).unwrap_err();
+        assert!(expired.to_string().contains("expired"));
+
+        let fresh = auth
+            .refresh(&TokenPair {
+                token_id: session.token_id.clone(),
+                refresh_token: session.refresh_token.clone(),
+            })
+            .unwrap();
+        assert!(auth.authenticate(Some(&fresh.token_id)).is_ok());
+        let again = auth.refresh(&TokenPair {
+            token_id: session.token_id,
+            refresh_token: session.refresh_token,
+        });
+        assert!(
+            matches!(again, Err(ApiError::Unauthorized(_))),
+            "the old pair is retired"
+        );
+
+        auth.logout(&fresh.token_id).unwrap();
+        assert!(matches!(
+            auth.authenticate(Some(&fresh.token_id)),
+            Err(ApiError::Unauthorized(_))
+        ));
+    }
+
+    #[test]
+    fn rights_changes_apply_to_the_next_request() {
+        let (auth, _clock, _dir) = setup();
+        let session = login(&auth, "secret-1").unwrap();
+        auth.api()
+            .store()
+            .write(|tx| users::set_rights(tx, "eva", Rights::admin()))
+            .unwrap();
+        assert!(
+            auth.authenticate(Some(&session.token_id))
+                .unwrap()
+                .actor
+                .rights
+                .has(Right::CustomerDelete)
+        );
+        auth.api()
+            .store()
+            .write(|tx| users::remove_user(tx, "eva"))
+            .unwrap();
+        assert!(auth.authenticate(Some(&session.token_id)).is_err());
+    }
+
+    #[test]
+    fn repeated_failures_make_the_user_name_wait_longer_each_time() {
+        let (auth, clock, _dir) = setup();
+        for _ in 0..5 {
+            assert!(
+                login(&auth, "wrong")
+                    .unwrap_err()
+                    .to_string()
+                    .contains("wrong user name or password")
+            );
+        }
+        // Even the right password waits now: the attacker cannot tell it was right.
+        let refused = login(&auth, "secret-1").unwrap_err();
+        assert!(
+            refused.to_string().contains("try again in 2 s"),
+            "{refused}"
+        );
+
+        clock.set("2026-06-01T12:00:02Z".parse().unwrap());
+        assert!(login(&auth, "wrong").is_err());
+        assert!(
+            login(&auth, "secret-1")
+                .unwrap_err()
+                .to_string()
+                .contains("try again in 4 s")
+        );
+
+        clock.set("2026-06-01T12:00:06Z".parse().unwrap());
+        assert!(
+            login(&auth, "secret-1").is_ok(),
+            "a success after the wait clears the count"
+        );
+        assert!(
+            login(&auth, "wrong")
+                .unwrap_err()
+                .to_string()
+                .contains("wrong user name or password")
+        );
+    }
+}

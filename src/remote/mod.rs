@@ -1,0 +1,442 @@
+//! The Customers API of a server, spoken over HTTP: [`RemoteClient`] implements the same
+//! [`CustomersApi`] as the local store, so the caller cannot tell which one it holds.
+//!
+//! It refreshes an expired token once and otherwise reports "signed out", retries a locked
+//! customer (423) and a server it cannot reach with a bounded backoff, and reads problem
+//! documents back into the same [`ApiError`]s the local store returns.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::{Mutex, RwLock};
+use url::Url;
+
+use crate::api::{ApiError, CustomersApi, LoginRequest, LoginResponse, TokenPair, Upserted};
+use crate::model::{Customer, Problem, QueryResult, UserInfo};
+use crate::ndata::ListParams;
+
+/// Timeouts and retries of a [`RemoteClient`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteOptions {
+    /// How long one request may take, answer included.
+    pub request_timeout: Duration,
+    /// How long connecting may take.
+    pub connect_timeout: Duration,
+    /// Further tries after a 423 or a failed connection.
+    pub retries: u32,
+    /// The wait before the first retry; it doubles each time.
+    pub first_backoff: Duration,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            retries: 4,
+            first_backoff: Duration::from_millis(100),
+        }
+    }
+}
+
+/// A signed-in user's connection to a Customer Desk (or PORTOS) server.
+#[derive(Debug)]
+pub struct RemoteClient {
+    http: reqwest::Client,
+    base: Url,
+    options: RemoteOptions,
+    tokens: RwLock<TokenPair>,
+    /// Held while refreshing, so requests that all found the token expired refresh it once.
+    refreshing: Mutex<()>,
+    user: UserInfo,
+}
+
+/// A response that arrived: its status and body.
+struct Answer {
+    status: StatusCode,
+    body: axum::body::Bytes,
+}
+
+impl RemoteClient {
+    /// Signs `user_name` in at `base_url` (e.g. `http://192.168.1.10:8080`) from the desk
+    /// named `device_name`.
+    pub async fn login(
+        base_url: &str,
+        user_name: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<Self, ApiError> {
+        Self::login_with(
+            base_url,
+            user_name,
+            password,
+            device_name,
+            RemoteOptions::default(),
+        )
+        .await
+    }
+
+    /// [`RemoteClient::login`] with explicit timeouts and retries.
+    pub async fn login_with(
+        base_url: &str,
+        user_name: &str,
+        password: &str,
+        device_name: &str,
+        options: RemoteOptions,
+    ) -> Result<Self, ApiError> {
+        let mut base = Url::parse(base_url.trim()).map_err(|e| {
+            ApiError::invalid(
+                "server",
+                format!("\"{base_url}\" is not a server address: {e}"),
+            )
+        })?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(ApiError::invalid(
+                "server",
+                format!("\"{base_url}\" must start with http:// or https://"),
+            ));
+        }
+        // Route paths are joined onto the base, which must end in a slash to keep its own path.
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(options.request_timeout)
+            .connect_timeout(options.connect_timeout)
+            .build()
+            .map_err(|e| ApiError::Internal(format!("cannot set up HTTP: {e}")))?;
+        let request = LoginRequest {
+            user_name: user_name.to_owned(),
+            password: password.to_owned(),
+            device_name: Some(device_name.to_owned()),
+        };
+        let mut client = Self {
+            http,
+            base,
+            options,
+            tokens: RwLock::new(TokenPair {
+                token_id: String::new(),
+                refresh_token: String::new(),
+            }),
+            refreshing: Mutex::new(()),
+            user: UserInfo {
+                id: String::new(),
+                name: String::new(),
+                user_name: String::new(),
+                rights: Vec::new(),
+            },
+        };
+        let url = client.url(&["api", "auth"])?;
+        let answer = client
+            .send_with_retries(Method::POST, &url, None, Some(&to_value(&request)?))
+            .await?;
+        let session: LoginResponse = read_answer(answer)?;
+        client.tokens = RwLock::new(TokenPair {
+            token_id: session.token_id,
+            refresh_token: session.refresh_token,
+        });
+        client.user = session.user;
+        Ok(client)
+    }
+
+    /// The user as the server described them at sign-in.
+    pub fn user(&self) -> &UserInfo {
+        &self.user
+    }
+
+    /// The server's address.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// The current token pair (for a desk that remembers its session).
+    pub async fn tokens(&self) -> TokenPair {
+        self.tokens.read().await.clone()
+    }
+
+    /// Signs out: the server forgets the token at once.
+    pub async fn logout(&self) -> Result<(), ApiError> {
+        let url = self.url(&["api", "auth"])?;
+        let token = self.tokens.read().await.token_id.clone();
+        let answer = self
+            .send_with_retries(Method::DELETE, &url, Some(&token), None)
+            .await?;
+        check_status(answer).map(|_| ())
+    }
+
+    /// The URL of a route; each segment is percent-encoded, so an id may hold any character.
+    fn url(&self, segments: &[&str]) -> Result<Url, ApiError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| ApiError::invalid("server", format!("{} cannot take a path", self.base)))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// Sends a request as the signed-in user: on a 401 it refreshes the token once and tries
+    /// again; a second 401 means the user is signed out.
+    async fn call(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Answer, ApiError> {
+        let token = self.tokens.read().await.token_id.clone();
+        let answer = self
+            .send_with_retries(method.clone(), &url, Some(&token), body)
+            .await?;
+        if answer.status != StatusCode::UNAUTHORIZED {
+            return Ok(answer);
+        }
+        let token = self.refresh_after(&token).await?;
+        let answer = self
+            .send_with_retries(method, &url, Some(&token), body)
+            .await?;
+        if answer.status == StatusCode::UNAUTHORIZED {
+            let reason = problem_of(&answer)
+                .and_then(|p| p.detail)
+                .unwrap_or_default();
+            return Err(ApiError::Unauthorized(format!("signed out: {reason}")));
+        }
+        Ok(answer)
+    }
+
+    /// Renews the token that `stale` was, unless another request has done so already.
+    async fn refresh_after(&self, stale: &str) -> Result<String, ApiError> {
+        let _one_at_a_time = self.refreshing.lock().await;
+        let current = self.tokens.read().await.clone();
+        if current.token_id != stale {
+            return Ok(current.token_id);
+        }
+        let url = self.url(&["api", "auth", "refresh"])?;
+        let answer = self
+            .send_with_retries(Method::POST, &url, None, Some(&to_value(&current)?))
+            .await?;
+        if !answer.status.is_success() {
+            let reason = problem_of(&answer)
+                .and_then(|p| p.detail)
+                .unwrap_or_default();
+            return Err(ApiError::Unauthorized(format!("signed out: {reason}")));
+        }
+        let fresh: TokenPair = read_answer(answer)?;
+        let token = fresh.token_id.clone();
+        *self.tokens.write().await = fresh;
+        Ok(token)
+    }
+
+    /// One request, tried again with a growing wait after a 423 or when the server cannot be
+    /// reached. Other failures (a timeout after sending included: the server may have acted)
+    /// are not retried.
+    async fn send_with_retries(
+        &self,
+        method: Method,
+        url: &Url,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Answer, ApiError> {
+        let mut backoff = self.options.first_backoff;
+        let mut attempt = 0;
+        loop {
+            let mut request = self.http.request(method.clone(), url.clone());
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let outcome = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    match response.bytes().await {
+                        Ok(body) => Ok(Answer { status, body }),
+                        Err(e) => Err((false, e)),
+                    }
+                }
+                Err(e) => Err((e.is_connect(), e)),
+            };
+            let retry = match &outcome {
+                Ok(answer) => answer.status == StatusCode::LOCKED,
+                Err((unsent, _)) => *unsent,
+            };
+            if retry && attempt < self.options.retries {
+                attempt += 1;
+                tokio::time::sleep(backoff).await;
+                backoff = backoff.saturating_mul(2);
+                continue;
+            }
+            return outcome.map_err(|(_, e)| unavailable(url, &e));
+        }
+    }
+}
+
+fn unavailable(url: &Url, e: &reqwest::Error) -> ApiError {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    let host = url.host_str().unwrap_or_default();
+    let port = url
+        .port_or_known_default()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    ApiError::Unavailable(format!("{host}{port}: {what} ({e})"))
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The problem document of a failed answer; a server that sent something else gets one made
+/// up from its status, so the error still means what the status means.
+fn problem_of(answer: &Answer) -> Option<Problem> {
+    if answer.status.is_success() {
+        return None;
+    }
+    let parsed = serde_json::from_slice::<Problem>(&answer.body).ok();
+    Some(parsed.unwrap_or_else(|| {
+        Problem {
+            kind: "about:blank".into(),
+            title: answer
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_owned(),
+            status: answer.status.as_u16(),
+            detail: Some(format!(
+                "HTTP {}: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            )),
+            instance: None,
+            error_code: None,
+            resource: None,
+            errors: Vec::new(),
+        }
+    }))
+}
+
+fn check_status(answer: Answer) -> Result<Answer, ApiError> {
+    match problem_of(&answer) {
+        Some(problem) => Err(ApiError::from_problem(&problem)),
+        None => Ok(answer),
+    }
+}
+
+fn read_answer<T: DeserializeOwned>(answer: Answer) -> Result<T, ApiError> {
+    let answer = check_status(answer)?;
+    serde_json::from_slice(&answer.body).map_err(|e| {
+        ApiError::Internal(format!(
+            "the server's answer is not what the API promises: {e}"
+        ))
+    })
+}
+
+impl CustomersApi for RemoteClient {
+    async fn list(&self, params: &ListParams) -> Result<QueryResult<Customer>, ApiError> {
+        let mut url = self.url(&["customers"])?;
+        let query = params.to_query_string();
+        url.set_query((!query.is_empty()).then_some(query.as_str()));
+        read_answer(self.call(Method::GET, url, None).await?)
+    }
+
+    async fn get(&self, id: &str) -> Result<Customer, ApiError> {
+        read_answer(
+            self.call(Method::GET, self.url(&["customers", id])?, None)
+                .await?,
+        )
+    }
+
+    async fn create(&self, body: &Value) -> Result<Customer, ApiError> {
+        read_answer(
+            self.call(Method::POST, self.url(&["customers"])?, Some(body))
+                .await?,
+        )
+    }
+
+    async fn upsert(&self, id: &str, body: &Value) -> Result<Upserted, ApiError> {
+        let answer = self
+            .call(Method::PUT, self.url(&["customers", id])?, Some(body))
+            .await?;
+        let created = answer.status == StatusCode::CREATED;
+        Ok(Upserted {
+            customer: read_answer(answer)?,
+            created,
+        })
+    }
+
+    async fn delete(&self, id: &str) -> Result<Customer, ApiError> {
+        read_answer(
+            self.call(Method::DELETE, self.url(&["customers", id])?, None)
+                .await?,
+        )
+    }
+
+    async fn adjust_credit(&self, id: &str, body: &Value) -> Result<Customer, ApiError> {
+        read_answer(
+            self.call(
+                Method::POST,
+                self.url(&["customers", id, "credit"])?,
+                Some(body),
+            )
+            .await?,
+        )
+    }
+
+    async fn me(&self) -> Result<UserInfo, ApiError> {
+        read_answer(
+            self.call(Method::GET, self.url(&["api", "auth"])?, None)
+                .await?,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_retried_then_reported_as_unavailable() {
+        // Bind and drop a listener: nothing listens on that port afterwards.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let options = RemoteOptions {
+            retries: 2,
+            first_backoff: Duration::from_millis(1),
+            ..RemoteOptions::default()
+        };
+        let err = RemoteClient::login_with(
+            &format!("http://127.0.0.1:{port}"),
+            "eva",
+            "pw",
+            "desk",
+            options,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&err, ApiError::Unavailable(m) if m.contains("cannot connect")),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_address_must_be_http() {
+        let err = RemoteClient::login("ftp://shop", "eva", "pw", "desk")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("http://"), "{err}");
+    }
+}

@@ -1,0 +1,112 @@
+//! The `/customers` routes.
+
+use axum::extract::{OriginalUri, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::problem::{CustomerId, Failure, JsonBody, SignedIn, json_response};
+use super::{AppState, blocking, stream};
+use crate::ndata::{ListParams, parse_list_query};
+
+/// `GET /customers`: a page, or the whole list streamed when no `$take` limits it.
+pub async fn list(
+    State(state): State<AppState>,
+    user: SignedIn,
+    OriginalUri(uri): OriginalUri,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Failure> {
+    let path = uri.path().to_owned();
+    let params = ListParams::from_query_string(query.as_deref().unwrap_or(""));
+    let parsed = parse_list_query(&params).map_err(|e| Failure::new(e, &path))?;
+    if parsed.take.is_none() && !parsed.count_only {
+        return stream::whole_list(state.api, user.who.actor, params, path).await;
+    }
+    let api = state.api;
+    let actor = user.who.actor;
+    let page = blocking(move || api.list(&actor, &params))
+        .await
+        .map_err(|e| Failure::new(e, &path))?;
+    Ok(json_response(StatusCode::OK, &page, &path))
+}
+
+/// `GET /customers/{id}`.
+pub async fn get_one(
+    State(state): State<AppState>,
+    user: SignedIn,
+    OriginalUri(uri): OriginalUri,
+    CustomerId(id): CustomerId,
+) -> Result<Response, Failure> {
+    let actor = user.who.actor;
+    let api = state.api;
+    let customer = blocking(move || api.get(&actor, &id))
+        .await
+        .map_err(|e| Failure::new(e, uri.path()))?;
+    Ok(json_response(StatusCode::OK, &customer, uri.path()))
+}
+
+/// `POST /customers`: 201 with the created customer.
+pub async fn create(
+    State(state): State<AppState>,
+    user: SignedIn,
+    OriginalUri(uri): OriginalUri,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Failure> {
+    let actor = user.who.actor;
+    let api = state.api;
+    let customer = blocking(move || api.create(&actor, &body))
+        .await
+        .map_err(|e| Failure::new(e, uri.path()))?;
+    Ok(json_response(StatusCode::CREATED, &customer, uri.path()))
+}
+
+/// `PUT /customers/{id}`: 201 when it created the customer, 200 when it updated one.
+pub async fn upsert(
+    State(state): State<AppState>,
+    user: SignedIn,
+    OriginalUri(uri): OriginalUri,
+    CustomerId(id): CustomerId,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Failure> {
+    let actor = user.who.actor;
+    let api = state.api;
+    let upserted = blocking(move || api.upsert(&actor, &id, &body))
+        .await
+        .map_err(|e| Failure::new(e, uri.path()))?;
+    let status = if upserted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(status, &upserted.customer, uri.path()))
+}
+
+/// `DELETE /customers/{id}`: 200 with the deleted customer.
+pub async fn delete(
+    State(state): State<AppState>,
+    user: SignedIn,
+    OriginalUri(uri): OriginalUri,
+    CustomerId(id): CustomerId,
+) -> Result<Response, Failure> {
+    let actor = user.who.actor;
+    let api = state.api;
+    let customer = blocking(move || api.delete(&actor, &id))
+        .await
+        .map_err(|e| Failure::new(e, uri.path()))?;
+    Ok(json_response(StatusCode::OK, &customer, uri.path()))
+}
+
+/// `POST /customers/{id}/credit`: 200 with the customer after the change.
+pub async fn adjust_credit(
+    State(state): State<AppState>,
+    user: SignedIn,
+    OriginalUri(uri): OriginalUri,
+    CustomerId(id): CustomerId,
+    JsonBody(body): JsonBody,
+) -> Result<Response, Failure> {
+    let actor = user.who.actor;
+    let api = state.api;
+    let customer = blocking(move || api.adjust_credit(&actor, &id, &body))
+        .await
+        .map_err(|e| Failure::new(e, uri.path()))?;
+    Ok(json_response(StatusCode::OK, &customer, uri.path()))
+}

@@ -1,0 +1,173 @@
+//! The Customers API over HTTP (axum on tokio). Handlers are small: parse the request, call
+//! one function of the API logic on a blocking thread (SQLite calls block), and answer with
+//! JSON or a problem document. Every rule lives in [`crate::api`].
+
+mod customers;
+mod problem;
+mod sessions;
+mod stream;
+
+pub use problem::MAX_BODY_BYTES;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+
+use crate::api::{ApiError, Auth, LocalApi};
+use crate::model::Problem;
+use problem::problem_response;
+
+/// What every handler shares: the API logic and sign-in over one store.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub api: Arc<LocalApi>,
+    pub auth: Arc<Auth>,
+}
+
+impl AppState {
+    /// The state for `auth`, whose API the customer routes use too.
+    pub fn new(auth: Arc<Auth>) -> Self {
+        Self {
+            api: auth.api().clone(),
+            auth,
+        }
+    }
+}
+
+/// Every route of the contract.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/customers", get(customers::list).post(customers::create))
+        .route(
+            "/customers/{id}",
+            get(customers::get_one)
+                .put(customers::upsert)
+                .delete(customers::delete),
+        )
+        .route("/customers/{id}/credit", post(customers::adjust_credit))
+        .route(
+            "/api/auth",
+            post(sessions::login)
+                .get(sessions::who_am_i)
+                .delete(sessions::logout),
+        )
+        .route("/api/auth/refresh", post(sessions::refresh))
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` completes; requests in flight then
+/// finish before this returns, so nothing is left half-written.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM, the signals a service manager sends.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Runs blocking API work (SQLite, argon2) on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("the request's task failed: {e}")))?
+}
+
+/// One log line per request: method, path, status and time taken (to the response head).
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms = format!("{elapsed_ms:.1}"), "request");
+    response
+}
+
+async fn no_route(request: Request) -> Response {
+    let detail = format!(
+        "no route {} (routes: /customers, /customers/{{id}}, /customers/{{id}}/credit, /api/auth, /api/auth/refresh)",
+        request.uri().path()
+    );
+    route_problem(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        detail,
+        request.uri().path(),
+    )
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let detail = format!(
+        "{} is not allowed on {}",
+        request.method(),
+        request.uri().path()
+    );
+    route_problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        detail,
+        request.uri().path(),
+    )
+}
+
+/// A problem about the route itself, which no API call was reached to report.
+fn route_problem(status: StatusCode, title: &str, detail: String, path: &str) -> Response {
+    problem_response(&Problem {
+        kind: format!(
+            "urn:customer-desk:problem:{}",
+            title.to_lowercase().replace(' ', "-")
+        ),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail: Some(detail),
+        instance: Some(path.to_owned()),
+        error_code: None,
+        resource: None,
+        errors: Vec::new(),
+    })
+}

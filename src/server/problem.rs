@@ -1,0 +1,158 @@
+//! Turning errors into `application/problem+json` responses, and the extractors that read a
+//! request the contract's way (token, id, JSON body) with their failures as problems too.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{AppState, blocking};
+use crate::api::{ApiError, Authenticated, parse_json};
+use crate::model::Problem;
+
+/// The largest request body the server reads.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A failed request: the error and the path it was about (the problem's `instance`).
+#[derive(Debug)]
+pub struct Failure {
+    pub error: ApiError,
+    pub instance: String,
+}
+
+impl Failure {
+    /// `error` about the request at `instance`.
+    pub fn new(error: ApiError, instance: impl Into<String>) -> Self {
+        Self {
+            error,
+            instance: instance.into(),
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(message) = &self.error {
+            tracing::error!(instance = %self.instance, "internal error: {message}");
+        }
+        problem_response(&self.error.to_problem(Some(&self.instance)))
+    }
+}
+
+/// A problem document as a response with its own status.
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+/// `value` as a JSON response with `status`.
+pub fn json_response<T: Serialize>(status: StatusCode, value: &T, instance: &str) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            let mut response = (status, Body::from(body)).into_response();
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
+        }
+        Err(e) => Failure::new(
+            ApiError::Internal(format!("cannot write the response: {e}")),
+            instance,
+        )
+        .into_response(),
+    }
+}
+
+/// The bearer token of a request, if it sent one.
+pub fn bearer_token(parts: &Parts) -> Option<String> {
+    let header = parts.headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+}
+
+/// The signed-in user of a request, resolved from its bearer token with the rights stored now.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub who: Authenticated,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
+        let instance = parts.uri.path().to_owned();
+        let token = bearer_token(parts);
+        let auth = state.auth.clone();
+        let lookup = token.clone();
+        let who = blocking(move || auth.authenticate(lookup.as_deref()))
+            .await
+            .map_err(|e| Failure::new(e, instance))?;
+        Ok(SignedIn {
+            who,
+            token: token.unwrap_or_default(),
+        })
+    }
+}
+
+/// The customer id of the path, percent-decoded.
+#[derive(Debug, Clone)]
+pub struct CustomerId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for CustomerId {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(id)) => Ok(CustomerId(id)),
+            Err(e) => Err(Failure::new(
+                ApiError::invalid("id", e.body_text()),
+                parts.uri.path(),
+            )),
+        }
+    }
+}
+
+/// A request body read as JSON: larger than [`MAX_BODY_BYTES`] is a 413, malformed JSON a 400
+/// naming the problem and where it is.
+#[derive(Debug, Clone)]
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
+        let instance = req.uri().path().to_owned();
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            let error = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge {
+                    limit_bytes: MAX_BODY_BYTES,
+                }
+            } else {
+                ApiError::invalid("body", rejection.body_text())
+            };
+            Failure::new(error, instance.clone())
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Failure::new(
+                ApiError::invalid("body", "this request needs a JSON body"),
+                instance,
+            ));
+        }
+        parse_json(&bytes)
+            .map(JsonBody)
+            .map_err(|e| Failure::new(e, instance))
+    }
+}

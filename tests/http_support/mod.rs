@@ -1,0 +1,87 @@
+//! A server running in-process on loopback for the HTTP tests, on a fresh store and a clock
+//! the test controls.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use customer_desk::api::{Auth, AuthPolicy, LocalApi};
+use customer_desk::clock::FixedClock;
+use customer_desk::model::Rights;
+use customer_desk::remote::RemoteClient;
+use customer_desk::server::{self, AppState};
+use customer_desk::store::Store;
+use tokio::sync::oneshot;
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "test-password";
+
+/// A running server; dropping it shuts the server down.
+pub struct TestServer {
+    pub base_url: String,
+    pub auth: Arc<Auth>,
+    pub clock: Arc<FixedClock>,
+    users: AtomicU64,
+    _shutdown: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server on 127.0.0.1:0 whose clock shows `now`, with the default policy.
+    pub async fn start(now: DateTime<Utc>) -> Self {
+        Self::start_with(now, AuthPolicy::default()).await
+    }
+
+    /// Starts a server on 127.0.0.1:0 whose clock shows `now`, signing in under `policy`.
+    pub async fn start_with(now: DateTime<Utc>, policy: AuthPolicy) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("server.db")).expect("store");
+        let clock = Arc::new(FixedClock::new(now));
+        let api = Arc::new(LocalApi::new(store, clock.clone()));
+        let auth = Arc::new(Auth::new(api, policy));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let state = AppState::new(auth.clone());
+        tokio::spawn(async move {
+            let _ = server::serve(listener, state, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        Self {
+            base_url,
+            auth,
+            clock,
+            users: AtomicU64::new(0),
+            _shutdown: shutdown,
+            _dir: dir,
+        }
+    }
+
+    /// Adds a user with `rights` straight into the server's store; returns the name.
+    pub fn add_user(&self, rights: Rights) -> String {
+        let name = format!("user{}", self.users.fetch_add(1, Ordering::Relaxed));
+        self.auth
+            .add_user(&name, PASSWORD, rights)
+            .expect("add user");
+        name
+    }
+
+    /// A new user holding `rights`, signed in through the remote client.
+    pub async fn session(&self, rights: Rights) -> RemoteClient {
+        let name = self.add_user(rights);
+        RemoteClient::login(&self.base_url, &name, PASSWORD, "test desk")
+            .await
+            .expect("login")
+    }
+
+    /// The URL of `path` (which starts with a slash).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
