@@ -4,7 +4,8 @@
 mod ui_support;
 
 use customer_desk::model::{Right, Rights};
-use egui_kittest::kittest::Queryable as _;
+use egui::accesskit::Role;
+use egui_kittest::kittest::{By, Queryable as _};
 use ui_support::*;
 
 #[test]
@@ -129,12 +130,12 @@ fn scanning_a_known_card_opens_the_customer_and_an_unknown_one_says_so() {
     let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
     let mut harness = app(store.db.clone());
     sign_in(&mut harness, "eva");
-    assert!(harness.query_by_label("Customer editor").is_none());
+    assert!(harness.query_by_label("Save").is_none());
     type_into(&mut harness, "Scan card", "1003");
     harness.key_press(egui::Key::Enter);
     settle(&mut harness);
     assert!(
-        harness.query_by_label("Customer editor").is_some(),
+        harness.query_by_label("Save").is_some(),
         "the editor opened"
     );
     type_into(&mut harness, "Scan card", "999999");
@@ -338,7 +339,7 @@ fn the_keyboard_moves_through_the_grid_and_copies_rows() {
     harness.key_press(egui::Key::Enter);
     harness.run();
     assert!(
-        harness.query_by_label("Customer editor").is_some(),
+        harness.query_by_label("Save").is_some(),
         "Enter opens the row"
     );
 }
@@ -378,5 +379,98 @@ fn first_start_loads_demo_data_with_a_progress_bar_and_a_cancel_button() {
             .query_by_label(&format!("{loaded} customers"))
             .is_some(),
         "the desk shows what was loaded"
+    );
+}
+
+#[test]
+fn open_a_row_edit_save_and_see_the_change_in_the_grid() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    harness.get_by_label("Jana Nováková").click();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    harness.get_by_label("Last name").click();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get_by_label("Last name").type_text("Kráľová");
+    harness.run();
+    // An empty full name is derived from the names again by the API.
+    let full_name = || By::new().role(Role::TextInput).label("Full name");
+    harness.get(full_name()).click();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.key_press(egui::Key::Backspace);
+    harness.run();
+    harness.get_by_label("Save").click();
+    settle(&mut harness);
+    let toasts = harness.state().toast_texts();
+    assert!(
+        harness.query_by_label("Jana Nováková").is_none(),
+        "the old name is gone everywhere; {toasts:?}"
+    );
+    // The grid's row and the editor's header.
+    assert_eq!(harness.query_all_by_label("Jana Kráľová").count(), 2);
+    assert!(
+        harness
+            .state()
+            .toast_texts()
+            .contains(&"Saved Jana Kráľová".to_owned())
+    );
+    let stored = store
+        .api()
+        .get(
+            &customer_desk::model::Actor::new("t", Rights::NONE),
+            &id_of(&store, "1001"),
+        )
+        .unwrap();
+    assert_eq!(stored.last_name.as_deref(), Some("Kráľová"));
+
+    // Esc closes the saved editor without asking.
+    harness.key_press(egui::Key::Escape);
+    harness.run();
+    assert!(harness.query_by_label("Save").is_none());
+    assert_eq!(harness.query_all_by_label("Jana Kráľová").count(), 1);
+}
+
+#[test]
+fn leaving_an_edited_customer_asks_first() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    harness.get_by_label("Jana Nováková").click();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    let phone = || By::new().role(Role::TextInput).label("Phone");
+    harness.get(phone()).click();
+    harness.run();
+    harness.get(phone()).type_text("+421 900 123 456");
+    harness.run();
+    // Opening another customer with unsaved changes asks.
+    harness.get_by_label("Zoltán Kovács").click();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert!(harness.query_by_label("Discard changes?").is_some());
+    harness.get_by_label("Keep editing").click();
+    harness.run();
+    assert_eq!(
+        harness.get(phone()).value().as_deref(),
+        Some("+421 900 123 456"),
+        "the edit is kept"
+    );
+    harness.key_press(egui::Key::Escape);
+    harness.run();
+    assert!(
+        harness.query_by_label("Discard changes?").is_some(),
+        "Esc asks too"
+    );
+    harness.get_by_label("Discard changes").click();
+    harness.run();
+    assert!(
+        harness.query_by_label("Save").is_none(),
+        "the editor closed"
     );
 }

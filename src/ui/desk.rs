@@ -213,7 +213,19 @@ impl Desk {
             }
             Message::CreditAdjusted(result) => {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
-                self.saved(false, result, toasts);
+                match result {
+                    Ok(customer) => {
+                        toasts.add(
+                            ToastKind::Success,
+                            format!("Credit of {} adjusted", customer.display_name()),
+                        );
+                        if let Some(editor) = self.editor_of(&customer.id) {
+                            editor.set_saved(customer);
+                        }
+                        self.fetch_now();
+                    }
+                    Err(err) => self.refused("Credit not adjusted", err, toasts),
+                }
             }
             Message::Deleted(result) => {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
@@ -235,15 +247,19 @@ impl Desk {
             }
             Message::Fetched { id, result } => {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
-                match (result, self.editor.as_mut()) {
-                    (Ok(customer), Some(editor)) if editor.customer_id() == Some(id.as_str()) => {
-                        editor.set_saved(customer);
+                match result {
+                    Ok(customer) => {
+                        if let Some(editor) = self.editor_of(&id) {
+                            editor.set_saved(customer);
+                        }
                     }
-                    (Ok(_), _) => {}
-                    (Err(err), _) => toasts.add(
-                        ToastKind::Error,
-                        format!("Could not load the customer: {err}"),
-                    ),
+                    Err(err) => {
+                        let text = format!("Could not load the customer: {err}");
+                        if let Some(editor) = self.editor_of(&id) {
+                            editor.set_failed(text.clone());
+                        }
+                        toasts.add(ToastKind::Error, text);
+                    }
                 }
             }
             Message::NotSignedIn => toasts.add(ToastKind::Error, "You are not signed in."),
@@ -267,23 +283,46 @@ impl Desk {
                 }
                 self.fetch_now();
             }
-            Err(ApiError::Conflict { stored_version, .. }) => {
+            Err(err) => self.refused("Not saved", err, toasts),
+        }
+    }
+
+    /// The API refused a save or a credit adjustment: the editor shows why, beside the field
+    /// when the error names one, and a toast says it too.
+    fn refused(&mut self, what: &str, err: ApiError, toasts: &mut Toasts) {
+        let editor = self.editor.as_mut();
+        match err {
+            ApiError::Conflict { stored_version, .. } => {
                 toasts.add(
                     ToastKind::Error,
                     "Someone else changed this customer meanwhile.",
                 );
-                if let Some(editor) = self.editor.as_mut() {
+                if let Some(editor) = editor {
                     editor.set_conflict(stored_version);
                 }
             }
-            Err(ApiError::Validation(errors)) => {
-                toasts.add(ToastKind::Error, "Not saved: some fields need attention.");
-                if let Some(editor) = self.editor.as_mut() {
+            ApiError::Validation(errors) => {
+                toasts.add(
+                    ToastKind::Error,
+                    format!("{what}: some fields need attention."),
+                );
+                if let Some(editor) = editor {
                     editor.set_errors(errors);
                 }
             }
-            Err(err) => toasts.add(ToastKind::Error, format!("Not saved: {err}")),
+            other => {
+                let text = format!("{what}: {other}");
+                if let Some(editor) = editor {
+                    editor.set_failed(text.clone());
+                }
+                toasts.add(ToastKind::Error, text);
+            }
         }
+    }
+
+    /// The open editor, if it edits the customer `id`.
+    fn editor_of(&mut self, id: &str) -> Option<&mut CustomerEditor> {
+        self.editor.as_mut().filter(|e| e.customer_id() == Some(id))
     }
 
     /// Opens a customer in the editor, asking first when the open form has unsaved changes.

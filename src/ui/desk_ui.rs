@@ -59,12 +59,8 @@ pub fn desk_ui(
             .resizable(true)
             .default_size(460.0)
             .show(ui, |ui| {
-                let action = desk.editor.as_mut().and_then(|editor| {
-                    egui::ScrollArea::vertical()
-                        .auto_shrink([false, false])
-                        .show(ui, |ui| editor.ui(ui))
-                        .inner
-                });
+                // The editor scrolls its own sections.
+                let action = desk.editor.as_mut().and_then(|editor| editor.ui(ui));
                 if let Some(action) = action {
                     desk.editor_action(action, service, toasts);
                 }

@@ -93,9 +93,11 @@ mod tests {
     #[test]
     fn settings_survive_a_restart_and_bad_values_fall_back() {
         assert_eq!(Settings::load(None), Settings::default());
-        let mut settings = Settings::default();
-        settings.page_size = 500;
-        settings.theme = ThemePreference::Dark;
+        let mut settings = Settings {
+            page_size: 500,
+            theme: ThemePreference::Dark,
+            ..Settings::default()
+        };
         settings.set_sort_keys(&[(SortField::CompanyName, true), (SortField::Email, false)]);
         let mut storage = MemoryStorage::default();
         settings.save(&mut storage);

@@ -117,3 +117,14 @@ pub fn three_customers() -> Vec<Value> {
         person("Zoltán", "Kovács", "m.zoltan@example.hu", "1003"),
     ]
 }
+
+/// The id of the customer holding card `serial`.
+pub fn id_of(store: &TestStore, serial: &str) -> String {
+    let actor = Actor::new("t", Rights::NONE);
+    store
+        .api()
+        .find_by_card(&actor, serial)
+        .unwrap()
+        .unwrap()
+        .id
+}
