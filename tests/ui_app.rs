@@ -276,6 +276,20 @@ fn pages_through_the_api() {
     harness.key_press(egui::Key::Enter);
     settle(&mut harness);
     assert!(harness.query_by_label("Page 1 of 2").is_some());
+    // The keyboard pages too: Page Down past the last row goes to the next page.
+    harness.key_press(egui::Key::End);
+    harness.run();
+    harness.key_press(egui::Key::PageDown);
+    settle(&mut harness);
+    assert!(harness.query_by_label("Page 2 of 2").is_some());
+    // The cursor lands on the new page's first row: Enter opens it.
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert_eq!(
+        harness.query_all_by_label("Meno100 Priezvisko").count(),
+        2,
+        "grid row and editor header"
+    );
 }
 
 #[test]

@@ -13,9 +13,17 @@ use super::toasts::{ToastKind, Toasts};
 use crate::api::ApiError;
 use crate::model::{Customer, Right, Rights, UserInfo};
 
-/// How long the search waits after the last keystroke before it asks the store. Together
-/// with one request in flight at most, fast typing costs one query, not one per key.
+/// How long the search waits after the last keystroke before it asks the store, so fast
+/// typing costs one query, not one per key. A query that is still running when a newer one
+/// goes out is not waited for: its answer is dropped (a one-letter search of a million
+/// customers takes seconds; the selective term typed after it must not queue behind it).
 pub const SEARCH_DEBOUNCE_SECS: f64 = 0.15;
+
+/// The store's search index works on three letters and more; a shorter term scans every
+/// customer (seconds with a million), so it is only asked for after a real pause, not while
+/// the first letters of a longer name are being typed.
+const INDEXED_SEARCH_CHARS: usize = 3;
+const SHORT_SEARCH_DEBOUNCE_SECS: f64 = 0.6;
 
 /// A question the desk is asking in a modal dialog.
 #[derive(Debug, Clone)]
@@ -128,7 +136,13 @@ impl Desk {
     /// Fetch the page after the debounce delay (typing).
     pub fn fetch_soon(&mut self, now: f64) {
         self.query.page = 0;
-        self.fetch_due = Some(now + SEARCH_DEBOUNCE_SECS);
+        let chars = self.query.search.trim().chars().count();
+        let delay = if (1..INDEXED_SEARCH_CHARS).contains(&chars) {
+            SHORT_SEARCH_DEBOUNCE_SECS
+        } else {
+            SEARCH_DEBOUNCE_SECS
+        };
+        self.fetch_due = Some(now + delay);
     }
 
     /// Fetch the page in this frame's logic (a click).
@@ -139,10 +153,6 @@ impl Desk {
     /// Runs before drawing: sends the due list request.
     pub fn logic(&mut self, ctx: &Context, service: &ServiceHandle, toasts: &mut Toasts) {
         let Some(due) = self.fetch_due else { return };
-        if self.list_pending {
-            // The answer in flight wakes the window; the newest query goes out then.
-            return;
-        }
         let now = ctx.input(|i| i.time);
         if now < due {
             ctx.request_repaint_after(std::time::Duration::from_secs_f64(due - now));

@@ -171,9 +171,11 @@ fn grid_keys(ui: &mut Ui, desk: &mut Desk) {
         let last_page = desk.page.page_count(desk.query.page_size) - 1;
         if target >= rows as i64 && step > 1 && desk.query.page < last_page {
             desk.query.page += 1;
+            desk.page.cursor_on_next_page = Some(0);
             desk.fetch_now();
         } else if target < 0 && step < -1 && desk.query.page > 0 {
             desk.query.page -= 1;
+            desk.page.cursor_on_next_page = Some(usize::MAX);
             desk.fetch_now();
         } else if rows > 0 {
             desk.page

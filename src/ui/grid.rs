@@ -120,6 +120,8 @@ pub struct Page {
     anchor: Option<usize>,
     /// Set when the cursor moved by keyboard, so the table scrolls to it once.
     pub scroll_to_cursor: bool,
+    /// Where the cursor goes on the next page (keyboard paging: its first or last row).
+    pub cursor_on_next_page: Option<usize>,
 }
 
 impl Page {
@@ -134,9 +136,13 @@ impl Page {
         self.customers = customers;
         self.total = result.total_count;
         self.selected = vec![false; self.rows.len()];
-        self.cursor = old_id.and_then(|id| self.rows.iter().position(|r| r.id == id));
+        self.cursor = match self.cursor_on_next_page.take() {
+            Some(index) if !self.rows.is_empty() => Some(index.min(self.rows.len() - 1)),
+            _ => old_id.and_then(|id| self.rows.iter().position(|r| r.id == id)),
+        };
         if let Some(i) = self.cursor {
             self.selected[i] = true;
+            self.scroll_to_cursor = true;
         }
         self.anchor = self.cursor;
     }
