@@ -45,8 +45,8 @@ impl LocalApi {
     ) -> Result<QueryResult<Customer>, ApiError> {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
-        let plan = ListPlan::new(&query, now);
         self.store.read(|conn| {
+            let plan = ListPlan::new(conn, &query, now)?;
             let total_count = plan.count(conn)?;
             let remaining = total_count.saturating_sub(query.skip);
             let count = query.take.map_or(remaining, |t| t.min(remaining));
@@ -58,7 +58,7 @@ impl LocalApi {
                 }
             } else {
                 Some(
-                    plan.page(conn, query.skip, query.take)?
+                    plan.page(conn, total_count, query.skip, query.take)?
                         .into_iter()
                         .map(|c| self.present(c))
                         .collect(),
@@ -83,14 +83,15 @@ impl LocalApi {
         mut sink: impl FnMut(u64, Vec<Customer>) -> bool,
     ) -> Result<(), ApiError> {
         let query = parse_list_query(params)?;
-        let plan = ListPlan::new(&query, self.clock.now());
+        let now = self.clock.now();
         self.store.read(|conn| {
+            let plan = ListPlan::new(conn, &query, now)?;
             let total = plan.count(conn)?;
             // One ordered walk over the matching row ids (no OFFSET per batch, which would
             // make a long stream quadratic); documents are read a batch at a time.
             let mut pending = Vec::with_capacity(batch);
             let mut keep_going = true;
-            plan.for_each_rid(conn, query.skip, query.take, |rid| {
+            plan.for_each_rid(conn, total, query.skip, query.take, |rid| {
                 pending.push(rid);
                 if pending.len() >= batch {
                     let page = rows::load_docs(conn, &pending)?;

@@ -24,12 +24,12 @@ pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>, ApiError> {
         map.remove("status");
         strip_nulls(map);
     }
-    serde_json::to_vec(&value).map_err(internal)
+    super::doc::pack(&serde_json::to_vec(&value).map_err(internal)?)
 }
 
 /// Reads a stored document back.
 pub fn decode_doc(bytes: &[u8]) -> Result<Customer, ApiError> {
-    serde_json::from_slice(bytes)
+    serde_json::from_slice(&super::doc::unpack(bytes)?)
         .map_err(|e| ApiError::Internal(format!("stored customer is unreadable: {e}")))
 }
 

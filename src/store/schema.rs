@@ -41,7 +41,8 @@ const MIGRATIONS: &[&str] = &[
 
     -- Searched text, folded in Rust (lower case, no diacritics), fields joined by newlines
     -- so a term never matches across two fields. rowid = customers.rid.
-    CREATE VIRTUAL TABLE customer_search USING fts5(text, tokenize = 'trigram');
+    CREATE VIRTUAL TABLE customer_search USING fts5(text, tokenize = 'trigram', detail = none);
+    CREATE VIRTUAL TABLE customer_search_vocab USING fts5vocab(customer_search, row);
 
     -- Every write through the API, for the sync engine: what the customer was and became.
     CREATE TABLE change_log (
