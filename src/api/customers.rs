@@ -47,27 +47,27 @@ impl LocalApi {
         let now = self.clock.now();
         self.store.read(|conn| {
             let plan = ListPlan::new(conn, &query, now)?;
-            let total_count = plan.count(conn)?;
-            let remaining = total_count.saturating_sub(query.skip);
-            let count = query.take.map_or(remaining, |t| t.min(remaining));
-            let items = if query.count_only || count == 0 {
-                if query.count_only {
-                    None
-                } else {
-                    Some(Vec::new())
-                }
-            } else {
-                Some(
-                    plan.page(conn, total_count, query.skip, query.take)?
-                        .into_iter()
-                        .map(|c| self.present(c))
-                        .collect(),
-                )
-            };
-            let count = items.as_ref().map_or(count, |i| i.len() as u64);
+            if query.count_only {
+                let total_count = plan.count(conn)?;
+                let count = query
+                    .take
+                    .map_or(total_count.saturating_sub(query.skip), |t| {
+                        t.min(total_count.saturating_sub(query.skip))
+                    });
+                return Ok(QueryResult {
+                    items: None,
+                    count,
+                    total_count,
+                });
+            }
+            let (total_count, rids) = plan.count_and_page(conn, query.skip, query.take)?;
+            let items: Vec<Customer> = rows::load_docs(conn, &rids)?
+                .into_iter()
+                .map(|c| self.present(c))
+                .collect();
             Ok(QueryResult {
-                items,
-                count,
+                count: items.len() as u64,
+                items: Some(items),
                 total_count,
             })
         })
@@ -91,7 +91,7 @@ impl LocalApi {
             // make a long stream quadratic); documents are read a batch at a time.
             let mut pending = Vec::with_capacity(batch);
             let mut keep_going = true;
-            plan.for_each_rid(conn, total, query.skip, query.take, |rid| {
+            plan.for_each_rid(conn, query.skip, query.take, |rid| {
                 pending.push(rid);
                 if pending.len() >= batch {
                     let page = rows::load_docs(conn, &pending)?;

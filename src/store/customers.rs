@@ -176,8 +176,7 @@ pub(crate) fn update(
     ])?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
         .execute([rid])?;
-    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?
-        .execute([rid])?;
+    delete_search(conn, rid)?;
     write_cards_and_search(conn, rid, c)?;
     Ok(())
 }
@@ -192,15 +191,25 @@ fn write_cards_and_search(conn: &Connection, rid: i64, c: &Customer) -> Result<(
     {
         card_stmt.execute(params![serial, rid])?;
     }
+    let text = search_text(c);
+    conn.prepare_cached("INSERT INTO search_text (rid, text) VALUES (?1, ?2)")?
+        .execute(params![rid, text])?;
     conn.prepare_cached("INSERT INTO customer_search (rowid, text) VALUES (?1, ?2)")?
-        .execute(params![rid, search_text(c)])?;
+        .execute(params![rid, text])?;
+    Ok(())
+}
+
+fn delete_search(conn: &Connection, rid: i64) -> Result<(), ApiError> {
+    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?
+        .execute([rid])?;
+    conn.prepare_cached("DELETE FROM search_text WHERE rid = ?1")?
+        .execute([rid])?;
     Ok(())
 }
 
 /// Deletes the customer at `rid` with its cards and search text.
 pub(crate) fn delete(conn: &Connection, rid: i64) -> Result<(), ApiError> {
-    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?
-        .execute([rid])?;
+    delete_search(conn, rid)?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
         .execute([rid])?;
     conn.prepare_cached("DELETE FROM customers WHERE rid = ?1")?

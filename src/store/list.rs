@@ -8,7 +8,6 @@ use rusqlite::types::Value as SqlValue;
 use super::decimal::{ceil_micros, floor_micros, to_micros};
 use super::search::SearchPlan;
 use crate::api::ApiError;
-use crate::model::Customer;
 use crate::ndata::{Filter, ListQuery, Member, Operator, Scalar, SortField};
 
 /// Up to this many search matches, a page is picked by reading every match and sorting them;
@@ -23,7 +22,7 @@ pub struct ListPlan {
     conditions: Vec<String>,
     params: Vec<SqlValue>,
     order_sql: String,
-    search: Option<(SearchPlan, Vec<String>)>,
+    search: Option<SearchPlan>,
 }
 
 impl ListPlan {
@@ -56,7 +55,7 @@ impl ListPlan {
             .cloned()
             .collect();
         if !words.is_empty() {
-            plan.search = Some((SearchPlan::new(conn, &words)?, words));
+            plan.search = Some(SearchPlan::new(conn, &words)?);
         }
         Ok(plan)
     }
@@ -111,20 +110,28 @@ impl ListPlan {
         }
     }
 
+    /// Whether a search is answered by reading and sorting all its candidates (few) rather
+    /// than by walking the sort index (many).
+    fn search_reads_candidates(&self) -> Option<&SearchPlan> {
+        self.search
+            .as_ref()
+            .filter(|s| s.bound.is_some_and(|b| b <= SEARCH_SORT_MAX))
+    }
+
     /// How many customers match.
     pub fn count(&self, conn: &Connection) -> Result<u64, ApiError> {
         let (sql, params) = match &self.search {
-            Some((search, _)) if search.impossible => return Ok(0),
-            Some((search, _)) => {
-                let (cond, search_params) = search.condition();
+            Some(search) if search.is_impossible() => return Ok(0),
+            Some(search) => {
+                let (from, rid, cond, search_params) = search.source();
                 // Parameters in the order of the conditions: filters first, then the search.
                 let mut params = self.params.clone();
                 params.extend(search_params);
                 let sql = if self.conditions.is_empty() {
-                    format!("SELECT count(*) FROM customer_search s WHERE {cond}")
+                    format!("SELECT count(*) FROM {from} WHERE {cond}")
                 } else {
                     format!(
-                        "SELECT count(*) FROM customer_search s CROSS JOIN customers c ON c.rid = s.rowid{}",
+                        "SELECT count(*) FROM {from} CROSS JOIN customers c ON c.rid = {rid}{}",
                         self.where_clause(Some(&cond))
                     )
                 };
@@ -145,52 +152,60 @@ impl ListPlan {
         Ok(n as u64)
     }
 
-    /// The customers of one page, sorted. The page is picked on the indexes alone (row ids
-    /// only), then just its documents are read.
-    pub fn page(
+    /// The number of all matches and the row ids of one page, in order. A selective search
+    /// gets both from one pass over its matches.
+    pub fn count_and_page(
         &self,
         conn: &Connection,
-        total: u64,
         skip: u64,
         take: Option<u64>,
-    ) -> Result<Vec<Customer>, ApiError> {
-        let rids = self.page_rids(conn, total, skip, take)?;
-        super::customers::load_docs(conn, &rids)
-    }
-
-    /// The row ids of one page, in order.
-    pub fn page_rids(
-        &self,
-        conn: &Connection,
-        total: u64,
-        skip: u64,
-        take: Option<u64>,
-    ) -> Result<Vec<i64>, ApiError> {
+    ) -> Result<(u64, Vec<i64>), ApiError> {
+        if self.search.as_ref().is_some_and(SearchPlan::is_impossible) {
+            return Ok((0, Vec::new()));
+        }
+        if self.search_reads_candidates().is_some() && take != Some(0) {
+            let (sql, params) = self.page_sql(skip, take, true);
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Some((_, total)) = rows.first() {
+                return Ok((*total as u64, rows.iter().map(|(rid, _)| *rid).collect()));
+            }
+            // An empty page (past the end, or no match) carries no count: ask for it.
+            return Ok((self.count(conn)?, Vec::new()));
+        }
+        let total = self.count(conn)?;
         let mut rids = Vec::new();
-        self.for_each_rid(conn, total, skip, take, |rid| {
-            rids.push(rid);
-            Ok(true)
-        })?;
-        Ok(rids)
+        if total > skip {
+            self.for_each_rid(conn, skip, take, |rid| {
+                rids.push(rid);
+                Ok(true)
+            })?;
+        }
+        Ok((total, rids))
     }
 
-    /// The ordered row-id query of a page; `total` (the count) picks the search strategy.
-    fn page_sql(&self, total: u64, skip: u64, take: Option<u64>) -> (String, Vec<SqlValue>) {
-        let (from_where, mut params) = match &self.search {
-            Some((search, _)) if total <= SEARCH_SORT_MAX => {
-                let (cond, search_params) = search.condition();
+    /// The ordered row-id query of a page (with the count of all matches as a second column
+    /// when `with_count`).
+    fn page_sql(&self, skip: u64, take: Option<u64>, with_count: bool) -> (String, Vec<SqlValue>) {
+        let (from_where, mut params) = match (&self.search, self.search_reads_candidates()) {
+            (_, Some(search)) => {
+                let (from, rid, cond, search_params) = search.source();
                 let mut params = self.params.clone();
                 params.extend(search_params);
                 (
                     format!(
-                        "customer_search s CROSS JOIN customers c ON c.rid = s.rowid{}",
+                        "{from} CROSS JOIN customers c ON c.rid = {rid}{}",
                         self.where_clause(Some(&cond))
                     ),
                     params,
                 )
             }
-            Some((search, words)) => {
-                let (cond, row_params) = search.row_condition(words);
+            (Some(search), None) => {
+                let (cond, row_params) = search.row_condition();
                 let mut params = self.params.clone();
                 params.extend(row_params);
                 (
@@ -198,13 +213,14 @@ impl ListPlan {
                     params,
                 )
             }
-            None => (
+            (None, _) => (
                 format!("customers c{}", self.where_clause(None)),
                 self.params.clone(),
             ),
         };
+        let count = if with_count { ", count(*) OVER ()" } else { "" };
         let sql = format!(
-            "SELECT c.rid FROM {from_where} ORDER BY {} LIMIT ? OFFSET ?",
+            "SELECT c.rid{count} FROM {from_where} ORDER BY {} LIMIT ? OFFSET ?",
             self.order_sql
         );
         params.push(SqlValue::Integer(
@@ -219,15 +235,14 @@ impl ListPlan {
     pub fn for_each_rid(
         &self,
         conn: &Connection,
-        total: u64,
         skip: u64,
         take: Option<u64>,
         mut visit: impl FnMut(i64) -> Result<bool, ApiError>,
     ) -> Result<(), ApiError> {
-        if self.search.as_ref().is_some_and(|(s, _)| s.impossible) {
+        if self.search.as_ref().is_some_and(SearchPlan::is_impossible) {
             return Ok(());
         }
-        let (sql, params) = self.page_sql(total, skip, take);
+        let (sql, params) = self.page_sql(skip, take, false);
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         while let Some(row) = rows.next()? {

@@ -40,8 +40,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX cards_customer ON cards(customer_rid);
 
     -- Searched text, folded in Rust (lower case, no diacritics), fields joined by newlines
-    -- so a term never matches across two fields. rowid = customers.rid.
-    CREATE VIRTUAL TABLE customer_search USING fts5(text, tokenize = 'trigram', detail = none);
+    -- so a term never matches across two fields. rid = customers.rid. A compact table of its
+    -- own: candidates are checked against it, and short words scan it.
+    CREATE TABLE search_text (rid INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT;
+    -- Its trigram index, without positions or a copy of the text (see store::search).
+    CREATE VIRTUAL TABLE customer_search USING fts5(
+        text, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
     CREATE VIRTUAL TABLE customer_search_vocab USING fts5vocab(customer_search, row);
 
     -- Every write through the API, for the sync engine: what the customer was and became.
