@@ -356,7 +356,7 @@ impl<'a> NaiveScan<'a> {
                 |r| r.get(0),
             )?;
             let mut stmt = conn.prepare(&format!(
-                "SELECT doc_json(doc) FROM customers WHERE {filter} ORDER BY id LIMIT 50"
+                "SELECT doc_json(d.doc) FROM customers JOIN customer_docs d USING (rid) WHERE {filter} ORDER BY id LIMIT 50"
             ))?;
             let rows = stmt.query_map([&pattern], |r| r.get::<_, String>(0))?;
             for row in rows {
@@ -369,7 +369,7 @@ impl<'a> NaiveScan<'a> {
     fn card(&self, serial: &str) -> anyhow::Result<()> {
         let pattern = format!("%\"serialNumber\":\"{serial}\"%");
         self.api.store().read(|conn| -> anyhow::Result<()> {
-            let mut stmt = conn.prepare("SELECT json FROM (SELECT doc_json(doc) AS json FROM customers) WHERE json LIKE ?1 LIMIT 1")?;
+            let mut stmt = conn.prepare("SELECT json FROM (SELECT doc_json(doc) AS json FROM customer_docs) WHERE json LIKE ?1 LIMIT 1")?;
             let rows = stmt.query_map([&pattern], |r| r.get::<_, String>(0))?;
             for row in rows {
                 std::hint::black_box(row?);

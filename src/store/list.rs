@@ -334,12 +334,14 @@ fn condition(column: &str, nulls_mean_not_equal: bool, f: &Filter) -> (String, V
         Operator::Null => format!("{column} IS NULL"),
         Operator::NotNull => format!("{column} IS NOT NULL"),
         Operator::Like => {
+            // Plain LIKE: serial numbers and external ids are codes, and SQLite's LIKE is
+            // case-insensitive for ASCII without a function call per row.
             let pattern = match f.args.first() {
-                Some(Scalar::Text(t)) => format!("%{}%", like_escape(&crate::text::fold(t))),
+                Some(Scalar::Text(t)) => format!("%{}%", like_escape(t)),
                 _ => "%".to_owned(),
             };
             return (
-                format!("fold({column}) LIKE ? ESCAPE '\\'"),
+                format!("{column} LIKE ? ESCAPE '\\'"),
                 vec![SqlValue::Text(pattern)],
             );
         }
