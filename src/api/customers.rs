@@ -45,29 +45,29 @@ impl LocalApi {
     ) -> Result<QueryResult<Customer>, ApiError> {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
-        let plan = ListPlan::new(&query, now);
         self.store.read(|conn| {
-            let total_count = plan.count(conn)?;
-            let remaining = total_count.saturating_sub(query.skip);
-            let count = query.take.map_or(remaining, |t| t.min(remaining));
-            let items = if query.count_only || count == 0 {
-                if query.count_only {
-                    None
-                } else {
-                    Some(Vec::new())
-                }
-            } else {
-                Some(
-                    plan.page(conn, query.skip, query.take)?
-                        .into_iter()
-                        .map(|c| self.present(c))
-                        .collect(),
-                )
-            };
-            let count = items.as_ref().map_or(count, |i| i.len() as u64);
+            let plan = ListPlan::new(conn, &query, now)?;
+            if query.count_only {
+                let total_count = plan.count(conn)?;
+                let count = query
+                    .take
+                    .map_or(total_count.saturating_sub(query.skip), |t| {
+                        t.min(total_count.saturating_sub(query.skip))
+                    });
+                return Ok(QueryResult {
+                    items: None,
+                    count,
+                    total_count,
+                });
+            }
+            let (total_count, rids) = plan.count_and_page(conn, query.skip, query.take)?;
+            let items: Vec<Customer> = rows::load_docs(conn, &rids)?
+                .into_iter()
+                .map(|c| self.present(c))
+                .collect();
             Ok(QueryResult {
-                items,
-                count,
+                count: items.len() as u64,
+                items: Some(items),
                 total_count,
             })
         })
@@ -83,8 +83,9 @@ impl LocalApi {
         mut sink: impl FnMut(u64, Vec<Customer>) -> bool,
     ) -> Result<(), ApiError> {
         let query = parse_list_query(params)?;
-        let plan = ListPlan::new(&query, self.clock.now());
+        let now = self.clock.now();
         self.store.read(|conn| {
+            let plan = ListPlan::new(conn, &query, now)?;
             let total = plan.count(conn)?;
             // One ordered walk over the matching row ids (no OFFSET per batch, which would
             // make a long stream quadratic); documents are read a batch at a time.

@@ -181,7 +181,7 @@ pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchRepor
     };
 
     // Searches and card lookups, each with its naive twin.
-    let naive = NaiveScan::new(&path)?;
+    let naive = NaiveScan::new(&api);
     let term = |terms: &[&'static str], round: usize| terms[round % terms.len()];
     let samples = time_rounds(rounds, |r| {
         list(&format!("Search={}&$take=50", term(SELECTIVE_TERMS, r))).map(drop)
@@ -335,57 +335,60 @@ fn print_table(report: &BenchReport) {
 }
 
 /// The same questions answered the naive way: a plain `LIKE` over the raw columns and the
-/// JSON document, no FTS index, no card table.
-struct NaiveScan {
-    conn: rusqlite::Connection,
+/// JSON documents, no FTS index, no card table.
+struct NaiveScan<'a> {
+    api: &'a LocalApi,
 }
 
-impl NaiveScan {
-    fn new(path: &Path) -> anyhow::Result<Self> {
-        Ok(Self {
-            conn: rusqlite::Connection::open(path)?,
-        })
+impl<'a> NaiveScan<'a> {
+    fn new(api: &'a LocalApi) -> Self {
+        Self { api }
     }
 
     fn search(&self, term: &str) -> anyhow::Result<()> {
         let pattern = format!("%{term}%");
-        let filter = "first_name LIKE ?1 OR last_name LIKE ?1 OR company_name LIKE ?1 OR doc LIKE ?1 OR note LIKE ?1";
-        let _: i64 = self.conn.query_row(
-            &format!("SELECT count(*) FROM customers WHERE {filter}"),
-            [&pattern],
-            |r| r.get(0),
-        )?;
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT doc FROM customers WHERE {filter} ORDER BY id LIMIT 50"
-        ))?;
-        let rows = stmt.query_map([&pattern], |r| r.get::<_, Vec<u8>>(0))?;
-        for row in rows {
-            std::hint::black_box(row?);
-        }
-        Ok(())
+        let filter =
+            "first_name LIKE ?1 OR last_name LIKE ?1 OR company_name LIKE ?1 OR note LIKE ?1";
+        self.api.store().read(|conn| -> anyhow::Result<()> {
+            let _: i64 = conn.query_row(
+                &format!("SELECT count(*) FROM customers WHERE {filter}"),
+                [&pattern],
+                |r| r.get(0),
+            )?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT doc_json(d.doc) FROM customers JOIN customer_docs d USING (rid) WHERE {filter} ORDER BY id LIMIT 50"
+            ))?;
+            let rows = stmt.query_map([&pattern], |r| r.get::<_, String>(0))?;
+            for row in rows {
+                std::hint::black_box(row?);
+            }
+            Ok(())
+        })
     }
 
     fn card(&self, serial: &str) -> anyhow::Result<()> {
         let pattern = format!("%\"serialNumber\":\"{serial}\"%");
-        let mut stmt = self
-            .conn
-            .prepare("SELECT doc FROM customers WHERE doc LIKE ?1 LIMIT 50")?;
-        let rows = stmt.query_map([&pattern], |r| r.get::<_, Vec<u8>>(0))?;
-        for row in rows {
-            std::hint::black_box(row?);
-        }
-        Ok(())
+        self.api.store().read(|conn| -> anyhow::Result<()> {
+            let mut stmt = conn.prepare("SELECT json FROM (SELECT doc_json(doc) AS json FROM customer_docs) WHERE json LIKE ?1 LIMIT 1")?;
+            let rows = stmt.query_map([&pattern], |r| r.get::<_, String>(0))?;
+            for row in rows {
+                std::hint::black_box(row?);
+            }
+            Ok(())
+        })
     }
 
     fn sample_ids(&self, n: usize, rng: &mut StdRng) -> anyhow::Result<Vec<String>> {
-        let max: i64 = self
-            .conn
-            .query_row("SELECT max(rid) FROM customers", [], |r| r.get(0))?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id FROM customers WHERE rid >= ?1 ORDER BY rid LIMIT 1")?;
-        (0..n)
-            .map(|_| Ok(stmt.query_row([rng.random_range(1..=max.max(1))], |r| r.get(0))?))
-            .collect()
+        self.api
+            .store()
+            .read(|conn| -> anyhow::Result<Vec<String>> {
+                let max: i64 =
+                    conn.query_row("SELECT max(rid) FROM customers", [], |r| r.get(0))?;
+                let mut stmt =
+                    conn.prepare("SELECT id FROM customers WHERE rid >= ?1 ORDER BY rid LIMIT 1")?;
+                (0..n)
+                    .map(|_| Ok(stmt.query_row([rng.random_range(1..=max.max(1))], |r| r.get(0))?))
+                    .collect()
+            })
     }
 }

@@ -31,11 +31,12 @@ pub fn run(db: &Path, args: DemoArgs) -> anyhow::Result<()> {
     })?;
     bar.finish_and_clear();
     eprintln!(
-        "Added {} demo customers to {} in {:.1} s ({:.0} per second).",
+        "Added {} demo customers to {} in {:.1} s ({:.0} per second; indexes {:.1} s).",
         report.added,
         db.display(),
         report.elapsed.as_secs_f64(),
-        report.per_second()
+        report.per_second(),
+        report.index_build.as_secs_f64()
     );
     Ok(())
 }

@@ -9,9 +9,9 @@ pub struct ChangeEntry {
     pub customer_id: String,
     /// The `_v` the change started from; `None` for a create.
     pub base_version: Option<i64>,
-    /// The document before; `None` for a create.
+    /// The stored document before (see [`super::doc::unpack`]); `None` for a create.
     pub before: Option<Vec<u8>>,
-    /// The document after; `None` for a delete.
+    /// The stored document after (see [`super::doc::unpack`]); `None` for a delete.
     pub after: Option<Vec<u8>>,
     pub user_name: String,
     /// Microseconds since 1970, UTC.

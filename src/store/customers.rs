@@ -24,12 +24,12 @@ pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>, ApiError> {
         map.remove("status");
         strip_nulls(map);
     }
-    serde_json::to_vec(&value).map_err(internal)
+    super::doc::pack(&serde_json::to_vec(&value).map_err(internal)?)
 }
 
 /// Reads a stored document back.
 pub fn decode_doc(bytes: &[u8]) -> Result<Customer, ApiError> {
-    serde_json::from_slice(bytes)
+    serde_json::from_slice(&super::doc::unpack(bytes)?)
         .map_err(|e| ApiError::Internal(format!("stored customer is unreadable: {e}")))
 }
 
@@ -105,9 +105,9 @@ pub fn insert_row(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, Ap
     let mut stmt = conn.prepare_cached(
         "INSERT INTO customers (id, external_id, version, is_active, activation_time,
             expiration_time, first_name, last_name, full_name, gender, birth_date, email, phone,
-            is_company, company_name, credit_amount, credit_rate, discount_rate, note, doc)
+            is_company, company_name, credit_amount, credit_rate, discount_rate, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, ?20)",
+            ?18, ?19)",
     )?;
     stmt.execute(params![
         c.id,
@@ -129,9 +129,10 @@ pub fn insert_row(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, Ap
         micros(c.credit_rate, "CreditRate")?,
         micros(c.discount_rate, "DiscountRate")?,
         c.note,
-        doc,
     ])?;
     let rid = conn.last_insert_rowid();
+    conn.prepare_cached("INSERT INTO customer_docs (rid, doc) VALUES (?1, ?2)")?
+        .execute(params![rid, doc])?;
     write_cards_and_search(conn, rid, c)?;
     Ok(rid)
 }
@@ -148,8 +149,8 @@ pub(crate) fn update(
             activation_time = ?5, expiration_time = ?6, first_name = ?7, last_name = ?8,
             full_name = ?9, gender = ?10, birth_date = ?11, email = ?12, phone = ?13,
             is_company = ?14, company_name = ?15, credit_amount = ?16, credit_rate = ?17,
-            discount_rate = ?18, note = ?19, doc = ?20
-         WHERE rid = ?21",
+            discount_rate = ?18, note = ?19
+         WHERE rid = ?20",
     )?;
     stmt.execute(params![
         c.id,
@@ -171,13 +172,13 @@ pub(crate) fn update(
         micros(c.credit_rate, "CreditRate")?,
         micros(c.discount_rate, "DiscountRate")?,
         c.note,
-        doc,
         rid,
     ])?;
+    conn.prepare_cached("UPDATE customer_docs SET doc = ?1 WHERE rid = ?2")?
+        .execute(params![doc, rid])?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
         .execute([rid])?;
-    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?
-        .execute([rid])?;
+    delete_search(conn, rid)?;
     write_cards_and_search(conn, rid, c)?;
     Ok(())
 }
@@ -192,16 +193,28 @@ fn write_cards_and_search(conn: &Connection, rid: i64, c: &Customer) -> Result<(
     {
         card_stmt.execute(params![serial, rid])?;
     }
+    let text = search_text(c);
+    conn.prepare_cached("INSERT INTO search_text (rid, text) VALUES (?1, ?2)")?
+        .execute(params![rid, text])?;
     conn.prepare_cached("INSERT INTO customer_search (rowid, text) VALUES (?1, ?2)")?
-        .execute(params![rid, search_text(c)])?;
+        .execute(params![rid, text])?;
+    Ok(())
+}
+
+fn delete_search(conn: &Connection, rid: i64) -> Result<(), ApiError> {
+    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?
+        .execute([rid])?;
+    conn.prepare_cached("DELETE FROM search_text WHERE rid = ?1")?
+        .execute([rid])?;
     Ok(())
 }
 
 /// Deletes the customer at `rid` with its cards and search text.
 pub(crate) fn delete(conn: &Connection, rid: i64) -> Result<(), ApiError> {
-    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?
-        .execute([rid])?;
+    delete_search(conn, rid)?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
+        .execute([rid])?;
+    conn.prepare_cached("DELETE FROM customer_docs WHERE rid = ?1")?
         .execute([rid])?;
     conn.prepare_cached("DELETE FROM customers WHERE rid = ?1")?
         .execute([rid])?;
@@ -212,7 +225,9 @@ pub(crate) fn delete(conn: &Connection, rid: i64) -> Result<(), ApiError> {
 /// The stored customer with this id, with its row id and raw document.
 pub(crate) fn find_by_id(conn: &Connection, id: &str) -> Result<Option<(i64, Vec<u8>)>, ApiError> {
     Ok(conn
-        .prepare_cached("SELECT rid, doc FROM customers WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT c.rid, d.doc FROM customers c JOIN customer_docs d ON d.rid = c.rid WHERE c.id = ?1",
+        )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
@@ -240,7 +255,7 @@ pub(crate) fn external_id_owner(
 
 /// The documents of the given rows, in the order given.
 pub(crate) fn load_docs(conn: &Connection, rids: &[i64]) -> Result<Vec<Customer>, ApiError> {
-    let mut stmt = conn.prepare_cached("SELECT doc FROM customers WHERE rid = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT doc FROM customer_docs WHERE rid = ?1")?;
     rids.iter()
         .map(|rid| {
             let doc: Vec<u8> = stmt.query_row([rid], |r| r.get(0))?;

@@ -6,28 +6,33 @@ use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 
 use super::decimal::{ceil_micros, floor_micros, to_micros};
+use super::search::SearchPlan;
 use crate::api::ApiError;
-use crate::model::Customer;
 use crate::ndata::{Filter, ListQuery, Member, Operator, Scalar, SortField};
 
-/// A list query turned into a WHERE clause, its parameters and an ORDER BY clause.
+/// Up to this many search matches, a page is picked by reading every match and sorting them;
+/// above it, by walking the sort index and testing each customer's text, which finds the
+/// first page of a broad search after a few rows.
+const SEARCH_SORT_MAX: u64 = 20_000;
+
+/// A list query turned into SQL conditions, their parameters and an ORDER BY clause.
 #[derive(Debug, Clone)]
 pub struct ListPlan {
-    where_sql: String,
+    /// Conditions on `customers c` (filters, `IsExpired`), all of which must hold.
+    conditions: Vec<String>,
     params: Vec<SqlValue>,
     order_sql: String,
-    /// Whether any condition applies (else the count is the stored counter).
-    filtered: bool,
+    search: Option<SearchPlan>,
 }
 
 impl ListPlan {
-    /// Plans `query` as of `now` (for `IsExpired`).
-    pub fn new(query: &ListQuery, now: DateTime<Utc>) -> Self {
+    /// Plans `query` as of `now` (for `IsExpired`); the search plan reads term statistics.
+    pub fn new(conn: &Connection, query: &ListQuery, now: DateTime<Utc>) -> Result<Self, ApiError> {
         let mut plan = ListPlan {
-            where_sql: String::new(),
+            conditions: Vec::new(),
             params: Vec::new(),
-            order_sql: String::new(),
-            filtered: false,
+            order_sql: order_by(query),
+            search: None,
         };
         for filter in &query.filters {
             plan.add_filter(filter);
@@ -43,29 +48,31 @@ impl ListPlan {
                 );
             }
         }
-        if !query.search.is_empty() {
-            let mut sql = String::from("c.rid IN (SELECT rowid FROM customer_search WHERE ");
-            let mut params = Vec::new();
-            for (i, word) in query.search.iter().enumerate() {
-                if i > 0 {
-                    sql.push_str(" AND ");
-                }
-                sql.push_str("text GLOB ?");
-                params.push(SqlValue::Text(format!("*{}*", glob_escape(word))));
-            }
-            sql.push(')');
-            plan.and(&sql, params);
+        let words: Vec<String> = query
+            .search
+            .iter()
+            .filter(|w| !w.is_empty())
+            .cloned()
+            .collect();
+        if !words.is_empty() {
+            plan.search = Some(SearchPlan::new(conn, &words)?);
         }
-        plan.order_sql = order_by(query);
-        plan
+        Ok(plan)
     }
 
     fn and(&mut self, sql: &str, params: Vec<SqlValue>) {
-        self.where_sql
-            .push_str(if self.filtered { " AND " } else { " WHERE " });
-        self.where_sql.push_str(sql);
+        self.conditions.push(sql.to_owned());
         self.params.extend(params);
-        self.filtered = true;
+    }
+
+    fn where_clause(&self, extra: Option<&str>) -> String {
+        let mut all: Vec<&str> = self.conditions.iter().map(String::as_str).collect();
+        all.extend(extra);
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", all.join(" AND "))
+        }
     }
 
     fn add_filter(&mut self, filter: &Filter) {
@@ -103,51 +110,119 @@ impl ListPlan {
         }
     }
 
+    /// Whether a search is answered by reading and sorting all its candidates (few) rather
+    /// than by walking the sort index (many).
+    fn search_reads_candidates(&self) -> Option<&SearchPlan> {
+        self.search
+            .as_ref()
+            .filter(|s| s.bound.is_some_and(|b| b <= SEARCH_SORT_MAX))
+    }
+
     /// How many customers match.
     pub fn count(&self, conn: &Connection) -> Result<u64, ApiError> {
-        if !self.filtered {
-            return super::customers::total_count(conn);
-        }
-        let sql = format!("SELECT count(*) FROM customers c{}", self.where_sql);
+        let (sql, params) = match &self.search {
+            Some(search) if search.is_impossible() => return Ok(0),
+            Some(search) => {
+                let (from, rid, cond, search_params) = search.source();
+                // Parameters in the order of the conditions: filters first, then the search.
+                let mut params = self.params.clone();
+                params.extend(search_params);
+                let sql = if self.conditions.is_empty() {
+                    format!("SELECT count(*) FROM {from} WHERE {cond}")
+                } else {
+                    format!(
+                        "SELECT count(*) FROM {from} CROSS JOIN customers c ON c.rid = {rid}{}",
+                        self.where_clause(Some(&cond))
+                    )
+                };
+                (sql, params)
+            }
+            None if self.conditions.is_empty() => return super::customers::total_count(conn),
+            None => (
+                format!(
+                    "SELECT count(*) FROM customers c{}",
+                    self.where_clause(None)
+                ),
+                self.params.clone(),
+            ),
+        };
         let n: i64 = conn
             .prepare_cached(&sql)?
-            .query_row(rusqlite::params_from_iter(self.params.iter()), |r| r.get(0))?;
+            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
         Ok(n as u64)
     }
 
-    /// The customers of one page, sorted. The page is picked on the indexes alone (row ids
-    /// only), then just its documents are read.
-    pub fn page(
+    /// The number of all matches and the row ids of one page, in order. A selective search
+    /// gets both from one pass over its matches.
+    pub fn count_and_page(
         &self,
         conn: &Connection,
         skip: u64,
         take: Option<u64>,
-    ) -> Result<Vec<Customer>, ApiError> {
-        let rids = self.page_rids(conn, skip, take)?;
-        super::customers::load_docs(conn, &rids)
-    }
-
-    /// The row ids of one page, in order.
-    pub fn page_rids(
-        &self,
-        conn: &Connection,
-        skip: u64,
-        take: Option<u64>,
-    ) -> Result<Vec<i64>, ApiError> {
+    ) -> Result<(u64, Vec<i64>), ApiError> {
+        if self.search.as_ref().is_some_and(SearchPlan::is_impossible) {
+            return Ok((0, Vec::new()));
+        }
+        if self.search_reads_candidates().is_some() && take != Some(0) {
+            let (sql, params) = self.page_sql(skip, take, true);
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Some((_, total)) = rows.first() {
+                return Ok((*total as u64, rows.iter().map(|(rid, _)| *rid).collect()));
+            }
+            // An empty page (past the end, or no match) carries no count: ask for it.
+            return Ok((self.count(conn)?, Vec::new()));
+        }
+        let total = self.count(conn)?;
         let mut rids = Vec::new();
-        self.for_each_rid(conn, skip, take, |rid| {
-            rids.push(rid);
-            Ok(true)
-        })?;
-        Ok(rids)
+        if total > skip {
+            self.for_each_rid(conn, skip, take, |rid| {
+                rids.push(rid);
+                Ok(true)
+            })?;
+        }
+        Ok((total, rids))
     }
 
-    fn page_sql(&self, skip: u64, take: Option<u64>) -> (String, Vec<SqlValue>) {
+    /// The ordered row-id query of a page (with the count of all matches as a second column
+    /// when `with_count`).
+    fn page_sql(&self, skip: u64, take: Option<u64>, with_count: bool) -> (String, Vec<SqlValue>) {
+        let (from_where, mut params) = match (&self.search, self.search_reads_candidates()) {
+            (_, Some(search)) => {
+                let (from, rid, cond, search_params) = search.source();
+                let mut params = self.params.clone();
+                params.extend(search_params);
+                (
+                    format!(
+                        "{from} CROSS JOIN customers c ON c.rid = {rid}{}",
+                        self.where_clause(Some(&cond))
+                    ),
+                    params,
+                )
+            }
+            (Some(search), None) => {
+                let (cond, row_params) = search.row_condition();
+                let mut params = self.params.clone();
+                params.extend(row_params);
+                (
+                    format!("customers c{}", self.where_clause(Some(&cond))),
+                    params,
+                )
+            }
+            (None, _) => (
+                format!("customers c{}", self.where_clause(None)),
+                self.params.clone(),
+            ),
+        };
+        let count = if with_count { ", count(*) OVER ()" } else { "" };
         let sql = format!(
-            "SELECT c.rid FROM customers c{} ORDER BY {} LIMIT ? OFFSET ?",
-            self.where_sql, self.order_sql
+            "SELECT c.rid{count} FROM {from_where} ORDER BY {} LIMIT ? OFFSET ?",
+            self.order_sql
         );
-        let mut params = self.params.clone();
         params.push(SqlValue::Integer(
             take.map_or(-1, |t| t.min(i64::MAX as u64) as i64),
         ));
@@ -164,7 +239,10 @@ impl ListPlan {
         take: Option<u64>,
         mut visit: impl FnMut(i64) -> Result<bool, ApiError>,
     ) -> Result<(), ApiError> {
-        let (sql, params) = self.page_sql(skip, take);
+        if self.search.as_ref().is_some_and(SearchPlan::is_impossible) {
+            return Ok(());
+        }
+        let (sql, params) = self.page_sql(skip, take, false);
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         while let Some(row) = rows.next()? {
@@ -256,12 +334,14 @@ fn condition(column: &str, nulls_mean_not_equal: bool, f: &Filter) -> (String, V
         Operator::Null => format!("{column} IS NULL"),
         Operator::NotNull => format!("{column} IS NOT NULL"),
         Operator::Like => {
+            // Plain LIKE: serial numbers and external ids are codes, and SQLite's LIKE is
+            // case-insensitive for ASCII without a function call per row.
             let pattern = match f.args.first() {
-                Some(Scalar::Text(t)) => format!("%{}%", like_escape(&crate::text::fold(t))),
+                Some(Scalar::Text(t)) => format!("%{}%", like_escape(t)),
                 _ => "%".to_owned(),
             };
             return (
-                format!("fold({column}) LIKE ? ESCAPE '\\'"),
+                format!("{column} LIKE ? ESCAPE '\\'"),
                 vec![SqlValue::Text(pattern)],
             );
         }
@@ -341,22 +421,6 @@ fn like_escape(text: &str) -> String {
             out.push('\\');
         }
         out.push(c);
-    }
-    out
-}
-
-/// Escapes GLOB's special characters by putting each in a bracket class.
-fn glob_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '*' | '?' | '[' | ']' => {
-                out.push('[');
-                out.push(c);
-                out.push(']');
-            }
-            _ => out.push(c),
-        }
     }
     out
 }

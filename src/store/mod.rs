@@ -4,8 +4,10 @@
 pub mod changelog;
 pub mod customers;
 pub mod decimal;
+pub mod doc;
 mod list;
 mod schema;
+mod search;
 pub mod users;
 
 pub use changelog::ChangeEntry;
@@ -174,6 +176,18 @@ fn open_connection(path: Option<&Path>) -> rusqlite::Result<Connection> {
         |ctx| {
             let text: Option<String> = ctx.get(0)?;
             Ok(text.map(|t| fold(&t).into_owned()))
+        },
+    )?;
+    // The stored document as JSON text, for SQL written by hand (and the naive bench scan).
+    conn.create_scalar_function(
+        "doc_json",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let stored: Vec<u8> = ctx.get(0)?;
+            let json =
+                doc::unpack(&stored).map_err(|e| rusqlite::Error::UserFunctionError(e.into()))?;
+            Ok(String::from_utf8_lossy(&json).into_owned())
         },
     )?;
     conn.execute_batch(

@@ -27,8 +27,13 @@ const MIGRATIONS: &[&str] = &[
         credit_amount   INTEGER NOT NULL, -- millionths: exact, see store::decimal
         credit_rate     INTEGER NOT NULL,
         discount_rate   INTEGER NOT NULL,
-        note            TEXT,
-        doc             BLOB NOT NULL     -- the whole customer as JSON
+        note            TEXT
+    ) STRICT;
+    -- The whole customer as JSON (store::doc), apart from the columns above so that scans,
+    -- counts and joins over customers stay small.
+    CREATE TABLE customer_docs (
+        rid INTEGER PRIMARY KEY REFERENCES customers(rid) ON DELETE CASCADE,
+        doc BLOB NOT NULL
     ) STRICT;
     CREATE UNIQUE INDEX customers_id ON customers(id);
     CREATE UNIQUE INDEX customers_external_id ON customers(external_id) WHERE external_id IS NOT NULL;
@@ -40,8 +45,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX cards_customer ON cards(customer_rid);
 
     -- Searched text, folded in Rust (lower case, no diacritics), fields joined by newlines
-    -- so a term never matches across two fields. rowid = customers.rid.
-    CREATE VIRTUAL TABLE customer_search USING fts5(text, tokenize = 'trigram');
+    -- so a term never matches across two fields. rid = customers.rid. A compact table of its
+    -- own: candidates are checked against it, and short words scan it.
+    CREATE TABLE search_text (rid INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT;
+    -- Its trigram index, without positions or a copy of the text (see store::search).
+    CREATE VIRTUAL TABLE customer_search USING fts5(
+        text, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
+    CREATE VIRTUAL TABLE customer_search_vocab USING fts5vocab(customer_search, row);
 
     -- Every write through the API, for the sync engine: what the customer was and became.
     CREATE TABLE change_log (
