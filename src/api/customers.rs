@@ -91,16 +91,19 @@ impl LocalApi {
             // make a long stream quadratic); documents are read a batch at a time.
             let mut pending = Vec::with_capacity(batch);
             let mut keep_going = true;
+            let mut sent_any = false;
             plan.for_each_rid(conn, query.skip, query.take, |rid| {
                 pending.push(rid);
                 if pending.len() >= batch {
                     let page = rows::load_docs(conn, &pending)?;
                     pending.clear();
+                    sent_any = true;
                     keep_going = sink(total, page.into_iter().map(|c| self.present(c)).collect());
                 }
                 Ok(keep_going)
             })?;
-            if keep_going && !pending.is_empty() {
+            // The last batch, which may be empty: the sink learns the total either way.
+            if keep_going && (!pending.is_empty() || !sent_any) {
                 let page = rows::load_docs(conn, &pending)?;
                 sink(total, page.into_iter().map(|c| self.present(c)).collect());
             }

@@ -55,9 +55,11 @@ pub fn load(
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<DemoReport, ApiError> {
     let started = Instant::now();
-    // Demo times are whole seconds, like times people enter.
+    // Times count from today's midnight (UTC): the same seed gives the same customers all
+    // day, and their validity stays relative to today.
     let now = api.clock().now();
-    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let now = DateTime::from_timestamp(now.timestamp() - now.timestamp().rem_euclid(86_400), 0)
+        .unwrap_or(now);
     let store = api.store();
     let first_index = store.read(rows::total_count)?;
     let rebuild = first_index == 0 && count >= REBUILD_INDEXES_FROM;
