@@ -24,6 +24,8 @@ pub struct App {
     store_name: String,
     /// The store already holds customers: no demo data is offered.
     has_customers: bool,
+    /// Sign-out was asked for and the service has not confirmed it yet.
+    signing_out: bool,
     settings: Settings,
     toasts: Toasts,
 }
@@ -47,6 +49,7 @@ impl App {
         };
         Self {
             has_customers: false,
+            signing_out: false,
             service,
             gate,
             desk: None,
@@ -59,10 +62,11 @@ impl App {
 
     /// Whether the window waits for the service: tests step until this is false.
     pub fn is_busy(&self) -> bool {
-        match &self.desk {
-            Some(desk) => desk.is_busy(),
-            None => self.gate.is_busy(),
-        }
+        self.signing_out
+            || match &self.desk {
+                Some(desk) => desk.is_busy(),
+                None => self.gate.is_busy(),
+            }
     }
 
     /// The texts of the toasts on screen.
@@ -104,6 +108,7 @@ impl App {
                 }
             }
             Message::SignedOut => {
+                self.signing_out = false;
                 self.desk = None;
                 self.gate = Gate::SignIn(Credentials::default());
             }
@@ -187,11 +192,10 @@ impl eframe::App for App {
         match (self.desk.as_mut(), self.service.as_ref()) {
             (Some(desk), Some(service)) => {
                 match desk_ui(ui, desk, &mut self.settings, service, &mut self.toasts) {
-                    Some(DeskOutcome::SignOut) => {
-                        if let Err(err) = service.send(Command::SignOut) {
-                            self.toasts.add(ToastKind::Error, err);
-                        }
-                    }
+                    Some(DeskOutcome::SignOut) => match service.send(Command::SignOut) {
+                        Ok(()) => self.signing_out = true,
+                        Err(err) => self.toasts.add(ToastKind::Error, err),
+                    },
                     // The editor is closed now, so this close goes through.
                     Some(DeskOutcome::Quit) => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
                     None => {}
