@@ -32,6 +32,10 @@ const BENCH_USER: &str = "bench-http";
 /// The seed of the customers the bench creates over HTTP.
 const CREATE_SEED: u64 = 0x4854_5450;
 
+/// The names of the server's threads (workers and blocking pool) and of the clients'.
+const SERVER_THREADS: &str = "bench-server";
+const CLIENT_THREADS: &str = "bench-client";
+
 /// One kind of call: its timings with one client alone and with every client at once.
 #[derive(Debug, Clone, Serialize)]
 pub struct HttpKindReport {
@@ -74,6 +78,14 @@ pub struct Throughput {
     pub searches: usize,
     pub searches_per_second: f64,
     pub latency: Timings,
+    /// CPU time the server's threads spent per search (Linux only). On a machine shared with
+    /// other work this, not the wall clock, says what the server itself can sustain.
+    pub server_cpu_ms_per_search: Option<f64>,
+    /// The same for the bench's clients, which share the machine with the server here.
+    pub client_cpu_ms_per_search: Option<f64>,
+    /// Searches per second the server could answer with all of this machine's cores to itself:
+    /// cores / server CPU per search.
+    pub server_capacity_per_second: Option<f64>,
 }
 
 /// Everything `bench --http` measured.
@@ -137,7 +149,7 @@ fn run_against_server(
 ) -> anyhow::Result<HttpReport> {
     let server_runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_name("bench-server")
+        .thread_name(SERVER_THREADS)
         .build()?;
     let listener = server_runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let base_url = format!("http://{}", listener.local_addr()?);
@@ -148,7 +160,7 @@ fn run_against_server(
 
     let client_runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .thread_name("bench-client")
+        .thread_name(CLIENT_THREADS)
         .build()?;
     let inputs = Arc::new(inputs(api, args)?);
     let report = client_runtime.block_on(run_mix(&base_url, password, args, in_process, inputs));
@@ -338,6 +350,8 @@ async fn search_throughput(
     clients: &[Arc<RemoteClient>],
     duration: Duration,
 ) -> anyhow::Result<Throughput> {
+    let server_cpu_before = threads_cpu(SERVER_THREADS);
+    let client_cpu_before = threads_cpu(CLIENT_THREADS);
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = JoinSet::new();
@@ -366,13 +380,49 @@ async fn search_throughput(
     }
     let seconds = started.elapsed().as_secs_f64();
     let searches = samples.len();
+    let per_search = |before: Option<Duration>, prefix: &str| {
+        let used = threads_cpu(prefix)?.checked_sub(before?)?;
+        Some(used.as_secs_f64() * 1000.0 / searches.max(1) as f64)
+    };
+    let server_cpu_ms_per_search = per_search(server_cpu_before, SERVER_THREADS);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     Ok(Throughput {
+        server_cpu_ms_per_search,
+        client_cpu_ms_per_search: per_search(client_cpu_before, CLIENT_THREADS),
+        server_capacity_per_second: server_cpu_ms_per_search
+            .filter(|ms| *ms > 0.0)
+            .map(|ms| cores as f64 * 1000.0 / ms),
         clients: clients.len(),
         seconds,
         searches,
         searches_per_second: searches as f64 / seconds.max(1e-9),
         latency: Timings::of(samples),
     })
+}
+
+/// CPU time (user and system) used so far by this process's live threads named `name`; `None`
+/// where `/proc` cannot tell.
+fn threads_cpu(name: &str) -> Option<Duration> {
+    // /proc counts in USER_HZ ticks, which Linux fixes at 100 per second for user space.
+    const TICKS_PER_SECOND: u64 = 100;
+    let mut ticks = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue; // the thread ended meanwhile
+        };
+        // The fields after the name (which may hold spaces) in parentheses; utime and stime
+        // are the 14th and 15th fields of the line, the 12th and 13th after the name.
+        let after_name = stat.rsplit_once(')')?.1;
+        let mut fields = after_name.split_whitespace().skip(11);
+        let utime: u64 = fields.next()?.parse().ok()?;
+        let stime: u64 = fields.next()?.parse().ok()?;
+        ticks += utime + stime;
+    }
+    Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
 }
 
 /// Prints the HTTP section of the bench table.
@@ -423,6 +473,15 @@ pub fn print_table(report: &HttpReport) {
         t.latency.p95_ms,
         t.latency.max_ms
     );
+    if let (Some(server), Some(client), Some(capacity)) = (
+        t.server_cpu_ms_per_search,
+        t.client_cpu_ms_per_search,
+        t.server_capacity_per_second,
+    ) {
+        println!(
+            "CPU per search: server {server:.2} ms, clients {client:.2} ms; with this machine's cores to itself the server would answer about {capacity:.0} per second"
+        );
+    }
 }
 
 #[cfg(test)]
