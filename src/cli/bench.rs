@@ -30,6 +30,15 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also send the mix through the HTTP server on loopback, with concurrent clients.
+    #[arg(long)]
+    pub http: bool,
+    /// How many clients talk to the server at once with --http.
+    #[arg(long, default_value_t = 8, requires = "http")]
+    pub clients: usize,
+    /// For how many seconds every client searches without pause, to measure throughput.
+    #[arg(long, default_value_t = 5, requires = "http", value_name = "SECONDS")]
+    pub http_secs: u64,
 }
 
 /// The timings of one kind of call, in milliseconds.
@@ -57,6 +66,9 @@ pub struct BenchReport {
     pub db_bytes: u64,
     pub bytes_per_customer: f64,
     pub kinds: Vec<KindReport>,
+    /// The mix over HTTP, with `--http`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<super::bench_http::HttpReport>,
 }
 
 fn millis(d: Duration) -> f64 {
@@ -64,7 +76,7 @@ fn millis(d: Duration) -> f64 {
 }
 
 /// Median, 95th percentile and maximum of `samples`, in milliseconds.
-fn summarise(mut samples: Vec<Duration>) -> (f64, f64, f64) {
+pub(super) fn summarise(mut samples: Vec<Duration>) -> (f64, f64, f64) {
     samples.sort();
     let at = |q: f64| {
         let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
@@ -105,7 +117,7 @@ fn file_size(path: &Path) -> u64 {
 }
 
 /// Surnames (selective) and three-letter fragments (broad) the searches use.
-const SELECTIVE_TERMS: &[&str] = &[
+pub(super) const SELECTIVE_TERMS: &[&str] = &[
     "Horváthová",
     "Dvořák",
     "Ördög",
@@ -117,13 +129,17 @@ const SELECTIVE_TERMS: &[&str] = &[
     "Ľupták",
     "Szűcs",
 ];
-const BROAD_TERMS: &[&str] = &[
+pub(super) const BROAD_TERMS: &[&str] = &[
     "ova", "ani", "ert", "and", "ska", "ová", "ere", "ich", "ark", "lin",
 ];
 
 /// Runs `customer-desk bench`.
 pub fn run(db: Option<&Path>, args: BenchArgs) -> anyhow::Result<()> {
-    let report = measure(db, &args)?;
+    let mut report = measure(db, &args)?;
+    if args.http {
+        let http = super::bench_http::measure(Path::new(&report.db_path), &args, &report.kinds)?;
+        report.http = Some(http);
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -300,6 +316,7 @@ pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchRepor
         db_bytes,
         bytes_per_customer: db_bytes as f64 / total.max(1) as f64,
         kinds,
+        http: None,
     })
 }
 
@@ -331,6 +348,9 @@ fn print_table(report: &BenchReport) {
             "{:<42} {:>5} {:>9.3} {:>9.3} {:>9.3} {:>11} {:>8}",
             k.kind, k.runs, k.p50_ms, k.p95_ms, k.max_ms, naive, ratio
         );
+    }
+    if let Some(http) = &report.http {
+        super::bench_http::print_table(http);
     }
 }
 

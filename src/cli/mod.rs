@@ -3,6 +3,7 @@
 
 mod api_call;
 mod bench;
+mod bench_http;
 mod demo;
 mod serve;
 mod users;
