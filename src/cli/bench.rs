@@ -151,7 +151,7 @@ pub fn run(db: Option<&Path>, args: BenchArgs) -> anyhow::Result<()> {
 /// Builds or tops up the bench store and measures the mix.
 pub fn measure(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<BenchReport> {
     let path = db.map_or_else(|| default_bench_db(args.count), Path::to_owned);
-    let api = LocalApi::with_system_clock(Store::open(&path)?);
+    let api = LocalApi::with_system_clock(Store::open_for_server(&path)?);
     let present = api.store().read(crate::store::customers::total_count)?;
     let mut demo_load_per_second = None;
     let mut demo_loaded = 0;

@@ -124,7 +124,7 @@ pub fn measure(
     args: &BenchArgs,
     in_process: &[KindReport],
 ) -> anyhow::Result<HttpReport> {
-    let api = Arc::new(LocalApi::with_system_clock(Store::open(db)?));
+    let api = Arc::new(LocalApi::with_system_clock(Store::open_for_server(db)?));
     let auth = Arc::new(Auth::new(api.clone(), AuthPolicy::default()));
     let password = format!("{:032x}", rand::random::<u128>());
     // A run that was killed leaves its user behind; start from a fresh one.

@@ -87,7 +87,7 @@ fn ensure_first_user(auth: &Auth, password_env: &str) -> anyhow::Result<()> {
 /// Runs `customer-desk serve` until Ctrl-C or SIGTERM.
 pub fn run(db: &Path, args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
-    let store = Store::open(db)?;
+    let store = Store::open_for_server(db)?;
     let api = Arc::new(LocalApi::with_system_clock(store));
     let policy = AuthPolicy {
         token_ttl: args.token_ttl,

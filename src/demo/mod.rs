@@ -122,9 +122,8 @@ pub fn load(
             crate::store::ensure_sort_indexes(conn)?;
         }
         index_build = indexed.elapsed();
-        conn.execute_batch(
-            "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA threads = 0;",
-        )?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA threads = 0;")?;
+        conn.execute_batch(api.store().memory().pragmas())?;
         loaded
     });
     let _ = generator.join();

@@ -48,6 +48,7 @@ const MAX_IDLE_READERS: usize = 8;
 /// readers go on while a write is under way, so reads never wait behind a write.
 pub struct Store {
     path: Option<PathBuf>,
+    memory: MemoryProfile,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
 }
@@ -55,6 +56,27 @@ pub struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// How much memory SQLite may use for caching, per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryProfile {
+    /// A desk on an old laptop: a 16 MiB page cache and 256 MiB of the file mapped; the
+    /// operating system's file cache serves the rest.
+    Desk,
+    /// A shop's server, which trades memory for speed: 64 MiB of page cache and up to
+    /// 2 GiB of the file mapped.
+    Server,
+}
+
+impl MemoryProfile {
+    /// The PRAGMAs that set this budget on a connection.
+    pub fn pragmas(self) -> &'static str {
+        match self {
+            MemoryProfile::Desk => "PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456;",
+            MemoryProfile::Server => "PRAGMA cache_size = -65536; PRAGMA mmap_size = 2147483648;",
+        }
     }
 }
 
@@ -66,8 +88,19 @@ pub fn default_db_path() -> Result<PathBuf, StoreError> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date,
+    /// with the memory budget of a desk.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, MemoryProfile::Desk)
+    }
+
+    /// Opens the database for a server or a benchmark, which may use more memory.
+    pub fn open_for_server(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, MemoryProfile::Server)
+    }
+
+    /// Opens (creating if needed) the database at `path` with the given memory budget.
+    pub fn open_with(path: &Path, memory: MemoryProfile) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                 path: dir.to_owned(),
@@ -78,10 +111,11 @@ impl Store {
             path: path.to_owned(),
             source,
         };
-        let mut writer = open_connection(Some(path)).map_err(open_err)?;
+        let mut writer = open_connection(Some(path), memory).map_err(open_err)?;
         schema::migrate(&mut writer).map_err(open_err)?;
         Ok(Self {
             path: Some(path.to_owned()),
+            memory,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
         })
@@ -93,13 +127,19 @@ impl Store {
             path: PathBuf::from(":memory:"),
             source,
         };
-        let mut writer = open_connection(None).map_err(open_err)?;
+        let mut writer = open_connection(None, MemoryProfile::Desk).map_err(open_err)?;
         schema::migrate(&mut writer).map_err(open_err)?;
         Ok(Self {
             path: None,
+            memory: MemoryProfile::Desk,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
         })
+    }
+
+    /// The memory budget of this store's connections.
+    pub fn memory(&self) -> MemoryProfile {
+        self.memory
     }
 
     /// The database file, if it is one.
@@ -132,7 +172,7 @@ impl Store {
         let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => open_connection(self.path.as_deref())?,
+            None => open_connection(self.path.as_deref(), self.memory)?,
         };
         conn.execute_batch("BEGIN")?;
         let result = f(&conn);
@@ -155,7 +195,7 @@ impl Store {
 
 /// Opens one connection with the settings every connection needs: WAL, foreign keys, and the
 /// `fold` function that the sort indexes are built on.
-fn open_connection(path: Option<&Path>) -> rusqlite::Result<Connection> {
+fn open_connection(path: Option<&Path>, memory: MemoryProfile) -> rusqlite::Result<Connection> {
     let conn = match path {
         Some(path) => Connection::open_with_flags(
             path,
@@ -194,10 +234,9 @@ fn open_connection(path: Option<&Path>) -> rusqlite::Result<Connection> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -65536;
-         PRAGMA mmap_size = 1073741824;",
+         PRAGMA temp_store = MEMORY;",
     )?;
+    conn.execute_batch(memory.pragmas())?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
