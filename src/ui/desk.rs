@@ -17,7 +17,7 @@ use crate::model::{Customer, Right, Rights, UserInfo};
 /// typing costs one query, not one per key. A query that is still running when a newer one
 /// goes out is not waited for: its answer is dropped (a one-letter search of a million
 /// customers takes seconds; the selective term typed after it must not queue behind it).
-pub const SEARCH_DEBOUNCE_SECS: f64 = 0.15;
+pub const SEARCH_DEBOUNCE_SECS: f64 = 0.06;
 
 /// The store's search index works on three letters and more; a shorter term scans every
 /// customer (seconds with a million), so it is only asked for after a real pause, not while
