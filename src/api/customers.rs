@@ -92,7 +92,7 @@ impl LocalApi {
             let mut pending = Vec::with_capacity(batch);
             let mut keep_going = true;
             let mut sent_any = false;
-            plan.for_each_rid(conn, query.skip, query.take, |rid| {
+            plan.for_each_rid(conn, total, query.skip, query.take, |rid| {
                 pending.push(rid);
                 if pending.len() >= batch {
                     let page = rows::load_docs(conn, &pending)?;

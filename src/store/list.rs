@@ -10,10 +10,20 @@ use super::search::SearchPlan;
 use crate::api::ApiError;
 use crate::ndata::{Filter, ListQuery, Member, Operator, Scalar, SortField};
 
-/// Up to this many search matches, a page is picked by reading every match and sorting them;
-/// above it, by walking the sort index and testing each customer's text, which finds the
-/// first page of a broad search after a few rows.
-const SEARCH_SORT_MAX: u64 = 20_000;
+/// The rough cost, in row visits, of reading one search match and sorting it: with an id
+/// sort the match only joins its row; with a text key the key is folded and compared too.
+const READ_MATCH_COST_BY_ID: f64 = 3.0;
+const READ_MATCH_COST_BY_KEY: f64 = 15.0;
+
+/// How a page of a search is picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchStrategy {
+    /// Read every match and sort them: best when matches are few or the page is deep.
+    ReadMatches,
+    /// Walk the sort index and test each customer's text: best for an early page of a
+    /// search that many customers match.
+    WalkSortIndex,
+}
 
 /// A list query turned into SQL conditions, their parameters and an ORDER BY clause.
 #[derive(Debug, Clone)]
@@ -22,6 +32,8 @@ pub struct ListPlan {
     conditions: Vec<String>,
     params: Vec<SqlValue>,
     order_sql: String,
+    /// Whether the order is by `id` alone (no key to fold per row).
+    sorted_by_id: bool,
     search: Option<SearchPlan>,
 }
 
@@ -32,6 +44,7 @@ impl ListPlan {
             conditions: Vec::new(),
             params: Vec::new(),
             order_sql: order_by(query),
+            sorted_by_id: query.sort.first().is_none_or(|k| k.field == SortField::Id),
             search: None,
         };
         for filter in &query.filters {
@@ -110,12 +123,30 @@ impl ListPlan {
         }
     }
 
-    /// Whether a search is answered by reading and sorting all its candidates (few) rather
-    /// than by walking the sort index (many).
-    fn search_reads_candidates(&self) -> Option<&SearchPlan> {
-        self.search
-            .as_ref()
-            .filter(|s| s.bound.is_some_and(|b| b <= SEARCH_SORT_MAX))
+    /// Picks the cheaper way to a page of a search with `matches` matches: reading all of
+    /// them costs about `matches` × the per-match cost; walking the sort index costs about
+    /// (`skip` + `take`) × customers / `matches` text checks.
+    fn strategy(
+        &self,
+        conn: &Connection,
+        matches: u64,
+        skip: u64,
+        take: Option<u64>,
+    ) -> Result<SearchStrategy, ApiError> {
+        let customers = super::customers::total_count(conn)? as f64;
+        let wanted = skip.saturating_add(take.unwrap_or(matches)).min(matches) as f64;
+        let per_match = if self.sorted_by_id {
+            READ_MATCH_COST_BY_ID
+        } else {
+            READ_MATCH_COST_BY_KEY
+        };
+        let read_all = matches as f64 * per_match;
+        let walk = wanted * customers / matches.max(1) as f64;
+        Ok(if read_all <= walk {
+            SearchStrategy::ReadMatches
+        } else {
+            SearchStrategy::WalkSortIndex
+        })
     }
 
     /// How many customers match.
@@ -152,35 +183,17 @@ impl ListPlan {
         Ok(n as u64)
     }
 
-    /// The number of all matches and the row ids of one page, in order. A selective search
-    /// gets both from one pass over its matches.
+    /// The number of all matches and the row ids of one page, in order.
     pub fn count_and_page(
         &self,
         conn: &Connection,
         skip: u64,
         take: Option<u64>,
     ) -> Result<(u64, Vec<i64>), ApiError> {
-        if self.search.as_ref().is_some_and(SearchPlan::is_impossible) {
-            return Ok((0, Vec::new()));
-        }
-        if self.search_reads_candidates().is_some() && take != Some(0) {
-            let (sql, params) = self.page_sql(skip, take, true);
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            if let Some((_, total)) = rows.first() {
-                return Ok((*total as u64, rows.iter().map(|(rid, _)| *rid).collect()));
-            }
-            // An empty page (past the end, or no match) carries no count: ask for it.
-            return Ok((self.count(conn)?, Vec::new()));
-        }
         let total = self.count(conn)?;
         let mut rids = Vec::new();
-        if total > skip {
-            self.for_each_rid(conn, skip, take, |rid| {
+        if total > skip && take != Some(0) {
+            self.for_each_rid(conn, total, skip, take, |rid| {
                 rids.push(rid);
                 Ok(true)
             })?;
@@ -188,11 +201,18 @@ impl ListPlan {
         Ok((total, rids))
     }
 
-    /// The ordered row-id query of a page (with the count of all matches as a second column
-    /// when `with_count`).
-    fn page_sql(&self, skip: u64, take: Option<u64>, with_count: bool) -> (String, Vec<SqlValue>) {
-        let (from_where, mut params) = match (&self.search, self.search_reads_candidates()) {
-            (_, Some(search)) => {
+    /// The ordered row-id query of a page of `matches` matches.
+    fn page_sql(
+        &self,
+        conn: &Connection,
+        matches: u64,
+        skip: u64,
+        take: Option<u64>,
+    ) -> Result<(String, Vec<SqlValue>), ApiError> {
+        let (from_where, mut params) = match &self.search {
+            Some(search)
+                if self.strategy(conn, matches, skip, take)? == SearchStrategy::ReadMatches =>
+            {
                 let (from, rid, cond, search_params) = search.source();
                 let mut params = self.params.clone();
                 params.extend(search_params);
@@ -204,7 +224,7 @@ impl ListPlan {
                     params,
                 )
             }
-            (Some(search), None) => {
+            Some(search) => {
                 let (cond, row_params) = search.row_condition();
                 let mut params = self.params.clone();
                 params.extend(row_params);
@@ -213,28 +233,29 @@ impl ListPlan {
                     params,
                 )
             }
-            (None, _) => (
+            None => (
                 format!("customers c{}", self.where_clause(None)),
                 self.params.clone(),
             ),
         };
-        let count = if with_count { ", count(*) OVER ()" } else { "" };
         let sql = format!(
-            "SELECT c.rid{count} FROM {from_where} ORDER BY {} LIMIT ? OFFSET ?",
+            "SELECT c.rid FROM {from_where} ORDER BY {} LIMIT ? OFFSET ?",
             self.order_sql
         );
         params.push(SqlValue::Integer(
             take.map_or(-1, |t| t.min(i64::MAX as u64) as i64),
         ));
         params.push(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
-        (sql, params)
+        Ok((sql, params))
     }
 
     /// Walks the row ids of the matching customers in order, from `skip` on, at most `take`,
     /// until `visit` returns `false`.
+    /// `matches` is the count of all matches (from [`ListPlan::count`]).
     pub fn for_each_rid(
         &self,
         conn: &Connection,
+        matches: u64,
         skip: u64,
         take: Option<u64>,
         mut visit: impl FnMut(i64) -> Result<bool, ApiError>,
@@ -242,7 +263,7 @@ impl ListPlan {
         if self.search.as_ref().is_some_and(SearchPlan::is_impossible) {
             return Ok(());
         }
-        let (sql, params) = self.page_sql(skip, take, false);
+        let (sql, params) = self.page_sql(conn, matches, skip, take)?;
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         while let Some(row) = rows.next()? {
