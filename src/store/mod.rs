@@ -62,8 +62,9 @@ impl std::fmt::Debug for Store {
 /// How much memory SQLite may use for caching, per connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemoryProfile {
-    /// A desk on an old laptop: a 16 MiB page cache and 128 MiB of the file mapped; the
-    /// operating system's file cache serves the rest.
+    /// A desk on an old laptop: a 16 MiB page cache per connection and no memory map (each
+    /// connection's map would count again in the window's resident memory); the operating
+    /// system's file cache serves the rest.
     Desk,
     /// A shop's server, which trades memory for speed: 64 MiB of page cache and up to
     /// 2 GiB of the file mapped.
@@ -74,7 +75,7 @@ impl MemoryProfile {
     /// The PRAGMAs that set this budget on a connection.
     pub fn pragmas(self) -> &'static str {
         match self {
-            MemoryProfile::Desk => "PRAGMA cache_size = -16384; PRAGMA mmap_size = 134217728;",
+            MemoryProfile::Desk => "PRAGMA cache_size = -16384; PRAGMA mmap_size = 0;",
             MemoryProfile::Server => "PRAGMA cache_size = -65536; PRAGMA mmap_size = 2147483648;",
         }
     }

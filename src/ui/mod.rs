@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use app::App;
+pub use desk::SEARCH_DEBOUNCE_SECS;
 
 /// The window's title, also what the screenshot script looks for.
 pub const WINDOW_TITLE: &str = "Customer Desk";
