@@ -6,6 +6,8 @@ use axum::response::Response;
 
 use super::problem::{CustomerId, Failure, JsonBody, SignedIn, json_response};
 use super::{AppState, blocking, stream};
+use crate::api::{ApiError, LocalApi};
+use crate::model::{Actor, Customer};
 use crate::ndata::{ListParams, parse_list_query};
 
 /// `GET /customers`: a page, or the whole list streamed when no `$take` limits it.
@@ -29,6 +31,27 @@ pub async fn list(
     Ok(json_response(StatusCode::OK, &page, &path))
 }
 
+/// Runs one call of the API logic for the signed-in user off the async threads, and answers
+/// with `status` and the JSON the call returns (`status_of` may pick it from the result).
+async fn call<T: serde::Serialize + Send + 'static>(
+    state: AppState,
+    user: SignedIn,
+    path: &str,
+    status_of: impl FnOnce(&T) -> StatusCode,
+    f: impl FnOnce(&LocalApi, &Actor) -> Result<T, ApiError> + Send + 'static,
+) -> Result<Response, Failure> {
+    let api = state.api;
+    let actor = user.who.actor;
+    let value = blocking(move || f(&api, &actor))
+        .await
+        .map_err(|e| Failure::new(e, path))?;
+    Ok(json_response(status_of(&value), &value, path))
+}
+
+fn ok<T>(_: &T) -> StatusCode {
+    StatusCode::OK
+}
+
 /// `GET /customers/{id}`.
 pub async fn get_one(
     State(state): State<AppState>,
@@ -36,12 +59,10 @@ pub async fn get_one(
     OriginalUri(uri): OriginalUri,
     CustomerId(id): CustomerId,
 ) -> Result<Response, Failure> {
-    let actor = user.who.actor;
-    let api = state.api;
-    let customer = blocking(move || api.get(&actor, &id))
-        .await
-        .map_err(|e| Failure::new(e, uri.path()))?;
-    Ok(json_response(StatusCode::OK, &customer, uri.path()))
+    call(state, user, uri.path(), ok, move |api, actor| {
+        api.get(actor, &id)
+    })
+    .await
 }
 
 /// `POST /customers`: 201 with the created customer.
@@ -51,15 +72,15 @@ pub async fn create(
     OriginalUri(uri): OriginalUri,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
-    let actor = user.who.actor;
-    let api = state.api;
-    let customer = blocking(move || api.create(&actor, &body))
-        .await
-        .map_err(|e| Failure::new(e, uri.path()))?;
-    Ok(json_response(StatusCode::CREATED, &customer, uri.path()))
+    let created = |_: &Customer| StatusCode::CREATED;
+    call(state, user, uri.path(), created, move |api, actor| {
+        api.create(actor, &body)
+    })
+    .await
 }
 
-/// `PUT /customers/{id}`: 201 when it created the customer, 200 when it updated one.
+/// `PUT /customers/{id}`: 201 when it created the customer, 200 when it updated one; the body
+/// is the customer either way.
 pub async fn upsert(
     State(state): State<AppState>,
     user: SignedIn,
@@ -67,17 +88,18 @@ pub async fn upsert(
     CustomerId(id): CustomerId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
-    let actor = user.who.actor;
+    let path = uri.path();
     let api = state.api;
+    let actor = user.who.actor;
     let upserted = blocking(move || api.upsert(&actor, &id, &body))
         .await
-        .map_err(|e| Failure::new(e, uri.path()))?;
+        .map_err(|e| Failure::new(e, path))?;
     let status = if upserted.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok(json_response(status, &upserted.customer, uri.path()))
+    Ok(json_response(status, &upserted.customer, path))
 }
 
 /// `DELETE /customers/{id}`: 200 with the deleted customer.
@@ -87,12 +109,10 @@ pub async fn delete(
     OriginalUri(uri): OriginalUri,
     CustomerId(id): CustomerId,
 ) -> Result<Response, Failure> {
-    let actor = user.who.actor;
-    let api = state.api;
-    let customer = blocking(move || api.delete(&actor, &id))
-        .await
-        .map_err(|e| Failure::new(e, uri.path()))?;
-    Ok(json_response(StatusCode::OK, &customer, uri.path()))
+    call(state, user, uri.path(), ok, move |api, actor| {
+        api.delete(actor, &id)
+    })
+    .await
 }
 
 /// `POST /customers/{id}/credit`: 200 with the customer after the change.
@@ -103,10 +123,8 @@ pub async fn adjust_credit(
     CustomerId(id): CustomerId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
-    let actor = user.who.actor;
-    let api = state.api;
-    let customer = blocking(move || api.adjust_credit(&actor, &id, &body))
-        .await
-        .map_err(|e| Failure::new(e, uri.path()))?;
-    Ok(json_response(StatusCode::OK, &customer, uri.path()))
+    call(state, user, uri.path(), ok, move |api, actor| {
+        api.adjust_credit(actor, &id, &body)
+    })
+    .await
 }
