@@ -65,19 +65,18 @@ pub fn load(
     let rebuild = first_index == 0 && count >= REBUILD_INDEXES_FROM;
 
     // Generating and serialising runs on a second thread while this one writes.
-    let (tx, rx) = mpsc::sync_channel::<Vec<(Customer, Vec<u8>)>>(4);
+    let (tx, rx) = mpsc::sync_channel::<Result<Vec<(Customer, Vec<u8>)>, ApiError>>(4);
     let generator = std::thread::spawn(move || {
         let mut index = first_index;
         let end = first_index + count;
         while index < end {
             let batch_end = (index + BATCH).min(end);
-            let batch: Vec<_> = (index..batch_end)
+            let batch = (index..batch_end)
                 .map(|i| {
                     let c = generate(seed, i, now);
-                    let doc = rows::encode_doc(&c).unwrap_or_default();
-                    (c, doc)
+                    rows::encode_doc(&c).map(|doc| (c, doc))
                 })
-                .collect();
+                .collect::<Result<Vec<_>, _>>();
             if tx.send(batch).is_err() {
                 return;
             }
@@ -100,6 +99,7 @@ pub fn load(
         )?;
         let loaded = (|| -> Result<(), ApiError> {
             for batch in rx.iter() {
+                let batch = batch?;
                 let write_started = Instant::now();
                 let tx = conn.transaction()?;
                 for (customer, doc) in &batch {
