@@ -49,11 +49,8 @@ impl LocalApi {
             let plan = ListPlan::new(conn, &query, now)?;
             if query.count_only {
                 let total_count = plan.count(conn)?;
-                let count = query
-                    .take
-                    .map_or(total_count.saturating_sub(query.skip), |t| {
-                        t.min(total_count.saturating_sub(query.skip))
-                    });
+                let rest = total_count.saturating_sub(query.skip);
+                let count = query.take.map_or(rest, |t| t.min(rest));
                 return Ok(QueryResult {
                     items: None,
                     count,

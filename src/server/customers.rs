@@ -7,7 +7,7 @@ use axum::response::Response;
 use super::problem::{CustomerId, Failure, JsonBody, SignedIn, json_response};
 use super::{AppState, blocking, stream};
 use crate::api::{ApiError, LocalApi};
-use crate::model::{Actor, Customer};
+use crate::model::Actor;
 use crate::ndata::{ListParams, parse_list_query};
 
 /// `GET /customers`: a page, or the whole list streamed when no `$take` limits it.
@@ -31,25 +31,20 @@ pub async fn list(
     Ok(json_response(StatusCode::OK, &page, &path))
 }
 
-/// Runs one call of the API logic for the signed-in user off the async threads, and answers
-/// with `status` and the JSON the call returns (`status_of` may pick it from the result).
+/// Runs one call of the API logic for the signed-in user off the async threads and answers
+/// with the status and the JSON value the call returns.
 async fn call<T: serde::Serialize + Send + 'static>(
     state: AppState,
     user: SignedIn,
     path: &str,
-    status_of: impl FnOnce(&T) -> StatusCode,
-    f: impl FnOnce(&LocalApi, &Actor) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&LocalApi, &Actor) -> Result<(StatusCode, T), ApiError> + Send + 'static,
 ) -> Result<Response, Failure> {
     let api = state.api;
     let actor = user.who.actor;
-    let value = blocking(move || f(&api, &actor))
+    let (status, value) = blocking(move || f(&api, &actor))
         .await
         .map_err(|e| Failure::new(e, path))?;
-    Ok(json_response(status_of(&value), &value, path))
-}
-
-fn ok<T>(_: &T) -> StatusCode {
-    StatusCode::OK
+    Ok(json_response(status, &value, path))
 }
 
 /// `GET /customers/{id}`.
@@ -59,8 +54,8 @@ pub async fn get_one(
     OriginalUri(uri): OriginalUri,
     CustomerId(id): CustomerId,
 ) -> Result<Response, Failure> {
-    call(state, user, uri.path(), ok, move |api, actor| {
-        api.get(actor, &id)
+    call(state, user, uri.path(), move |api, actor| {
+        Ok((StatusCode::OK, api.get(actor, &id)?))
     })
     .await
 }
@@ -72,9 +67,8 @@ pub async fn create(
     OriginalUri(uri): OriginalUri,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
-    let created = |_: &Customer| StatusCode::CREATED;
-    call(state, user, uri.path(), created, move |api, actor| {
-        api.create(actor, &body)
+    call(state, user, uri.path(), move |api, actor| {
+        Ok((StatusCode::CREATED, api.create(actor, &body)?))
     })
     .await
 }
@@ -88,18 +82,16 @@ pub async fn upsert(
     CustomerId(id): CustomerId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
-    let path = uri.path();
-    let api = state.api;
-    let actor = user.who.actor;
-    let upserted = blocking(move || api.upsert(&actor, &id, &body))
-        .await
-        .map_err(|e| Failure::new(e, path))?;
-    let status = if upserted.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(json_response(status, &upserted.customer, path))
+    call(state, user, uri.path(), move |api, actor| {
+        let upserted = api.upsert(actor, &id, &body)?;
+        let status = if upserted.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((status, upserted.customer))
+    })
+    .await
 }
 
 /// `DELETE /customers/{id}`: 200 with the deleted customer.
@@ -109,8 +101,8 @@ pub async fn delete(
     OriginalUri(uri): OriginalUri,
     CustomerId(id): CustomerId,
 ) -> Result<Response, Failure> {
-    call(state, user, uri.path(), ok, move |api, actor| {
-        api.delete(actor, &id)
+    call(state, user, uri.path(), move |api, actor| {
+        Ok((StatusCode::OK, api.delete(actor, &id)?))
     })
     .await
 }
@@ -123,8 +115,8 @@ pub async fn adjust_credit(
     CustomerId(id): CustomerId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
-    call(state, user, uri.path(), ok, move |api, actor| {
-        api.adjust_credit(actor, &id, &body)
+    call(state, user, uri.path(), move |api, actor| {
+        Ok((StatusCode::OK, api.adjust_credit(actor, &id, &body)?))
     })
     .await
 }

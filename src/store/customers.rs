@@ -9,13 +9,6 @@ use crate::api::ApiError;
 use crate::model::Customer;
 use crate::text::fold;
 
-/// A stored customer with its row id.
-#[derive(Debug, Clone)]
-pub struct CustomerRow {
-    pub rid: i64,
-    pub customer: Customer,
-}
-
 /// The document as stored: the customer's JSON without its nulls (they come back as
 /// defaults on reading) and without the computed `status`, which is worked out at read time.
 pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>, ApiError> {

@@ -11,7 +11,7 @@ mod search;
 pub mod users;
 
 pub use changelog::ChangeEntry;
-pub use customers::{CustomerRow, search_text};
+pub use customers::search_text;
 pub use list::ListPlan;
 pub use schema::{SCHEMA_VERSION, SORT_INDEXES, drop_sort_indexes, ensure_sort_indexes};
 

@@ -115,17 +115,6 @@ pub fn find_user(conn: &Connection, user_name: &str) -> Result<Option<UserRecord
         .optional()?)
 }
 
-/// The user with this id, if any.
-pub fn find_user_by_id(conn: &Connection, id: &str) -> Result<Option<UserRecord>, ApiError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, user_name, display_name, rights FROM users WHERE id = ?1",
-            [id],
-            row_to_user,
-        )
-        .optional()?)
-}
-
 /// Every user, by name.
 pub fn list_users(conn: &Connection) -> Result<Vec<UserRecord>, ApiError> {
     let mut stmt =
