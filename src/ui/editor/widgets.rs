@@ -243,23 +243,9 @@ pub(super) fn time_ui(
                         changed = true;
                     }
                     let (mut hour, mut minute) = (local.hour(), local.minute());
-                    changed |= ui
-                        .add(
-                            egui::DragValue::new(&mut hour)
-                                .range(0..=23)
-                                .custom_formatter(|n, _| format!("{n:02}")),
-                        )
-                        .accessible_name(format!("{name}, hour"))
-                        .changed();
+                    changed |= two_digit_ui(ui, &mut hour, 23, &format!("{name}, hour"));
                     ui.label(":");
-                    changed |= ui
-                        .add(
-                            egui::DragValue::new(&mut minute)
-                                .range(0..=59)
-                                .custom_formatter(|n, _| format!("{n:02}")),
-                        )
-                        .accessible_name(format!("{name}, minute"))
-                        .changed();
+                    changed |= two_digit_ui(ui, &mut minute, 59, &format!("{name}, minute"));
                     if changed {
                         let time =
                             NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or(NaiveTime::MIN);
@@ -328,6 +314,17 @@ fn from_civil(date: jiff::civil::Date) -> Option<NaiveDate> {
     let month = u32::try_from(date.month()).ok()?;
     let day = u32::try_from(date.day()).ok()?;
     NaiveDate::from_ymd_opt(date.year().into(), month, day)
+}
+
+/// A two-digit number field (hours, minutes) from 0 to `max`; true when it changed.
+fn two_digit_ui(ui: &mut Ui, value: &mut u32, max: u32, accessible_name: &str) -> bool {
+    ui.add(
+        egui::DragValue::new(value)
+            .range(0..=max)
+            .custom_formatter(|n, _| format!("{n:02}")),
+    )
+    .accessible_name(accessible_name)
+    .changed()
 }
 
 #[cfg(test)]
