@@ -46,7 +46,7 @@ impl LocalApi {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
         self.store.read(|conn| {
-            let plan = ListPlan::new(conn, &query, now)?;
+            let plan = ListPlan::new(&query, now);
             if query.count_only {
                 let total_count = plan.count(conn)?;
                 let rest = total_count.saturating_sub(query.skip);
@@ -82,7 +82,7 @@ impl LocalApi {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
         self.store.read(|conn| {
-            let plan = ListPlan::new(conn, &query, now)?;
+            let plan = ListPlan::new(&query, now);
             let total = plan.count(conn)?;
             // One ordered walk over the matching row ids (no OFFSET per batch, which would
             // make a long stream quadratic); documents are read a batch at a time.

@@ -91,7 +91,13 @@ pub fn load(
     let result = store.with_writer(|conn| -> Result<(), ApiError> {
         if rebuild {
             crate::store::drop_sort_indexes(conn)?;
+            crate::store::mark_search_index_stale(conn)?;
         }
+        let indexing = if rebuild {
+            rows::SearchIndexing::Deferred
+        } else {
+            rows::SearchIndexing::WithRow
+        };
         // A demo store can be made again: trade durability for speed while loading, and
         // let index builds sort on both cores.
         conn.execute_batch(
@@ -103,7 +109,7 @@ pub fn load(
                 let write_started = Instant::now();
                 let tx = conn.transaction()?;
                 for (customer, doc) in &batch {
-                    rows::insert_row(&tx, customer, doc)?;
+                    rows::insert_row(&tx, customer, doc, indexing)?;
                 }
                 rows::add_to_count(&tx, batch.len() as i64)?;
                 tx.commit()?;
@@ -119,6 +125,9 @@ pub fn load(
         drop(rx);
         let indexed = Instant::now();
         if rebuild {
+            let tx = conn.transaction()?;
+            crate::store::rebuild_search_index(&tx)?;
+            tx.commit()?;
             crate::store::ensure_sort_indexes(conn)?;
         }
         index_build = indexed.elapsed();

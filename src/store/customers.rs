@@ -81,7 +81,7 @@ fn micros(d: rust_decimal::Decimal, member: &str) -> Result<i64, ApiError> {
 
 /// Inserts a new customer (its id and external id must be free) and returns its row id.
 pub(crate) fn insert(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
-    let rid = insert_row(conn, c, doc)?;
+    let rid = insert_row(conn, c, doc, SearchIndexing::WithRow)?;
     add_to_count(conn, 1)?;
     Ok(rid)
 }
@@ -93,8 +93,23 @@ pub fn add_to_count(conn: &Connection, delta: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// When a new row's search text enters the trigram index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchIndexing {
+    /// With the row, in the same transaction: every write through the API.
+    WithRow,
+    /// Later, by one rebuild of the whole index ([`crate::store::rebuild_search_index`]):
+    /// a bulk load into an empty store, where that is several times faster.
+    Deferred,
+}
+
 /// Inserts a customer row with its cards and search text, without counting it.
-pub fn insert_row(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
+pub fn insert_row(
+    conn: &Connection,
+    c: &Customer,
+    doc: &[u8],
+    indexing: SearchIndexing,
+) -> Result<i64, ApiError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO customers (id, external_id, version, is_active, activation_time,
             expiration_time, first_name, last_name, full_name, gender, birth_date, email, phone,
@@ -126,7 +141,7 @@ pub fn insert_row(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, Ap
     let rid = conn.last_insert_rowid();
     conn.prepare_cached("INSERT INTO customer_docs (rid, doc) VALUES (?1, ?2)")?
         .execute(params![rid, doc])?;
-    write_cards_and_search(conn, rid, c)?;
+    write_cards_and_search(conn, rid, c, indexing)?;
     Ok(rid)
 }
 
@@ -172,11 +187,16 @@ pub(crate) fn update(
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
         .execute([rid])?;
     delete_search(conn, rid)?;
-    write_cards_and_search(conn, rid, c)?;
+    write_cards_and_search(conn, rid, c, SearchIndexing::WithRow)?;
     Ok(())
 }
 
-fn write_cards_and_search(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiError> {
+fn write_cards_and_search(
+    conn: &Connection,
+    rid: i64,
+    c: &Customer,
+    indexing: SearchIndexing,
+) -> Result<(), ApiError> {
     let mut card_stmt =
         conn.prepare_cached("INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)")?;
     for serial in c
@@ -189,14 +209,20 @@ fn write_cards_and_search(conn: &Connection, rid: i64, c: &Customer) -> Result<(
     let text = search_text(c);
     conn.prepare_cached("INSERT INTO search_text (rid, text) VALUES (?1, ?2)")?
         .execute(params![rid, text])?;
-    conn.prepare_cached("INSERT INTO customer_search (rowid, text) VALUES (?1, ?2)")?
-        .execute(params![rid, text])?;
+    if indexing == SearchIndexing::WithRow {
+        conn.prepare_cached("INSERT INTO customer_search (rowid, text) VALUES (?1, ?2)")?
+            .execute(params![rid, text])?;
+    }
     Ok(())
 }
 
 fn delete_search(conn: &Connection, rid: i64) -> Result<(), ApiError> {
-    conn.prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?
-        .execute([rid])?;
+    // The index has no copy of the text: it is told which text leaves it.
+    conn.prepare_cached(
+        "INSERT INTO customer_search (customer_search, rowid, text) \
+         SELECT 'delete', rid, text FROM search_text WHERE rid = ?1",
+    )?
+    .execute([rid])?;
     conn.prepare_cached("DELETE FROM search_text WHERE rid = ?1")?
         .execute([rid])?;
     Ok(())

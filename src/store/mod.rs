@@ -13,7 +13,10 @@ pub mod users;
 pub use changelog::ChangeEntry;
 pub use customers::search_text;
 pub use list::ListPlan;
-pub use schema::{SCHEMA_VERSION, SORT_INDEXES, drop_sort_indexes, ensure_sort_indexes};
+pub use schema::{
+    SCHEMA_VERSION, SORT_INDEXES, drop_sort_indexes, ensure_sort_indexes, mark_search_index_stale,
+    rebuild_search_index,
+};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -194,8 +197,8 @@ impl Store {
     }
 }
 
-/// Opens one connection with the settings every connection needs: WAL, foreign keys, and the
-/// `fold` function that the sort indexes are built on.
+/// Opens one connection with the settings every connection needs: WAL, foreign keys, the
+/// `fold` function that the sort indexes are built on, and `rarray`.
 fn open_connection(path: Option<&Path>, memory: MemoryProfile) -> rusqlite::Result<Connection> {
     let conn = match path {
         Some(path) => Connection::open_with_flags(
@@ -208,6 +211,8 @@ fn open_connection(path: Option<&Path>, memory: MemoryProfile) -> rusqlite::Resu
         None => Connection::open_in_memory()?,
     };
     conn.busy_timeout(Duration::from_secs(5))?;
+    // `rarray(?)`: a page of search matches held in memory is sorted by joining them.
+    rusqlite::vtab::array::load_module(&conn)?;
     conn.create_scalar_function(
         "fold",
         1,

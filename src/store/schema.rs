@@ -48,7 +48,7 @@ const MIGRATIONS: &[&str] = &[
     -- so a term never matches across two fields. rid = customers.rid. A compact table of its
     -- own: candidates are checked against it, and short words scan it.
     CREATE TABLE search_text (rid INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT;
-    -- Its trigram index, without positions or a copy of the text (see store::search).
+    -- Its trigram index (replaced by migration 2).
     CREATE VIRTUAL TABLE customer_search USING fts5(
         text, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
     CREATE VIRTUAL TABLE customer_search_vocab USING fts5vocab(customer_search, row);
@@ -93,6 +93,20 @@ const MIGRATIONS: &[&str] = &[
         failures  INTEGER NOT NULL,
         last_time INTEGER NOT NULL
     ) STRICT;
+    "#,
+    // 2: the trigram index with positions, so that a word is an exact phrase match and no
+    // candidate is read back (see store::search). `search_text` is its external content:
+    // the index keeps no copy, and a row leaves it by a 'delete' carrying the stored text.
+    // No per-row sizes (`columnsize = 0`): nothing ranks matches. No vocabulary table:
+    // with positions, counting a common trigram's documents costs more than the search.
+    r#"
+    DROP TABLE customer_search_vocab;
+    DROP TABLE customer_search;
+    CREATE VIRTUAL TABLE customer_search USING fts5(
+        text, tokenize = 'trigram', detail = full,
+        content = 'search_text', content_rowid = 'rid', columnsize = 0);
+    INSERT INTO customer_search (customer_search) VALUES ('rebuild');
+    INSERT INTO customer_search (customer_search) VALUES ('optimize');
     "#,
 ];
 
@@ -159,6 +173,23 @@ pub fn drop_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Marks the search index as behind `search_text`, before a bulk load that defers indexing
+/// ([`crate::store::customers::SearchIndexing::Deferred`]). Every open rebuilds a marked
+/// index, so a load cut short still leaves every customer searchable.
+pub fn mark_search_index_stale(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1)")
+}
+
+/// Rebuilds the search index from `search_text` in one pass, merges it into one segment
+/// (which a search reads fastest), and clears the mark.
+pub fn rebuild_search_index(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "INSERT INTO customer_search (customer_search) VALUES ('rebuild');
+         INSERT INTO customer_search (customer_search) VALUES ('optimize');
+         DELETE FROM counters WHERE name = 'search_stale';",
+    )
+}
+
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
@@ -170,6 +201,16 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+        tx.commit()?;
+    }
+    let stale: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM counters WHERE name = 'search_stale')",
+        [],
+        |r| r.get(0),
+    )?;
+    if stale {
+        let tx = conn.transaction()?;
+        rebuild_search_index(&tx)?;
         tx.commit()?;
     }
     ensure_sort_indexes(conn)
