@@ -47,8 +47,9 @@ impl LocalApi {
         let now = self.clock.now();
         self.store.read(|conn| {
             let plan = ListPlan::new(&query, now);
+            let selection = plan.select(conn)?;
+            let total_count = selection.total();
             if query.count_only {
-                let total_count = plan.count(conn)?;
                 let rest = total_count.saturating_sub(query.skip);
                 let count = query.take.map_or(rest, |t| t.min(rest));
                 return Ok(QueryResult {
@@ -57,7 +58,7 @@ impl LocalApi {
                     total_count,
                 });
             }
-            let (total_count, rids) = plan.count_and_page(conn, query.skip, query.take)?;
+            let rids = selection.page(conn, query.skip, query.take)?;
             let items: Vec<Customer> = rows::load_docs(conn, &rids)?
                 .into_iter()
                 .map(|c| self.present(c))
@@ -83,13 +84,14 @@ impl LocalApi {
         let now = self.clock.now();
         self.store.read(|conn| {
             let plan = ListPlan::new(&query, now);
-            let total = plan.count(conn)?;
+            let selection = plan.select(conn)?;
+            let total = selection.total();
             // One ordered walk over the matching row ids (no OFFSET per batch, which would
             // make a long stream quadratic); documents are read a batch at a time.
             let mut pending = Vec::with_capacity(batch);
             let mut keep_going = true;
             let mut sent_any = false;
-            plan.for_each_rid(conn, total, query.skip, query.take, |rid| {
+            selection.for_each_rid(conn, query.skip, query.take, |rid| {
                 pending.push(rid);
                 if pending.len() >= batch {
                     let page = rows::load_docs(conn, &pending)?;

@@ -210,19 +210,19 @@ fn write_cards_and_search(
     conn.prepare_cached("INSERT INTO search_text (rid, text) VALUES (?1, ?2)")?
         .execute(params![rid, text])?;
     if indexing == SearchIndexing::WithRow {
-        conn.prepare_cached("INSERT INTO customer_search (rowid, text) VALUES (?1, ?2)")?
-            .execute(params![rid, text])?;
+        super::words::index(conn, rid, &text)?;
     }
     Ok(())
 }
 
 fn delete_search(conn: &Connection, rid: i64) -> Result<(), ApiError> {
-    // The index has no copy of the text: it is told which text leaves it.
-    conn.prepare_cached(
-        "INSERT INTO customer_search (customer_search, rowid, text) \
-         SELECT 'delete', rid, text FROM search_text WHERE rid = ?1",
-    )?
-    .execute([rid])?;
+    let old: Option<String> = conn
+        .prepare_cached("SELECT text FROM search_text WHERE rid = ?1")?
+        .query_row([rid], |r| r.get(0))
+        .optional()?;
+    if let Some(old) = old {
+        super::words::unindex(conn, rid, &old)?;
+    }
     conn.prepare_cached("DELETE FROM search_text WHERE rid = ?1")?
         .execute([rid])?;
     Ok(())

@@ -1,44 +1,23 @@
 //! `GET /customers` as SQL. SQL text is only ever built from fixed fragments; every value
-//! goes in as a placeholder.
+//! goes in as a placeholder. A search's matches come from [`SearchPlan`] as a list of row
+//! ids, which filters narrow, and the page is picked from that list.
 
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, ToSql};
 
 use super::decimal::{ceil_micros, floor_micros, to_micros};
 use super::search::SearchPlan;
 use crate::api::ApiError;
 use crate::ndata::{Filter, ListQuery, Member, Operator, Scalar, SortField};
 
-/// The rough cost, in row visits, of reading one search match and sorting it: with an id
-/// sort the match only joins its row; with a text key the key is folded and compared too.
-const READ_MATCH_COST_BY_ID: f64 = 3.0;
-const READ_MATCH_COST_BY_KEY: f64 = 15.0;
-
-/// A search with at most this many matches has them read into memory once (8 bytes each,
-/// 3.2 MB at most):
-/// their number is the count and the page is picked from them, so the index answers the
-/// search once instead of once for the count and once for the page. A broader search
-/// (found out by reading one more) counts in SQL and picks its page by `ReadMatches` or
-/// `WalkSortIndex`, never holding its matches.
-const COLLECT_MATCHES_UP_TO: usize = 400_000;
-
-/// The rough cost, in the same units, of one entry of a sort index walked for a page of
-/// matches held in memory: an index-only step and a binary search, about a fifth of a
-/// matching row read and sorted by id (measured at 1,000,000 customers).
-const WALK_ENTRY_COST: f64 = 0.5;
-
-/// How a page of a search is picked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchStrategy {
-    /// Read every match and sort them: best when matches are few or the page is deep.
-    ReadMatches,
-    /// Walk the sort index and test each customer's text: best for an early page of a
-    /// search that many customers match.
-    WalkSortIndex,
-}
+/// The rough cost, in index entries walked, of reading one search match and sorting it:
+/// with an id sort the match only joins its row; with a text key the key is compared too.
+/// Walking one entry of a sort index (an index-only step and a bitmap test) costs 1.
+const READ_MATCH_COST_BY_ID: f64 = 6.0;
+const READ_MATCH_COST_BY_KEY: f64 = 30.0;
 
 /// A list query turned into SQL conditions, their parameters and an ORDER BY clause.
 #[derive(Debug, Clone)]
@@ -47,7 +26,7 @@ pub struct ListPlan {
     conditions: Vec<String>,
     params: Vec<SqlValue>,
     order_sql: String,
-    /// Whether the order is by `id` alone (no key to fold per row).
+    /// Whether the order is by `id` alone (no key to compare per row).
     sorted_by_id: bool,
     /// Whether one index gives the order (one key, or `id` alone), so it can be walked.
     sort_indexed: bool,
@@ -97,13 +76,11 @@ impl ListPlan {
         self.params.extend(params);
     }
 
-    fn where_clause(&self, extra: Option<&str>) -> String {
-        let mut all: Vec<&str> = self.conditions.iter().map(String::as_str).collect();
-        all.extend(extra);
-        if all.is_empty() {
+    fn where_clause(&self) -> String {
+        if self.conditions.is_empty() {
             String::new()
         } else {
-            format!(" WHERE {}", all.join(" AND "))
+            format!(" WHERE {}", self.conditions.join(" AND "))
         }
     }
 
@@ -142,157 +119,141 @@ impl ListPlan {
         }
     }
 
-    /// Picks the cheaper way to a page of a search with `matches` matches: reading all of
-    /// them costs about `matches` × the per-match cost; walking the sort index costs about
-    /// (`skip` + `take`) × customers / `matches` text checks.
-    fn strategy(
-        &self,
-        conn: &Connection,
-        matches: u64,
-        skip: u64,
-        take: Option<u64>,
-    ) -> Result<SearchStrategy, ApiError> {
-        let customers = super::customers::total_count(conn)? as f64;
-        let wanted = skip.saturating_add(take.unwrap_or(matches)).min(matches) as f64;
-        let per_match = if self.sorted_by_id {
-            READ_MATCH_COST_BY_ID
-        } else {
-            READ_MATCH_COST_BY_KEY
+    /// Finds what the query selects: with a search, every match held in memory (8 bytes
+    /// each), so the count is their number and the page comes from them without asking
+    /// the index again; without one, just the count.
+    pub fn select(&self, conn: &Connection) -> Result<Selection<'_>, ApiError> {
+        let Some(search) = &self.search else {
+            let total = if self.conditions.is_empty() {
+                super::customers::total_count(conn)?
+            } else {
+                let sql = format!("SELECT count(*) FROM customers c{}", self.where_clause());
+                let n: i64 = conn
+                    .prepare_cached(&sql)?
+                    .query_row(rusqlite::params_from_iter(self.params.iter()), |r| r.get(0))?;
+                n as u64
+            };
+            return Ok(Selection {
+                plan: self,
+                matches: None,
+                total,
+            });
         };
-        let read_all = matches as f64 * per_match;
-        let walk = wanted * customers / matches.max(1) as f64;
-        Ok(if read_all <= walk {
-            SearchStrategy::ReadMatches
-        } else {
-            SearchStrategy::WalkSortIndex
+        let mut matches = search.matches(conn)?;
+        if !self.conditions.is_empty() && !matches.is_empty() {
+            let sql = format!(
+                "SELECT c.rid FROM rarray(?) m CROSS JOIN customers c ON c.rid = m.value{}",
+                self.where_clause()
+            );
+            let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(as_array(&matches))];
+            params.extend(
+                self.params
+                    .iter()
+                    .map(|p| Box::new(p.clone()) as Box<dyn ToSql>),
+            );
+            matches = conn
+                .prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?;
+            matches.sort_unstable();
+        }
+        Ok(Selection {
+            plan: self,
+            total: matches.len() as u64,
+            matches: Some(matches),
         })
     }
+}
 
+/// A list query's selection: how many customers it holds and, for a search, which.
+#[derive(Debug)]
+pub struct Selection<'p> {
+    plan: &'p ListPlan,
+    /// The matches of a search, ascending row ids; `None` without a search.
+    matches: Option<Vec<i64>>,
+    total: u64,
+}
+
+impl Selection<'_> {
     /// How many customers match.
-    pub fn count(&self, conn: &Connection) -> Result<u64, ApiError> {
-        let (sql, params) = match &self.search {
-            Some(search) => {
-                let (from, rid, cond, search_params) = search.source();
-                // Parameters in the order of the conditions: filters first, then the search.
-                let mut params = self.params.clone();
-                params.extend(search_params);
-                let sql = if self.conditions.is_empty() {
-                    format!("SELECT count(*) FROM {from} WHERE {cond}")
-                } else {
-                    format!(
-                        "SELECT count(*) FROM {from} CROSS JOIN customers c ON c.rid = {rid}{}",
-                        self.where_clause(Some(&cond))
-                    )
-                };
-                (sql, params)
-            }
-            None if self.conditions.is_empty() => return super::customers::total_count(conn),
-            None => (
-                format!(
-                    "SELECT count(*) FROM customers c{}",
-                    self.where_clause(None)
-                ),
-                self.params.clone(),
-            ),
-        };
-        let n: i64 = conn
-            .prepare_cached(&sql)?
-            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
-        Ok(n as u64)
+    pub fn total(&self) -> u64 {
+        self.total
     }
 
-    /// The number of all matches and the row ids of one page, in order.
-    pub fn count_and_page(
+    /// The row ids of one page, in order.
+    pub fn page(
         &self,
         conn: &Connection,
-        skip: u64,
-        take: Option<u64>,
-    ) -> Result<(u64, Vec<i64>), ApiError> {
-        if let Some(matches) = self.collect_matches(conn)? {
-            let rids = self.page_of_matches(conn, &matches, skip, take)?;
-            return Ok((matches.len() as u64, rids));
-        }
-        let total = self.count(conn)?;
-        let mut rids = Vec::new();
-        if total > skip && take != Some(0) {
-            self.for_each_rid(conn, total, skip, take, |rid| {
-                rids.push(rid);
-                Ok(true)
-            })?;
-        }
-        Ok((total, rids))
-    }
-
-    /// The row ids of every match, ascending, when the search uses the trigram index and
-    /// has at most [`COLLECT_MATCHES_UP_TO`] matches; `None` otherwise.
-    fn collect_matches(&self, conn: &Connection) -> Result<Option<Vec<i64>>, ApiError> {
-        let Some(search) = self.search.as_ref().filter(|s| s.match_expr.is_some()) else {
-            return Ok(None);
-        };
-        let (from, rid, cond, search_params) = search.source();
-        let mut params = self.params.clone();
-        params.extend(search_params);
-        let sql = if self.conditions.is_empty() {
-            format!("SELECT {rid} FROM {from} WHERE {cond}")
-        } else {
-            format!(
-                "SELECT {rid} FROM {from} CROSS JOIN customers c ON c.rid = {rid}{}",
-                self.where_clause(Some(&cond))
-            )
-        };
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-        let mut rids = Vec::new();
-        while let Some(row) = rows.next()? {
-            if rids.len() == COLLECT_MATCHES_UP_TO {
-                return Ok(None);
-            }
-            rids.push(row.get(0)?);
-        }
-        // The index gives them in row-id order already; the walk below relies on it.
-        rids.sort_unstable();
-        Ok(Some(rids))
-    }
-
-    /// One page of `matches` (ascending row ids), in order: by walking the sort index and
-    /// keeping the entries that are matches when matches are dense enough for the page to
-    /// come early, otherwise by sorting the matches' keys.
-    fn page_of_matches(
-        &self,
-        conn: &Connection,
-        matches: &[i64],
         skip: u64,
         take: Option<u64>,
     ) -> Result<Vec<i64>, ApiError> {
-        let total = matches.len() as u64;
-        if total <= skip || take == Some(0) {
-            return Ok(Vec::new());
+        let mut rids = Vec::new();
+        self.for_each_rid(conn, skip, take, |rid| {
+            rids.push(rid);
+            Ok(true)
+        })?;
+        Ok(rids)
+    }
+
+    /// Walks the row ids of the selection in order, from `skip` on, at most `take`, until
+    /// `visit` returns `false`.
+    pub fn for_each_rid(
+        &self,
+        conn: &Connection,
+        skip: u64,
+        take: Option<u64>,
+        mut visit: impl FnMut(i64) -> Result<bool, ApiError>,
+    ) -> Result<(), ApiError> {
+        if self.total <= skip || take == Some(0) {
+            return Ok(());
         }
-        let take = take.unwrap_or(total).min(total - skip);
-        let customers = super::customers::total_count(conn)?.max(total) as f64;
-        let walk = (skip + take) as f64 * customers / total as f64 * WALK_ENTRY_COST;
-        let per_match = if self.sorted_by_id {
+        let take = take.unwrap_or(self.total).min(self.total - skip);
+        let plan = self.plan;
+        let Some(matches) = &self.matches else {
+            let sql = format!(
+                "SELECT c.rid FROM customers c{} ORDER BY {} LIMIT ? OFFSET ?",
+                plan.where_clause(),
+                plan.order_sql
+            );
+            let mut params = plan.params.clone();
+            params.push(SqlValue::Integer(take.min(i64::MAX as u64) as i64));
+            params.push(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+            while let Some(row) = rows.next()? {
+                if !visit(row.get(0)?)? {
+                    break;
+                }
+            }
+            return Ok(());
+        };
+        // Walking the sort index finds the page after about (skip + take) × customers /
+        // matches entries (each checked in a bitmap); reading the matches costs each one a
+        // row and a sort.
+        let customers = super::customers::total_count(conn)?.max(self.total) as f64;
+        let walk = (skip + take) as f64 * customers / self.total as f64;
+        let per_match = if plan.sorted_by_id {
             READ_MATCH_COST_BY_ID
         } else {
             READ_MATCH_COST_BY_KEY
         };
-        let mut page = Vec::with_capacity(take as usize);
-        if self.sort_indexed && walk < total as f64 * per_match {
-            let sql = format!("SELECT c.rid FROM customers c ORDER BY {}", self.order_sql);
+        if plan.sort_indexed && walk < self.total as f64 * per_match {
+            let sql = format!("SELECT c.rid FROM customers c ORDER BY {}", plan.order_sql);
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query([])?;
-            let mut to_skip = skip;
+            let is_match = RidBitmap::new(matches);
+            let (mut to_skip, mut left) = (skip, take);
             while let Some(row) = rows.next()? {
                 let rid: i64 = row.get(0)?;
-                if matches.binary_search(&rid).is_err() {
+                if !is_match.contains(rid) {
                     continue;
                 }
                 if to_skip > 0 {
                     to_skip -= 1;
                     continue;
                 }
-                page.push(rid);
-                if page.len() as u64 == take {
+                left -= 1;
+                if !visit(rid)? || left == 0 {
                     break;
                 }
             }
@@ -300,92 +261,52 @@ impl ListPlan {
             let sql = format!(
                 "SELECT c.rid FROM rarray(?1) m CROSS JOIN customers c ON c.rid = m.value \
                  ORDER BY {} LIMIT ?2 OFFSET ?3",
-                self.order_sql
+                plan.order_sql
             );
-            let array: Rc<Vec<SqlValue>> =
-                Rc::new(matches.iter().map(|&rid| SqlValue::Integer(rid)).collect());
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(rusqlite::params![
-                array,
+                as_array(matches),
                 take.min(i64::MAX as u64) as i64,
                 skip.min(i64::MAX as u64) as i64
             ])?;
             while let Some(row) = rows.next()? {
-                page.push(row.get(0)?);
-            }
-        }
-        Ok(page)
-    }
-
-    /// The ordered row-id query of a page of `matches` matches.
-    fn page_sql(
-        &self,
-        conn: &Connection,
-        matches: u64,
-        skip: u64,
-        take: Option<u64>,
-    ) -> Result<(String, Vec<SqlValue>), ApiError> {
-        let (from_where, mut params) = match &self.search {
-            Some(search)
-                if self.strategy(conn, matches, skip, take)? == SearchStrategy::ReadMatches =>
-            {
-                let (from, rid, cond, search_params) = search.source();
-                let mut params = self.params.clone();
-                params.extend(search_params);
-                (
-                    format!(
-                        "{from} CROSS JOIN customers c ON c.rid = {rid}{}",
-                        self.where_clause(Some(&cond))
-                    ),
-                    params,
-                )
-            }
-            Some(search) => {
-                let (cond, row_params) = search.row_condition();
-                let mut params = self.params.clone();
-                params.extend(row_params);
-                (
-                    format!("customers c{}", self.where_clause(Some(&cond))),
-                    params,
-                )
-            }
-            None => (
-                format!("customers c{}", self.where_clause(None)),
-                self.params.clone(),
-            ),
-        };
-        let sql = format!(
-            "SELECT c.rid FROM {from_where} ORDER BY {} LIMIT ? OFFSET ?",
-            self.order_sql
-        );
-        params.push(SqlValue::Integer(
-            take.map_or(-1, |t| t.min(i64::MAX as u64) as i64),
-        ));
-        params.push(SqlValue::Integer(skip.min(i64::MAX as u64) as i64));
-        Ok((sql, params))
-    }
-
-    /// Walks the row ids of the matching customers in order, from `skip` on, at most `take`,
-    /// until `visit` returns `false`.
-    /// `matches` is the count of all matches (from [`ListPlan::count`]).
-    pub fn for_each_rid(
-        &self,
-        conn: &Connection,
-        matches: u64,
-        skip: u64,
-        take: Option<u64>,
-        mut visit: impl FnMut(i64) -> Result<bool, ApiError>,
-    ) -> Result<(), ApiError> {
-        let (sql, params) = self.page_sql(conn, matches, skip, take)?;
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-        while let Some(row) = rows.next()? {
-            if !visit(row.get(0)?)? {
-                break;
+                if !visit(row.get(0)?)? {
+                    break;
+                }
             }
         }
         Ok(())
     }
+}
+
+/// A set of row ids as one bit each: a sort index walk asks it about every entry.
+struct RidBitmap(Vec<u64>);
+
+impl RidBitmap {
+    /// The set of `rids` (ascending, positive).
+    fn new(rids: &[i64]) -> Self {
+        let max = rids.last().copied().unwrap_or(0).max(0) as usize;
+        let mut bits = vec![0u64; (max >> 6) + 1];
+        for &rid in rids {
+            if let Ok(rid) = usize::try_from(rid) {
+                bits[rid >> 6] |= 1 << (rid & 63);
+            }
+        }
+        Self(bits)
+    }
+
+    fn contains(&self, rid: i64) -> bool {
+        usize::try_from(rid).is_ok_and(|rid| {
+            self.0
+                .get(rid >> 6)
+                .is_some_and(|word| word & (1 << (rid & 63)) != 0)
+        })
+    }
+}
+
+/// Row ids as an `rarray(?)` parameter.
+fn as_array(rids: &[i64]) -> Rc<Vec<SqlValue>> {
+    Rc::new(rids.iter().map(|&rid| SqlValue::Integer(rid)).collect())
 }
 
 /// The SQL expression a sort key orders by; it matches the expression of its index.

@@ -9,6 +9,7 @@ mod list;
 mod schema;
 mod search;
 pub mod users;
+mod words;
 
 pub use changelog::ChangeEntry;
 pub use customers::search_text;
@@ -178,10 +179,12 @@ impl Store {
             Some(conn) => conn,
             None => open_connection(self.path.as_deref(), self.memory)?,
         };
-        conn.execute_batch("BEGIN")?;
+        conn.prepare_cached("BEGIN")?.execute([])?;
         let result = f(&conn);
         // A read transaction has nothing to keep; ending it releases the snapshot.
-        let _ = conn.execute_batch("COMMIT");
+        let _ = conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]));
         let mut readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
         if readers.len() < MAX_IDLE_READERS {
             readers.push(conn);

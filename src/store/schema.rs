@@ -94,19 +94,21 @@ const MIGRATIONS: &[&str] = &[
         last_time INTEGER NOT NULL
     ) STRICT;
     "#,
-    // 2: the trigram index with positions, so that a word is an exact phrase match and no
-    // candidate is read back (see store::search). `search_text` is its external content:
-    // the index keeps no copy, and a row leaves it by a 'delete' carrying the stored text.
-    // No per-row sizes (`columnsize = 0`): nothing ranks matches. No vocabulary table:
-    // with positions, counting a common trigram's documents costs more than the search.
+    // 2: the word index (see store::words) takes the place of the trigram index over
+    // whole texts: a search reads one short list per vocabulary word containing the search
+    // word instead of every entry of each of its trigrams. Filled by the rebuild that the
+    // mark asks for at open.
     r#"
     DROP TABLE customer_search_vocab;
     DROP TABLE customer_search;
-    CREATE VIRTUAL TABLE customer_search USING fts5(
-        text, tokenize = 'trigram', detail = full,
-        content = 'search_text', content_rowid = 'rid', columnsize = 0);
-    INSERT INTO customer_search (customer_search) VALUES ('rebuild');
-    INSERT INTO customer_search (customer_search) VALUES ('optimize');
+    CREATE TABLE search_words (
+        id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE, uses INTEGER NOT NULL) STRICT;
+    CREATE VIRTUAL TABLE search_word_grams USING fts5(
+        word, tokenize = 'trigram', detail = full,
+        content = 'search_words', content_rowid = 'id', columnsize = 0);
+    CREATE VIRTUAL TABLE customer_words USING fts5(
+        words, tokenize = 'ascii', detail = none, content = '', contentless_delete = 1);
+    INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1);
     "#,
 ];
 
@@ -180,14 +182,10 @@ pub fn mark_search_index_stale(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1)")
 }
 
-/// Rebuilds the search index from `search_text` in one pass, merges it into one segment
-/// (which a search reads fastest), and clears the mark.
+/// Rebuilds the search index from `search_text` in one pass and clears the mark.
 pub fn rebuild_search_index(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(
-        "INSERT INTO customer_search (customer_search) VALUES ('rebuild');
-         INSERT INTO customer_search (customer_search) VALUES ('optimize');
-         DELETE FROM counters WHERE name = 'search_stale';",
-    )
+    super::words::rebuild(conn)?;
+    conn.execute_batch("DELETE FROM counters WHERE name = 'search_stale'")
 }
 
 /// The schema version this program writes.

@@ -1,96 +1,100 @@
-//! `Search` on the FTS5 trigram index.
+//! `Search`: the customers whose folded search text contains every word of the search.
 //!
-//! `customer_search` indexes every three-character sequence of each customer's folded search
-//! text (`search_text`, rowid = customer) with its position, and keeps no copy of the text
-//! (the table is its external content). A word of three or more characters is a phrase of
-//! its trigrams, which the index answers exactly: no candidate is read back to be checked.
-//! Words of one or two characters have no trigram and are checked with `instr` on
-//! `search_text`, against the phrase matches or, alone, by a scan of it.
-//!
-//! Positions cost about 33 bytes per customer over an index without them, and buy the
-//! exact answer: checking each candidate of the rarest trigrams against its text cost about
-//! 0.7 µs per candidate, three times the phrase match, for a surname with 10,000 matches.
+//! A word of three characters or more is answered exactly by the word index
+//! ([`super::words`]); the lists of several such words are intersected. Words of one or two
+//! characters have no trigram: they are checked with `instr` on `search_text`, against the
+//! matches of the longer words or, when there are none, by a scan of the whole table.
 
+use std::rc::Rc;
+
+use rusqlite::Connection;
+use rusqlite::ToSql;
 use rusqlite::types::Value as SqlValue;
 
-/// How the words of one `Search` are answered.
+use super::words;
+use crate::api::ApiError;
+
+/// The words of one `Search`, folded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchPlan {
-    /// An FTS5 MATCH expression for the words with trigrams (exact: a phrase per word);
-    /// `None` when no word has a trigram.
-    pub match_expr: Option<String>,
-    /// The words without a trigram, which every match must also contain, checked on
-    /// `search_text`.
-    pub verify: Vec<String>,
-    /// Every word, for checking one customer's text directly.
-    pub words: Vec<String>,
+    /// Words of three characters or more, answered by the word index.
+    indexed: Vec<String>,
+    /// Shorter words, checked on `search_text`.
+    short: Vec<String>,
 }
 
-/// Whether the trigram index knows `word`: it has three characters or more.
+/// Whether the word index can answer `word`: it has three characters or more.
 fn has_trigram(word: &str) -> bool {
     word.chars().nth(2).is_some()
 }
 
-fn quote(term: &str) -> String {
-    format!("\"{}\"", term.replace('"', "\"\""))
+/// The row ids in both ascending lists.
+fn intersect(a: &[i64], b: &[i64]) -> Vec<i64> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
 }
 
 impl SearchPlan {
     /// Plans a search for folded, non-empty `words`.
     pub fn new(words: &[String]) -> Self {
-        let (indexed, short): (Vec<&String>, Vec<&String>) =
-            words.iter().partition(|w| has_trigram(w));
-        let mut phrases: Vec<String> = indexed.iter().map(|w| quote(w)).collect();
-        phrases.sort();
-        phrases.dedup();
-        Self {
-            match_expr: (!phrases.is_empty()).then(|| phrases.join(" AND ")),
-            verify: short.into_iter().cloned().collect(),
-            words: words.to_vec(),
-        }
+        let (indexed, short) = words.iter().cloned().partition(|w| has_trigram(w));
+        Self { indexed, short }
     }
 
-    /// The candidates: a FROM clause, the expression of their customer row id, and the
-    /// condition (with its parameters) that makes a candidate a match.
-    pub fn source(&self) -> (&'static str, &'static str, String, Vec<SqlValue>) {
-        let mut conditions = Vec::new();
-        let mut params = Vec::new();
-        let (from, rid) = match &self.match_expr {
-            Some(expr) => {
-                conditions.push("s.customer_search MATCH ?".to_owned());
-                params.push(SqlValue::Text(expr.clone()));
-                if self.verify.is_empty() {
-                    ("customer_search s", "s.rowid")
-                } else {
-                    (
-                        "customer_search s CROSS JOIN search_text t ON t.rid = s.rowid",
-                        "s.rowid",
-                    )
-                }
+    /// The row ids of every matching customer, ascending.
+    pub fn matches(&self, conn: &Connection) -> Result<Vec<i64>, ApiError> {
+        let mut candidates: Option<Vec<i64>> = None;
+        for word in &self.indexed {
+            let rids = words::customers_containing(conn, word)?;
+            let narrowed = match candidates {
+                None => rids,
+                Some(before) => intersect(&before, &rids),
+            };
+            let none_left = narrowed.is_empty();
+            candidates = Some(narrowed);
+            if none_left {
+                break;
             }
-            None => ("search_text t", "t.rid"),
-        };
-        for word in &self.verify {
-            conditions.push("instr(t.text, ?) > 0".to_owned());
-            params.push(SqlValue::Text(word.clone()));
         }
-        (from, rid, conditions.join(" AND "), params)
-    }
-
-    /// The same test for one customer row `c`, reading its text: for walking a sort index
-    /// when most customers match.
-    pub fn row_condition(&self) -> (String, Vec<SqlValue>) {
-        let sql = vec![
-            "instr((SELECT t.text FROM search_text t WHERE t.rid = c.rid), ?) > 0";
-            self.words.len()
-        ];
-        (
-            sql.join(" AND "),
-            self.words
-                .iter()
-                .map(|w| SqlValue::Text(w.clone()))
-                .collect(),
-        )
+        if self.short.is_empty() {
+            return Ok(candidates.unwrap_or_default());
+        }
+        let checks = vec!["instr(t.text, ?) > 0"; self.short.len()].join(" AND ");
+        let mut params: Vec<Box<dyn ToSql>> = Vec::new();
+        let sql = match candidates {
+            Some(rids) if rids.is_empty() => return Ok(rids),
+            Some(rids) => {
+                let array: Rc<Vec<SqlValue>> =
+                    Rc::new(rids.into_iter().map(SqlValue::Integer).collect());
+                params.push(Box::new(array));
+                format!(
+                    "SELECT t.rid FROM rarray(?) m CROSS JOIN search_text t ON t.rid = m.value \
+                     WHERE {checks}"
+                )
+            }
+            None => format!("SELECT t.rid FROM search_text t WHERE {checks}"),
+        };
+        for word in &self.short {
+            params.push(Box::new(word.clone()));
+        }
+        let mut rids = conn
+            .prepare_cached(&sql)?
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
+            .collect::<Result<Vec<i64>, _>>()?;
+        rids.sort_unstable();
+        Ok(rids)
     }
 }
 
@@ -99,13 +103,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn long_words_are_phrases_and_short_ones_are_checked() {
-        let words = ["novak", "ab", "a\"bc"].map(str::to_owned);
+    fn long_words_use_the_index_and_short_ones_are_checked() {
+        let words = ["novak", "ab", "jan"].map(str::to_owned);
         let plan = SearchPlan::new(&words);
-        assert_eq!(
-            plan.match_expr.as_deref(),
-            Some("\"a\"\"bc\" AND \"novak\"")
-        );
-        assert_eq!(plan.verify, vec!["ab"]);
+        assert_eq!(plan.indexed, vec!["novak", "jan"]);
+        assert_eq!(plan.short, vec!["ab"]);
+    }
+
+    #[test]
+    fn intersection_keeps_common_ids() {
+        assert_eq!(intersect(&[1, 3, 5, 9], &[2, 3, 9, 10]), vec![3, 9]);
+        assert!(intersect(&[], &[1]).is_empty());
     }
 }
