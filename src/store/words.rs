@@ -109,9 +109,15 @@ pub fn unindex(conn: &Connection, rid: i64, text: &str) -> rusqlite::Result<()> 
 /// Builds the whole index again from `search_text`, in one pass with the vocabulary in
 /// memory: after a bulk load that deferred it, or a schema change.
 pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    // No merging while the lists go in: one merge at the end ('optimize') instead of
+    // merging and merging again as segments pile up.
     conn.execute_batch(
         "INSERT INTO customer_words (customer_words) VALUES ('delete-all');
-         DELETE FROM search_words;",
+         DELETE FROM search_words;
+         INSERT INTO customer_words (customer_words, rank) VALUES ('automerge', 0);
+         INSERT INTO customer_words (customer_words, rank) VALUES ('crisismerge', 64);
+         INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('automerge', 0);
+         INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('crisismerge', 64);",
     )?;
     // word -> (number, uses)
     let mut vocabulary: HashMap<String, (i64, i64)> = HashMap::new();
@@ -146,7 +152,9 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
         }
         let mut add_word =
             conn.prepare("INSERT INTO search_words (id, word, uses) VALUES (?1, ?2, ?3)")?;
-        for (word, (id, uses)) in &vocabulary {
+        let mut words: Vec<(&String, &(i64, i64))> = vocabulary.iter().collect();
+        words.sort_unstable_by_key(|(_, (id, _))| *id);
+        for (word, (id, uses)) in words {
             add_word.execute(params![id, word, uses])?;
         }
     }
@@ -154,7 +162,11 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "INSERT INTO search_word_grams (search_word_grams) VALUES ('rebuild');
          INSERT INTO search_word_grams (search_word_grams) VALUES ('optimize');
-         INSERT INTO customer_words (customer_words) VALUES ('optimize');",
+         INSERT INTO customer_words (customer_words) VALUES ('optimize');
+         INSERT INTO customer_words (customer_words, rank) VALUES ('automerge', 4);
+         INSERT INTO customer_words (customer_words, rank) VALUES ('crisismerge', 16);
+         INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('automerge', 4);
+         INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('crisismerge', 16);",
     )
 }
 
