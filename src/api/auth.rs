@@ -352,7 +352,8 @@ fn token_user(conn: &Connection, column: &str, hash: &str) -> Result<Option<Toke
          FROM tokens t JOIN users u ON u.id = t.user_id WHERE {column} = ?1"
     );
     let row = conn
-        .query_row(&sql, [hash], |r| {
+        .prepare_cached(&sql)?
+        .query_row([hash], |r| {
             let rights: String = r.get(3)?;
             let user = UserRecord {
                 id: r.get(0)?,
