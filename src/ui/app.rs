@@ -26,6 +26,8 @@ pub struct App {
     has_customers: bool,
     /// Sign-out was asked for and the service has not confirmed it yet.
     signing_out: bool,
+    /// The shop server the user is signed in to; `None` on this computer's store.
+    server: Option<String>,
     settings: Settings,
     toasts: Toasts,
 }
@@ -50,6 +52,7 @@ impl App {
         Self {
             has_customers: false,
             signing_out: false,
+            server: None,
             service,
             gate,
             desk: None,
@@ -84,7 +87,7 @@ impl App {
                 self.store_name = store;
                 self.has_customers = has_customers;
                 self.gate = if has_users {
-                    Gate::SignIn(Credentials::default())
+                    self.sign_in_gate()
                 } else {
                     Gate::CreateOwner(Credentials::default())
                 };
@@ -93,7 +96,12 @@ impl App {
                 self.desk = None;
                 self.gate = Gate::StoreFailed(reason);
             }
-            Message::SignedIn(user) => {
+            Message::SignedIn { user, server } => {
+                self.settings.sign_in_to_server = server.is_some();
+                if let Some(server) = &server {
+                    self.settings.server = server.clone();
+                }
+                self.server = server;
                 if matches!(self.gate, Gate::CreateOwner(_)) && !self.has_customers {
                     self.waiting_user = Some(user);
                     self.gate = Gate::offer_demo();
@@ -110,7 +118,8 @@ impl App {
             Message::SignedOut => {
                 self.signing_out = false;
                 self.desk = None;
-                self.gate = Gate::SignIn(Credentials::default());
+                self.server = None;
+                self.gate = self.sign_in_gate();
             }
             Message::DemoProgress { done, total } => {
                 if let Gate::OfferDemo {
@@ -144,7 +153,15 @@ impl App {
     }
 
     fn enter_desk(&mut self, user: UserInfo) {
-        self.desk = Some(Desk::new(user, &self.settings));
+        self.desk = Some(Desk::new(user, self.server.clone(), &self.settings));
+    }
+
+    /// The sign-in screen, offering the place of the last sign-in.
+    fn sign_in_gate(&self) -> Gate {
+        Gate::SignIn(Credentials::sign_in(
+            self.settings.sign_in_to_server,
+            &self.settings.server,
+        ))
     }
 
     fn zoom_keys(&mut self, ctx: &egui::Context) {
@@ -219,6 +236,9 @@ impl eframe::App for App {
                         if let Some(user) = self.waiting_user.take() {
                             self.enter_desk(user);
                         }
+                    }
+                    Some(GateAction::UseServer) => {
+                        self.gate = Gate::SignIn(Credentials::sign_in(true, &self.settings.server));
                     }
                     None => {}
                 }

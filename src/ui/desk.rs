@@ -61,6 +61,8 @@ pub enum DeskOutcome {
 #[derive(Debug)]
 pub struct Desk {
     pub user: UserInfo,
+    /// The shop server this desk works on; `None` on this computer's store.
+    pub server: Option<String>,
     pub rights: Rights,
     pub query: GridQuery,
     pub page: Page,
@@ -91,10 +93,11 @@ pub struct Desk {
 
 impl Desk {
     /// The desk of a signed-in user, with the grid as it was left last time.
-    pub fn new(user: UserInfo, settings: &Settings) -> Self {
+    pub fn new(user: UserInfo, server: Option<String>, settings: &Settings) -> Self {
         let rights = user.rights_set();
         Self {
             user,
+            server,
             rights,
             query: GridQuery {
                 search: String::new(),

@@ -287,7 +287,10 @@ fn chips_row_ui(ui: &mut Ui, desk: &Desk) -> Option<super::query::FilterField> {
 fn status_bar_ui(ui: &mut Ui, desk: &mut Desk, settings: &mut Settings) -> bool {
     let mut switch = false;
     ui.horizontal(|ui| {
-        ui.label(format!("Signed in as {}", desk.user.user_name));
+        match &desk.server {
+            Some(server) => ui.label(format!("Signed in as {} at {server}", desk.user.user_name)),
+            None => ui.label(format!("Signed in as {}", desk.user.user_name)),
+        };
         if ui.button("Switch user").clicked() {
             switch = true;
         }

@@ -1,6 +1,7 @@
-//! The service thread: it owns the store (and later a remote client) and answers the
-//! window's [`Command`]s with [`Message`]s over bounded channels. The window never waits on
-//! it; every message sent wakes the window with `request_repaint`.
+//! The service thread: it owns the store and, when a user signs in to a shop server, the
+//! remote client, and answers the window's [`Command`]s with [`Message`]s over bounded
+//! channels. The window never waits on it; every message sent wakes the window with
+//! `request_repaint`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio::sync::mpsc;
 use crate::api::{ApiError, CustomersApi, LocalApi, LocalSession};
 use crate::model::{Actor, Customer, QueryResult, Rights, UserInfo};
 use crate::ndata::ListParams;
+use crate::remote::RemoteClient;
 use crate::store::{Store, users};
 
 /// How many commands may wait; the window drops a command (and says so) beyond that.
@@ -31,9 +33,12 @@ pub enum Command {
         user_name: String,
         password: String,
     },
+    /// Sign in on this computer's store, or at the shop server `server` (an address such as
+    /// `http://192.168.1.10:8080`).
     SignIn {
         user_name: String,
         password: String,
+        server: Option<String>,
     },
     SignOut,
     /// Fill the store with `count` demo customers; `cancel` stops it between customers.
@@ -79,7 +84,11 @@ pub enum Message {
     },
     /// The store could not be opened; nothing else will work.
     StoreFailed(String),
-    SignedIn(UserInfo),
+    SignedIn {
+        user: UserInfo,
+        /// The shop server's address; `None` on this computer's store.
+        server: Option<String>,
+    },
     SignInFailed(String),
     SignedOut,
     DemoProgress {
@@ -177,12 +186,12 @@ impl Outbox {
     }
 }
 
-/// The API the signed-in user talks to. Only the local store exists today; a remote server
-/// becomes a second variant, and every customer call below already goes through the
-/// [`CustomersApi`] trait that both implement.
+/// The API the signed-in user talks to: this computer's store or a shop server. Every
+/// customer call goes through the [`CustomersApi`] trait that both implement.
 #[derive(Debug, Clone)]
 enum Backend {
     Local(LocalSession),
+    Remote(Arc<RemoteClient>),
 }
 
 async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command>, outbox: Outbox) {
@@ -235,17 +244,32 @@ async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command>, outbox: 
             Command::SignIn {
                 user_name,
                 password,
+                server: None,
             } => {
                 let api2 = api.clone();
                 let signed = blocking(move || api2.sign_in(&user_name, &password)).await;
                 backend = sign_in_result(&api, signed, &outbox).await;
             }
+            Command::SignIn {
+                user_name,
+                password,
+                server: Some(server),
+            } => {
+                let signed =
+                    RemoteClient::login(&server, &user_name, &password, &device_name()).await;
+                backend = remote_sign_in_result(signed, server, &outbox).await;
+            }
             Command::SignOut => {
-                backend = None;
+                if let Some(Backend::Remote(client)) = backend.take() {
+                    // Revoke the token on the server; signing out here happens either way.
+                    if let Err(err) = client.logout().await {
+                        tracing::warn!("signing out at the server failed: {err}");
+                    }
+                }
                 outbox.send(Message::SignedOut).await;
             }
             Command::LoadDemo { count, cancel } => {
-                if backend.is_none() {
+                if !matches!(backend, Some(Backend::Local(_))) {
                     outbox.send(Message::NotSignedIn).await;
                     continue;
                 }
@@ -264,6 +288,9 @@ async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command>, outbox: 
                     tokio::spawn(async move {
                         let message = match &backend {
                             Backend::Local(session) => customer_call(session, command).await,
+                            Backend::Remote(client) => {
+                                customer_call(client.as_ref(), command).await
+                            }
                         };
                         outbox.send(message).await;
                     });
@@ -297,7 +324,12 @@ async fn sign_in_result(
 ) -> Option<Backend> {
     match result {
         Ok((actor, info)) => {
-            outbox.send(Message::SignedIn(info.clone())).await;
+            outbox
+                .send(Message::SignedIn {
+                    user: info.clone(),
+                    server: None,
+                })
+                .await;
             Some(Backend::Local(LocalSession::for_user(
                 api.clone(),
                 actor,
@@ -313,6 +345,41 @@ async fn sign_in_result(
             None
         }
     }
+}
+
+async fn remote_sign_in_result(
+    result: Result<RemoteClient, ApiError>,
+    server: String,
+    outbox: &Outbox,
+) -> Option<Backend> {
+    match result {
+        Ok(client) => {
+            outbox
+                .send(Message::SignedIn {
+                    user: client.user().clone(),
+                    server: Some(server),
+                })
+                .await;
+            Some(Backend::Remote(Arc::new(client)))
+        }
+        Err(err) => {
+            let reason = match err {
+                ApiError::Unauthorized(_) => "Wrong user name or password.".to_owned(),
+                ApiError::Unavailable(why) => format!("The server could not be reached: {why}"),
+                other => other.to_string(),
+            };
+            outbox.send(Message::SignInFailed(reason)).await;
+            None
+        }
+    }
+}
+
+/// How this desk introduces itself to a server (the server lists sign-ins by device).
+fn device_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("COMPUTERNAME"))
+        .unwrap_or_else(|_| "a desk".to_owned());
+    format!("Customer Desk on {host}")
 }
 
 /// Carries out one customer command through the [`CustomersApi`], whichever API it is.

@@ -1,5 +1,6 @@
-//! What the window remembers between runs: page size, sort, theme and zoom. Column widths,
-//! window size and position are kept by egui and eframe themselves.
+//! What the window remembers between runs: page size, sort, theme, zoom and where the last
+//! user signed in. Column widths, window size and position are kept by egui and eframe
+//! themselves.
 
 use egui::ThemePreference;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,11 @@ pub struct Settings {
     pub sort: Vec<(String, bool)>,
     pub theme: ThemePreference,
     pub zoom: f32,
+    /// The shop server's address last signed in to (kept when signing in locally, so it
+    /// need not be typed again).
+    pub server: String,
+    /// Whether the last sign-in was at the shop server: the sign-in screen offers it first.
+    pub sign_in_to_server: bool,
 }
 
 impl Default for Settings {
@@ -29,6 +35,8 @@ impl Default for Settings {
             sort: vec![(SortField::FullName.name().to_owned(), false)],
             theme: ThemePreference::System,
             zoom: 1.0,
+            server: String::new(),
+            sign_in_to_server: false,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The screens before the desk: opening the store, the owner account on a first start, the
-//! demo data offer with its progress bar, and signing in.
+//! demo data offer with its progress bar, and signing in, on this computer or at the shop
+//! server.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,8 +20,23 @@ pub struct Credentials {
     pub password: String,
     /// Only on the owner form: the password typed again.
     pub repeat: String,
+    /// Sign in at the shop server instead of on this computer.
+    pub on_server: bool,
+    /// The shop server's address, e.g. `http://192.168.1.10:8080`.
+    pub server: String,
     pub error: Option<String>,
     pub busy: bool,
+}
+
+impl Credentials {
+    /// An empty sign-in form, offering the place of the last sign-in.
+    pub fn sign_in(on_server: bool, server: &str) -> Self {
+        Self {
+            on_server,
+            server: server.to_owned(),
+            ..Self::default()
+        }
+    }
 }
 
 /// A demo load under way.
@@ -72,6 +88,8 @@ pub enum GateAction {
     Send(Command),
     /// Skip the demo (or it finished): go to the desk.
     EnterDesk,
+    /// On a first start: skip the owner account and sign in at the shop server.
+    UseServer,
 }
 
 /// Draws the gate screen centred in the window.
@@ -129,6 +147,14 @@ fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Opt
         .add_enabled(!form.busy, egui::Button::new("Create owner account"))
         .clicked();
     busy_ui(ui, form.busy);
+    ui.add_space(12.0);
+    ui.label(RichText::new("This desk works on the shop's server?").color(weak));
+    if ui
+        .add_enabled(!form.busy, egui::Button::new("Sign in to a shop server"))
+        .clicked()
+    {
+        return Some(GateAction::UseServer);
+    }
     if !(clicked || submit) || form.busy {
         return None;
     }
@@ -148,13 +174,31 @@ fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Opt
 fn sign_in_ui(ui: &mut Ui, form: &mut Credentials) -> Option<GateAction> {
     ui.label(RichText::new("Who is at the desk?").strong());
     ui.add_space(8.0);
+    ui.horizontal(|ui| {
+        let label = ui.label("Sign in to");
+        ui.radio_value(&mut form.on_server, false, "This computer")
+            .labelled_by(label.id);
+        ui.radio_value(&mut form.on_server, true, "Shop server")
+            .labelled_by(label.id);
+    });
     let submit = egui::Grid::new("sign-in-form")
         .num_columns(2)
         .show(ui, |ui| {
+            if form.on_server {
+                field_ui(ui, "Server address", &mut form.server, false);
+            }
             first_field_ui(ui, "User name", &mut form.user_name);
             field_ui(ui, "Password", &mut form.password, true)
         })
         .inner;
+    if form.on_server {
+        let weak = style::weak_color(ui.visuals());
+        ui.label(
+            RichText::new("For example http://192.168.1.10:8080, as the server's owner gave it.")
+                .small()
+                .color(weak),
+        );
+    }
     show_error_ui(ui, form);
     let clicked = ui
         .add_enabled(!form.busy, egui::Button::new("Sign in"))
@@ -163,11 +207,17 @@ fn sign_in_ui(ui: &mut Ui, form: &mut Credentials) -> Option<GateAction> {
     if !(clicked || submit) || form.busy {
         return None;
     }
+    let server = form.server.trim();
+    if form.on_server && server.is_empty() {
+        form.error = Some("Type the server's address.".into());
+        return None;
+    }
     form.error = None;
     form.busy = true;
     Some(GateAction::Send(Command::SignIn {
         user_name: form.user_name.trim().to_owned(),
         password: form.password.clone(),
+        server: form.on_server.then(|| server.to_owned()),
     }))
 }
 

@@ -1,0 +1,114 @@
+//! A desk pointed at a shop server (egui_kittest, no display): signing in there from the
+//! first start, working on the server's customers with the server user's rights, and the
+//! errors a wrong password or a wrong address give.
+
+mod http_support;
+mod ui_support;
+
+use customer_desk::model::{Actor, Right, Rights};
+use egui_kittest::kittest::Queryable as _;
+use http_support::TestServer;
+use ui_support::*;
+
+/// A server on loopback with two customers that no desk's own store has.
+fn server_with_customers(runtime: &tokio::runtime::Runtime) -> TestServer {
+    let server = runtime.block_on(TestServer::start(
+        "2026-06-01T12:00:00Z".parse().expect("time"),
+    ));
+    let admin = Actor::new("setup", Rights::admin());
+    for body in [
+        person("Serafína", "Serverová", "s@example.sk", "9001"),
+        person("Oto", "Obchodník", "o@example.sk", "9002"),
+    ] {
+        server.auth.api().create(&admin, &body).expect("customer");
+    }
+    server
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn a_first_start_can_sign_in_at_the_shop_server_and_work_on_its_customers() {
+    let runtime = runtime();
+    let server = server_with_customers(&runtime);
+    // A clerk who may edit but not create or delete.
+    let clerk = server.add_user(Rights::NONE.with(Right::CustomerUpdate));
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    settle(&mut harness);
+    harness.get_by_label("Sign in to a shop server").click();
+    settle(&mut harness);
+
+    type_into(&mut harness, "Server address", &server.base_url);
+    type_into(&mut harness, "User name", &clerk);
+    type_into(&mut harness, "Password", http_support::PASSWORD);
+    harness.get_by_label("Sign in").click();
+    settle(&mut harness);
+
+    let status = format!("Signed in as {clerk} at {}", server.base_url);
+    assert!(harness.query_by_label(&status).is_some(), "{status}");
+    assert!(harness.query_by_label("Serafína Serverová").is_some());
+    assert!(harness.query_by_label("2 customers").is_some());
+    // The server's rights for this user: no New, no Delete.
+    assert!(harness.query_by_label("New customer").is_none());
+
+    // Search runs on the server.
+    type_into(&mut harness, "Search", "obchod");
+    settle(&mut harness);
+    assert!(harness.query_by_label("Oto Obchodník").is_some());
+    assert!(harness.query_by_label("Serafína Serverová").is_none());
+
+    // Switching user offers the server again, its address filled in.
+    harness.get_by_label("Switch user").click();
+    settle(&mut harness);
+    assert_eq!(
+        harness.get_by_label("Server address").value().as_deref(),
+        Some(server.base_url.as_str())
+    );
+}
+
+#[test]
+fn a_wrong_password_or_address_at_the_server_says_so() {
+    let runtime = runtime();
+    let server = server_with_customers(&runtime);
+    let clerk = server.add_user(Rights::NONE);
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    settle(&mut harness);
+    harness.get_by_label("Sign in to a shop server").click();
+    settle(&mut harness);
+
+    type_into(&mut harness, "Server address", &server.base_url);
+    type_into(&mut harness, "User name", &clerk);
+    type_into(&mut harness, "Password", "not the password");
+    harness.get_by_label("Sign in").click();
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label("Wrong user name or password.")
+            .is_some()
+    );
+
+    // An address nobody listens on (port 9 on loopback is closed).
+    drop(harness);
+    let mut harness = app(dir.path().join("customers.db"));
+    settle(&mut harness);
+    harness.get_by_label("Sign in to a shop server").click();
+    settle(&mut harness);
+    type_into(&mut harness, "Server address", "http://127.0.0.1:9");
+    type_into(&mut harness, "User name", &clerk);
+    type_into(&mut harness, "Password", http_support::PASSWORD);
+    harness.get_by_label("Sign in").click();
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label_contains("The server could not be reached")
+            .is_some()
+    );
+}
