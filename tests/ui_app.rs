@@ -293,6 +293,35 @@ fn pages_through_the_api() {
 }
 
 #[test]
+fn page_down_onto_a_full_next_page_shows_its_first_row() {
+    let customers: Vec<_> = (0..230)
+        .map(|i| {
+            person(
+                &format!("Meno{i:03}"),
+                "Priezvisko",
+                &format!("m{i}@example.sk"),
+                &format!("C{i}"),
+            )
+        })
+        .collect();
+    let store = TestStore::new(&[("eva", Rights::admin())], &customers);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    // The last row of page 1 (the grid scrolls down to it), then Page Down onto page 2.
+    harness.key_press(egui::Key::End);
+    settle(&mut harness);
+    assert!(harness.query_by_label("Meno000 Priezvisko").is_none());
+    harness.key_press(egui::Key::PageDown);
+    settle(&mut harness);
+    assert!(harness.query_by_label("Page 2 of 3").is_some());
+    // The cursor is on page 2's first row, and the grid shows it.
+    assert!(
+        harness.query_by_label("Meno100 Priezvisko").is_some(),
+        "the first row of the new page is on screen"
+    );
+}
+
+#[test]
 fn filters_narrow_the_grid_and_their_chips_clear_them_one_by_one() {
     let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
     let mut harness = app(store.db.clone());

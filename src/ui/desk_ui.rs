@@ -181,6 +181,7 @@ fn grid_keys(ui: &mut Ui, desk: &mut Desk) {
             desk.page
                 .select(target.clamp(0, rows as i64 - 1) as usize, extend, false);
             desk.page.scroll_to_cursor = true;
+            desk.page.center_cursor = step.abs() > 1;
         }
     }
     if select_all {

@@ -120,6 +120,9 @@ pub struct Page {
     anchor: Option<usize>,
     /// Set when the cursor moved by keyboard, so the table scrolls to it once.
     pub scroll_to_cursor: bool,
+    /// The cursor jumped by a screen or more (Page Up/Down): the table centres it rather
+    /// than scrolling just enough, which could leave it under the pager at the bottom edge.
+    pub center_cursor: bool,
     /// Where the cursor goes on the next page (keyboard paging: its first or last row).
     pub cursor_on_next_page: Option<usize>,
 }
@@ -136,6 +139,7 @@ impl Page {
         self.customers = customers;
         self.total = result.total_count;
         self.selected = vec![false; self.rows.len()];
+        self.center_cursor = self.cursor_on_next_page.is_some();
         self.cursor = match self.cursor_on_next_page.take() {
             Some(index) if !self.rows.is_empty() => Some(index.min(self.rows.len() - 1)),
             _ => old_id.and_then(|id| self.rows.iter().position(|r| r.id == id)),
@@ -232,9 +236,11 @@ pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutp
     }
     if page.scroll_to_cursor {
         if let Some(cursor) = page.cursor {
-            table = table.scroll_to_row(cursor, None);
+            let align = page.center_cursor.then_some(egui::Align::Center);
+            table = table.scroll_to_row(cursor, align);
         }
         page.scroll_to_cursor = false;
+        page.center_cursor = false;
     }
     table
         .header(ROW_HEIGHT + 4.0, |mut header| {
