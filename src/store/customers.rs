@@ -93,7 +93,7 @@ pub fn add_to_count(conn: &Connection, delta: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// When a new row's search text enters the trigram index.
+/// When a new row's search text enters the word index (`store::words`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchIndexing {
     /// With the row, in the same transaction: every write through the API.

@@ -94,6 +94,19 @@ impl ListPlan {
                     params,
                 );
             }
+            Member::ExternalId if filter.op == Operator::Like => {
+                // A pattern with a leading % cannot seek: scan the small partial index of
+                // external ids (14 MB at 1M customers) rather than every row (160 MB), which
+                // the planner would otherwise do along the sort index, row by row.
+                let (cond, params) = condition("external_id", false, filter);
+                self.and(
+                    &format!(
+                        "c.rid IN (SELECT rid FROM customers \
+                         WHERE external_id IS NOT NULL AND {cond})"
+                    ),
+                    params,
+                );
+            }
             Member::ExternalId => {
                 let (cond, params) = condition("c.external_id", true, filter);
                 self.and(&cond, params);
