@@ -322,6 +322,55 @@ fn page_down_onto_a_full_next_page_shows_its_first_row() {
 }
 
 #[test]
+fn page_down_keeps_the_cursor_row_above_the_pager() {
+    let customers: Vec<_> = (0..100)
+        .map(|i| {
+            person(
+                &format!("Meno{i:03}"),
+                "Priezvisko",
+                &format!("m{i}@example.sk"),
+                &format!("C{i}"),
+            )
+        })
+        .collect();
+    let store = TestStore::new(&[("eva", Rights::admin())], &customers);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    harness.key_press(egui::Key::ArrowDown);
+    harness.run();
+    for _ in 0..2 {
+        harness.key_press(egui::Key::PageDown);
+        harness.run();
+    }
+    // Copy the cursor row to learn which it is, then find it on screen.
+    harness.get_by_label("Copy rows").click();
+    harness.step();
+    let copied = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+        .expect("the cursor row was copied");
+    let name = copied
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split('\t').next())
+        .expect("a copied row")
+        .to_owned();
+    harness.run();
+    let row = harness.get_by_label(&name).rect();
+    let pager = harness.get_by_label("First").rect();
+    assert!(
+        row.max.y <= pager.min.y,
+        "the cursor row {name} ({row:?}) is hidden under the pager ({pager:?})"
+    );
+}
+
+#[test]
 fn filters_narrow_the_grid_and_their_chips_clear_them_one_by_one() {
     let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
     let mut harness = app(store.db.clone());
