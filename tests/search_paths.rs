@@ -43,7 +43,7 @@ fn search_pages_match_a_plain_scan() {
     api.store().with_writer(|conn| {
         customer_desk::store::mark_search_index_stale(conn).expect("mark");
         conn.execute_batch(
-            "INSERT INTO customer_words (customer_words) VALUES ('delete-all');
+            "DELETE FROM word_customers;
              DELETE FROM search_words;",
         )
         .expect("empty the index");

@@ -106,8 +106,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE VIRTUAL TABLE search_word_grams USING fts5(
         word, tokenize = 'trigram', detail = full,
         content = 'search_words', content_rowid = 'id', columnsize = 0);
-    CREATE VIRTUAL TABLE customer_words USING fts5(
-        words, tokenize = 'ascii', detail = none, content = '', contentless_delete = 1);
+    CREATE TABLE word_customers (
+        word_id INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (word_id, rid)
+    ) WITHOUT ROWID, STRICT;
     INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1);
     "#,
 ];
