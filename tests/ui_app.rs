@@ -244,16 +244,7 @@ fn switch_user_signs_out_to_the_sign_in_screen() {
 
 #[test]
 fn pages_through_the_api() {
-    let customers: Vec<_> = (0..120)
-        .map(|i| {
-            person(
-                &format!("Meno{i:03}"),
-                "Priezvisko",
-                &format!("m{i}@example.sk"),
-                &format!("C{i}"),
-            )
-        })
-        .collect();
+    let customers = numbered_people(120);
     let store = TestStore::new(&[("eva", Rights::admin())], &customers);
     let mut harness = app(store.db.clone());
     sign_in(&mut harness, "eva");
@@ -294,16 +285,7 @@ fn pages_through_the_api() {
 
 #[test]
 fn page_down_onto_a_full_next_page_shows_its_first_row() {
-    let customers: Vec<_> = (0..230)
-        .map(|i| {
-            person(
-                &format!("Meno{i:03}"),
-                "Priezvisko",
-                &format!("m{i}@example.sk"),
-                &format!("C{i}"),
-            )
-        })
-        .collect();
+    let customers = numbered_people(230);
     let store = TestStore::new(&[("eva", Rights::admin())], &customers);
     let mut harness = app(store.db.clone());
     sign_in(&mut harness, "eva");
@@ -323,16 +305,7 @@ fn page_down_onto_a_full_next_page_shows_its_first_row() {
 
 #[test]
 fn page_down_keeps_the_cursor_row_above_the_pager() {
-    let customers: Vec<_> = (0..100)
-        .map(|i| {
-            person(
-                &format!("Meno{i:03}"),
-                "Priezvisko",
-                &format!("m{i}@example.sk"),
-                &format!("C{i}"),
-            )
-        })
-        .collect();
+    let customers = numbered_people(100);
     let store = TestStore::new(&[("eva", Rights::admin())], &customers);
     let mut harness = app(store.db.clone());
     sign_in(&mut harness, "eva");

@@ -25,6 +25,23 @@ fn server_with_customers(runtime: &tokio::runtime::Runtime) -> TestServer {
     server
 }
 
+/// From a first start, signs in at the server at `address` with the sign-in screen.
+fn sign_in_at_server(
+    harness: &mut egui_kittest::Harness<'_, customer_desk::ui::App>,
+    address: &str,
+    user: &str,
+    password: &str,
+) {
+    settle(harness);
+    harness.get_by_label("Sign in to a shop server").click();
+    settle(harness);
+    type_into(harness, "Server address", address);
+    type_into(harness, "User name", user);
+    type_into(harness, "Password", password);
+    harness.get_by_label("Sign in").click();
+    settle(harness);
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -41,15 +58,12 @@ fn a_first_start_can_sign_in_at_the_shop_server_and_work_on_its_customers() {
     let clerk = server.add_user(Rights::NONE.with(Right::CustomerUpdate));
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path().join("customers.db"));
-    settle(&mut harness);
-    harness.get_by_label("Sign in to a shop server").click();
-    settle(&mut harness);
-
-    type_into(&mut harness, "Server address", &server.base_url);
-    type_into(&mut harness, "User name", &clerk);
-    type_into(&mut harness, "Password", http_support::PASSWORD);
-    harness.get_by_label("Sign in").click();
-    settle(&mut harness);
+    sign_in_at_server(
+        &mut harness,
+        &server.base_url,
+        &clerk,
+        http_support::PASSWORD,
+    );
 
     let status = format!("Signed in as {clerk} at {}", server.base_url);
     assert!(harness.query_by_label(&status).is_some(), "{status}");
@@ -80,15 +94,7 @@ fn a_wrong_password_or_address_at_the_server_says_so() {
     let clerk = server.add_user(Rights::NONE);
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path().join("customers.db"));
-    settle(&mut harness);
-    harness.get_by_label("Sign in to a shop server").click();
-    settle(&mut harness);
-
-    type_into(&mut harness, "Server address", &server.base_url);
-    type_into(&mut harness, "User name", &clerk);
-    type_into(&mut harness, "Password", "not the password");
-    harness.get_by_label("Sign in").click();
-    settle(&mut harness);
+    sign_in_at_server(&mut harness, &server.base_url, &clerk, "not the password");
     assert!(
         harness
             .query_by_label("Wrong user name or password.")
@@ -98,14 +104,12 @@ fn a_wrong_password_or_address_at_the_server_says_so() {
     // An address nobody listens on (port 9 on loopback is closed).
     drop(harness);
     let mut harness = app(dir.path().join("customers.db"));
-    settle(&mut harness);
-    harness.get_by_label("Sign in to a shop server").click();
-    settle(&mut harness);
-    type_into(&mut harness, "Server address", "http://127.0.0.1:9");
-    type_into(&mut harness, "User name", &clerk);
-    type_into(&mut harness, "Password", http_support::PASSWORD);
-    harness.get_by_label("Sign in").click();
-    settle(&mut harness);
+    sign_in_at_server(
+        &mut harness,
+        "http://127.0.0.1:9",
+        &clerk,
+        http_support::PASSWORD,
+    );
     assert!(
         harness
             .query_by_label_contains("The server could not be reached")

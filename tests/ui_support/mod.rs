@@ -109,6 +109,21 @@ pub fn person(first: &str, last: &str, email: &str, card: &str) -> Value {
     })
 }
 
+/// `count` people named `Meno000 Priezvisko`, `Meno001 Priezvisko`, …: their name order is
+/// their number order.
+pub fn numbered_people(count: usize) -> Vec<Value> {
+    (0..count)
+        .map(|i| {
+            person(
+                &format!("Meno{i:03}"),
+                "Priezvisko",
+                &format!("m{i}@example.sk"),
+                &format!("C{i}"),
+            )
+        })
+        .collect()
+}
+
 /// Three customers whose name order differs from their email order.
 pub fn three_customers() -> Vec<Value> {
     vec![
