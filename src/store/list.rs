@@ -318,7 +318,7 @@ impl RidBitmap {
 }
 
 /// Row ids as an `rarray(?)` parameter.
-fn as_array(rids: &[i64]) -> Rc<Vec<SqlValue>> {
+pub(super) fn as_array(rids: &[i64]) -> Rc<Vec<SqlValue>> {
     Rc::new(rids.iter().map(|&rid| SqlValue::Integer(rid)).collect())
 }
 

@@ -5,11 +5,8 @@
 //! characters have no trigram: they are checked with `instr` on `search_text`, against the
 //! matches of the longer words or, when there are none, by a scan of the whole table.
 
-use std::rc::Rc;
-
 use rusqlite::Connection;
 use rusqlite::ToSql;
-use rusqlite::types::Value as SqlValue;
 
 use super::words;
 use crate::api::ApiError;
@@ -76,9 +73,7 @@ impl SearchPlan {
         let sql = match candidates {
             Some(rids) if rids.is_empty() => return Ok(rids),
             Some(rids) => {
-                let array: Rc<Vec<SqlValue>> =
-                    Rc::new(rids.into_iter().map(SqlValue::Integer).collect());
-                params.push(Box::new(array));
+                params.push(Box::new(super::list::as_array(&rids)));
                 format!(
                     "SELECT t.rid FROM rarray(?) m CROSS JOIN search_text t ON t.rid = m.value \
                      WHERE {checks}"
