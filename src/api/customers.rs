@@ -193,19 +193,8 @@ impl LocalApi {
                         None,
                     ));
                 }
-                input.version = before.version + 1;
                 self.check_unique(tx, &input)?;
-                let doc = rows::encode_doc(&input)?;
-                rows::update(tx, rid, &input, &doc)?;
-                changelog::record(
-                    tx,
-                    id,
-                    Some(before.version),
-                    Some(&before_doc),
-                    Some(&doc),
-                    &actor.user_name,
-                    now.timestamp_micros(),
-                )?;
+                self.replace_stored(tx, actor, rid, (before.version, &before_doc), &mut input)?;
                 Ok(Upserted {
                     customer: self.present(input),
                     created: false,
@@ -289,20 +278,35 @@ impl LocalApi {
                 note,
                 operation_id.clone(),
             ));
-            after.version = before.version + 1;
-            let doc = rows::encode_doc(&after)?;
-            rows::update(tx, rid, &after, &doc)?;
-            changelog::record(
-                tx,
-                id,
-                Some(before.version),
-                Some(&before_doc),
-                Some(&doc),
-                &actor.user_name,
-                self.clock.now().timestamp_micros(),
-            )?;
+            self.replace_stored(tx, actor, rid, (before.version, &before_doc), &mut after)?;
             Ok(self.present(after))
         })
+    }
+
+    /// Stores `after` in place of the customer at `rid`, whose stored version and document
+    /// were `before`: one version up, and the change logged in the same transaction.
+    fn replace_stored(
+        &self,
+        tx: &Connection,
+        actor: &Actor,
+        rid: i64,
+        before: (i64, &[u8]),
+        after: &mut Customer,
+    ) -> Result<(), ApiError> {
+        let (before_version, before_doc) = before;
+        after.version = before_version + 1;
+        let doc = rows::encode_doc(after)?;
+        rows::update(tx, rid, after, &doc)?;
+        changelog::record(
+            tx,
+            &after.id,
+            Some(before_version),
+            Some(before_doc),
+            Some(&doc),
+            &actor.user_name,
+            self.clock.now().timestamp_micros(),
+        )?;
+        Ok(())
     }
 
     fn insert_new(

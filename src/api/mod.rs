@@ -12,7 +12,7 @@ pub use auth::{Auth, AuthPolicy, Authenticated, LoginRequest, LoginResponse, Tok
 pub use body::{member_path, parse_body, parse_json};
 pub use customers::new_id;
 pub use error::ApiError;
-pub use session::{CustomersApi, LocalSession};
+pub use session::{CustomersApi, LocalSession, blocking};
 
 use std::sync::Arc;
 

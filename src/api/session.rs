@@ -81,10 +81,18 @@ impl LocalSession {
     ) -> Result<T, ApiError> {
         let api = self.api.clone();
         let actor = self.actor.clone();
-        tokio::task::spawn_blocking(move || f(&api, &actor))
-            .await
-            .map_err(|e| ApiError::Internal(format!("the store task failed: {e}")))?
+        blocking(move || f(&api, &actor)).await
     }
+}
+
+/// Runs blocking API work (SQLite, argon2) on tokio's blocking pool, so that an async
+/// caller (the server, the desk's service thread) never stalls its executor on it.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("the store task failed: {e}")))?
 }
 
 impl CustomersApi for LocalSession {

@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::problem::{CustomerId, Failure, JsonBody, SignedIn, json_response};
-use super::{AppState, blocking, stream};
+use super::{AppState, stream};
+use crate::api::blocking;
 use crate::api::{ApiError, LocalApi};
 use crate::model::Actor;
 use crate::ndata::{ListParams, parse_list_query};

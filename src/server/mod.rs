@@ -22,7 +22,7 @@ use axum::routing::{get, post};
 use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
-use crate::api::{ApiError, Auth, LocalApi};
+use crate::api::{Auth, LocalApi};
 use crate::model::Problem;
 use problem::problem_response;
 
@@ -114,15 +114,6 @@ pub async fn shutdown_signal() {
         () = terminate => {}
     }
     tracing::info!("shutting down: finishing the requests in flight");
-}
-
-/// Runs blocking API work (SQLite, argon2) on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(format!("the request's task failed: {e}")))?
 }
 
 /// One log line per request: method, path, status and time taken (to the response head).

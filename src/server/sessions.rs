@@ -4,8 +4,9 @@ use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::AppState;
 use super::problem::{Failure, JsonBody, SignedIn, json_response};
-use super::{AppState, blocking};
+use crate::api::blocking;
 use crate::api::{LoginRequest, TokenPair, parse_body};
 
 /// `POST /api/auth`: `{userName, password, deviceName}` → `{tokenId, refreshToken, user}`.

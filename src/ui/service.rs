@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::api::{ApiError, CustomersApi, LocalApi, LocalSession};
+use crate::api::{ApiError, CustomersApi, LocalApi, LocalSession, blocking};
 use crate::model::{Actor, Customer, QueryResult, Rights, UserInfo};
 use crate::ndata::ListParams;
 use crate::remote::RemoteClient;
@@ -306,15 +306,6 @@ async fn fail_forever(commands: &mut mpsc::Receiver<Command>, outbox: &Outbox, r
     while commands.recv().await.is_some() {
         outbox.send(Message::StoreFailed(reason.clone())).await;
     }
-}
-
-/// Runs blocking store work off the async thread.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(format!("the store task failed: {e}")))?
 }
 
 async fn sign_in_result(
