@@ -26,8 +26,6 @@ pub struct App {
     has_customers: bool,
     /// Sign-out was asked for and the service has not confirmed it yet.
     signing_out: bool,
-    /// The shop server the user is signed in to; `None` on this computer's store.
-    server: Option<String>,
     settings: Settings,
     toasts: Toasts,
 }
@@ -52,7 +50,6 @@ impl App {
         Self {
             has_customers: false,
             signing_out: false,
-            server: None,
             service,
             gate,
             desk: None,
@@ -98,10 +95,9 @@ impl App {
             }
             Message::SignedIn { user, server } => {
                 self.settings.sign_in_to_server = server.is_some();
-                if let Some(server) = &server {
-                    self.settings.server = server.clone();
+                if let Some(server) = server {
+                    self.settings.server = server;
                 }
-                self.server = server;
                 if matches!(self.gate, Gate::CreateOwner(_)) && !self.has_customers {
                     self.waiting_user = Some(user);
                     self.gate = Gate::offer_demo();
@@ -118,7 +114,6 @@ impl App {
             Message::SignedOut => {
                 self.signing_out = false;
                 self.desk = None;
-                self.server = None;
                 self.gate = self.sign_in_gate();
             }
             Message::DemoProgress { done, total } => {
@@ -153,7 +148,12 @@ impl App {
     }
 
     fn enter_desk(&mut self, user: UserInfo) {
-        self.desk = Some(Desk::new(user, self.server.clone(), &self.settings));
+        // The settings hold where this user just signed in.
+        let server = self
+            .settings
+            .sign_in_to_server
+            .then(|| self.settings.server.clone());
+        self.desk = Some(Desk::new(user, server, &self.settings));
     }
 
     /// The sign-in screen, offering the place of the last sign-in.
