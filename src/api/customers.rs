@@ -1,5 +1,6 @@
 //! One function per route of the Customers API, over the local store.
 
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde_json::Value;
 
@@ -11,6 +12,13 @@ use crate::model::{
 };
 use crate::ndata::{ListParams, parse_list_query};
 use crate::store::{ListPlan, changelog, customers as rows};
+
+/// A list's page (`None` for `$count=true`) with its counts.
+struct Listed<T> {
+    items: Option<T>,
+    count: u64,
+    total_count: u64,
+}
 
 /// A new random id: 24 lowercase hex characters.
 pub fn new_id() -> String {
@@ -43,6 +51,52 @@ impl LocalApi {
         _actor: &Actor,
         params: &ListParams,
     ) -> Result<QueryResult<Customer>, ApiError> {
+        let listed = self.list_page(params, |conn, rids, _now| {
+            Ok(rows::load_docs(conn, rids)?
+                .into_iter()
+                .map(|c| self.present(c))
+                .collect::<Vec<_>>())
+        })?;
+        Ok(QueryResult {
+            items: listed.items,
+            count: listed.count,
+            total_count: listed.total_count,
+        })
+    }
+
+    /// `GET /customers` as the response body: the JSON [`Self::list`] gives, written straight
+    /// from the stored documents. The server answers with it: it saves parsing and writing
+    /// again every customer of the page.
+    pub fn list_json(&self, _actor: &Actor, params: &ListParams) -> Result<Vec<u8>, ApiError> {
+        let listed = self.list_page(params, |conn, rids, now| {
+            let mut items = Vec::with_capacity(rids.len() * 1024);
+            rows::write_api_json(conn, rids, now, &mut items)?;
+            Ok(items)
+        })?;
+        let mut body = Vec::with_capacity(listed.items.as_ref().map_or(0, Vec::len) + 64);
+        body.push(b'{');
+        if let Some(items) = &listed.items {
+            body.extend_from_slice(b"\"items\":[");
+            body.extend_from_slice(items);
+            body.extend_from_slice(b"],");
+        }
+        body.extend_from_slice(
+            format!(
+                "\"count\":{},\"totalCount\":{}}}",
+                listed.count, listed.total_count
+            )
+            .as_bytes(),
+        );
+        Ok(body)
+    }
+
+    /// Filters, counts and pages `params`, then reads the page's customers with
+    /// `read_page` (given their row ids in order, and the time the statuses are as of).
+    fn list_page<T>(
+        &self,
+        params: &ListParams,
+        read_page: impl FnOnce(&Connection, &[i64], DateTime<Utc>) -> Result<T, ApiError>,
+    ) -> Result<Listed<T>, ApiError> {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
         self.store.read(|conn| {
@@ -52,36 +106,38 @@ impl LocalApi {
             if query.count_only {
                 let rest = total_count.saturating_sub(query.skip);
                 let count = query.take.map_or(rest, |t| t.min(rest));
-                return Ok(QueryResult {
+                return Ok(Listed {
                     items: None,
                     count,
                     total_count,
                 });
             }
             let rids = selection.page(conn, query.skip, query.take)?;
-            let items: Vec<Customer> = rows::load_docs(conn, &rids)?
-                .into_iter()
-                .map(|c| self.present(c))
-                .collect();
-            Ok(QueryResult {
-                count: items.len() as u64,
-                items: Some(items),
+            Ok(Listed {
+                count: rids.len() as u64,
+                items: Some(read_page(conn, &rids, now)?),
                 total_count,
             })
         })
     }
 
-    /// A whole list in batches of `batch` customers, handed to `sink` in order (for
-    /// streaming a response without building it in memory). Stops early when `sink` says so.
-    pub fn list_batches(
+    /// A whole list in batches of up to `batch` customers, for streaming a response without
+    /// building it in memory: `sink` gets the number of matches, the batch's customers as
+    /// comma-separated API JSON, and how many there are. Stops early when `sink` says so.
+    pub fn list_json_batches(
         &self,
         _actor: &Actor,
         params: &ListParams,
         batch: usize,
-        mut sink: impl FnMut(u64, Vec<Customer>) -> bool,
+        mut sink: impl FnMut(u64, Vec<u8>, usize) -> bool,
     ) -> Result<(), ApiError> {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
+        let write = |conn: &Connection, rids: &[i64]| -> Result<Vec<u8>, ApiError> {
+            let mut json = Vec::with_capacity(rids.len() * 1024);
+            rows::write_api_json(conn, rids, now, &mut json)?;
+            Ok(json)
+        };
         self.store.read(|conn| {
             let plan = ListPlan::new(&query, now);
             let selection = plan.select(conn)?;
@@ -94,17 +150,16 @@ impl LocalApi {
             selection.for_each_rid(conn, query.skip, query.take, |rid| {
                 pending.push(rid);
                 if pending.len() >= batch {
-                    let page = rows::load_docs(conn, &pending)?;
-                    pending.clear();
+                    let json = write(conn, &pending)?;
                     sent_any = true;
-                    keep_going = sink(total, page.into_iter().map(|c| self.present(c)).collect());
+                    keep_going = sink(total, json, pending.len());
+                    pending.clear();
                 }
                 Ok(keep_going)
             })?;
             // The last batch, which may be empty: the sink learns the total either way.
             if keep_going && (!pending.is_empty() || !sent_any) {
-                let page = rows::load_docs(conn, &pending)?;
-                sink(total, page.into_iter().map(|c| self.present(c)).collect());
+                sink(total, write(conn, &pending)?, pending.len());
             }
             Ok(())
         })

@@ -83,11 +83,7 @@ impl Default for Customer {
 impl Customer {
     /// The status at `now`: `NotYetValid` before activation, `Expired` after expiration.
     pub fn status_at(&self, now: DateTime<Utc>) -> CustomerStatus {
-        match (self.activation_time, self.expiration_time) {
-            (Some(a), _) if a > now => CustomerStatus::NotYetValid,
-            (_, Some(e)) if e < now => CustomerStatus::Expired,
-            _ => CustomerStatus::Valid,
-        }
+        CustomerStatus::of(self.activation_time, self.expiration_time, now)
     }
 
     /// The name a person would read: full name, else first and last name, else the company.
@@ -132,6 +128,20 @@ pub enum CustomerStatus {
 }
 
 impl CustomerStatus {
+    /// The status at `now` of a customer valid from `activation` to `expiration`:
+    /// `NotYetValid` before activation, `Expired` after expiration, else `Valid`.
+    pub fn of(
+        activation: Option<DateTime<Utc>>,
+        expiration: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        match (activation, expiration) {
+            (Some(a), _) if a > now => Self::NotYetValid,
+            (_, Some(e)) if e < now => Self::Expired,
+            _ => Self::Valid,
+        }
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

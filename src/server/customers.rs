@@ -4,7 +4,7 @@ use axum::extract::{OriginalUri, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::problem::{CustomerId, Failure, JsonBody, SignedIn, json_response};
+use super::problem::{CustomerId, Failure, JsonBody, SignedIn, json_body_response, json_response};
 use super::{AppState, stream};
 use crate::api::blocking;
 use crate::api::{ApiError, LocalApi};
@@ -26,10 +26,10 @@ pub async fn list(
     }
     let api = state.api;
     let actor = user.who.actor;
-    let page = blocking(move || api.list(&actor, &params))
+    let body = blocking(move || api.list_json(&actor, &params))
         .await
         .map_err(|e| Failure::new(e, &path))?;
-    Ok(json_response(StatusCode::OK, &page, &path))
+    Ok(json_body_response(StatusCode::OK, body))
 }
 
 /// Runs one call of the API logic for the signed-in user off the async threads and answers

@@ -58,19 +58,22 @@ pub fn problem_response(problem: &Problem) -> Response {
 /// `value` as a JSON response with `status`.
 pub fn json_response<T: Serialize>(status: StatusCode, value: &T, instance: &str) -> Response {
     match serde_json::to_vec(value) {
-        Ok(body) => {
-            let mut response = (status, Body::from(body)).into_response();
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
-        }
+        Ok(body) => json_body_response(status, body),
         Err(e) => Failure::new(
             ApiError::Internal(format!("cannot write the response: {e}")),
             instance,
         )
         .into_response(),
     }
+}
+
+/// A response of JSON already written.
+pub fn json_body_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = (status, Body::from(body)).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 /// The bearer token of a request, if it sent one.

@@ -71,17 +71,14 @@ fn produce(api: &LocalApi, actor: &Actor, params: &ListParams, tx: &mpsc::Sender
     let mut written = 0u64;
     let mut total = 0u64;
     let mut buf = b"{\"items\":[".to_vec();
-    let result = api.list_batches(actor, params, BATCH, |total_count, batch| {
+    let result = api.list_json_batches(actor, params, BATCH, |total_count, items, count| {
         total = total_count;
-        for customer in &batch {
+        if count > 0 {
             if written > 0 {
                 buf.push(b',');
             }
-            if let Err(e) = serde_json::to_writer(&mut buf, customer) {
-                let _ = tx.blocking_send(Piece::Failed(ApiError::Internal(e.to_string())));
-                return false;
-            }
-            written += 1;
+            buf.extend_from_slice(&items);
+            written += count as u64;
         }
         let chunk = Bytes::from(std::mem::take(&mut buf));
         // A send fails when the client went away: stop reading.

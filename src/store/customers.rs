@@ -1,51 +1,25 @@
 //! Customer rows: the indexed columns, the card table, the search text and the JSON document,
 //! always written together.
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::Value;
 
 use super::decimal::to_micros;
 use crate::api::ApiError;
-use crate::model::Customer;
+use crate::model::{Customer, CustomerStatus};
 use crate::text::fold;
 
-/// The document as stored: the customer's JSON without its nulls (they come back as
-/// defaults on reading) and without the computed `status`, which is worked out at read time.
+/// The document as stored: the customer's JSON exactly as the API writes it, nulls included
+/// (so that a list can be answered from it without parsing, [`write_api_json`]). Its
+/// `status` is replaced by the one worked out at read time.
 pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>, ApiError> {
-    let mut value = serde_json::to_value(customer).map_err(internal)?;
-    if let Value::Object(map) = &mut value {
-        map.remove("status");
-        strip_nulls(map);
-    }
-    super::doc::pack(&serde_json::to_vec(&value).map_err(internal)?)
+    super::doc::pack(&serde_json::to_vec(customer).map_err(internal)?)
 }
 
-/// Reads a stored document back.
+/// Reads a stored document back (its `status` is the one it was stored with).
 pub fn decode_doc(bytes: &[u8]) -> Result<Customer, ApiError> {
     serde_json::from_slice(&super::doc::unpack(bytes)?)
         .map_err(|e| ApiError::Internal(format!("stored customer is unreadable: {e}")))
-}
-
-/// Removes null members from the resource's own objects, recursing into its nested objects
-/// and arrays but never into `meta`, which is kept exactly as sent.
-fn strip_nulls(map: &mut serde_json::Map<String, Value>) {
-    map.retain(|_, v| !v.is_null());
-    for (key, value) in map.iter_mut() {
-        if key == "meta" {
-            continue;
-        }
-        match value {
-            Value::Object(inner) => strip_nulls(inner),
-            Value::Array(items) => {
-                for item in items {
-                    if let Value::Object(inner) = item {
-                        strip_nulls(inner);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -281,6 +255,62 @@ pub(crate) fn load_docs(conn: &Connection, rids: &[i64]) -> Result<Vec<Customer>
             decode_doc(&doc)
         })
         .collect()
+}
+
+/// Writes the customers of `rids` as the API writes them, comma-separated, into `out`, each
+/// with its `status` as of `now`. A document stored in the API's shape is copied with its
+/// status replaced, without parsing it; an older one is read and written again.
+pub(crate) fn write_api_json(
+    conn: &Connection,
+    rids: &[i64],
+    now: DateTime<Utc>,
+    out: &mut Vec<u8>,
+) -> Result<(), ApiError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.doc, c.activation_time, c.expiration_time
+         FROM customer_docs d JOIN customers c ON c.rid = d.rid WHERE d.rid = ?1",
+    )?;
+    for (n, rid) in rids.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        let (doc, activation, expiration): (Vec<u8>, Option<i64>, Option<i64>) =
+            stmt.query_row([rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let status = CustomerStatus::of(
+            activation.and_then(DateTime::from_timestamp_micros),
+            expiration.and_then(DateTime::from_timestamp_micros),
+            now,
+        );
+        let copied = super::doc::unpack_api_shaped(&doc)?
+            .is_some_and(|json| write_with_status(&json, status, out));
+        if !copied {
+            let mut customer = decode_doc(&doc)?;
+            customer.status = customer.status_at(now);
+            serde_json::to_writer(&mut *out, &customer).map_err(internal)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a customer's JSON (as [`encode_doc`] stores it) with its top-level `status`
+/// replaced; `false`, having written nothing, if the JSON has no such member.
+///
+/// The first `,"status":"` in the JSON is the customer's own: it comes before `cards` (which
+/// have statuses too), and it cannot stand inside the strings before it, where every `"` is
+/// written as `\"`.
+fn write_with_status(json: &[u8], status: CustomerStatus, out: &mut Vec<u8>) -> bool {
+    const KEY: &[u8] = b",\"status\":\"";
+    let Some(start) = json.windows(KEY.len()).position(|w| w == KEY) else {
+        return false;
+    };
+    let value = start + KEY.len();
+    let Some(len) = json[value..].iter().position(|&b| b == b'"') else {
+        return false;
+    };
+    out.extend_from_slice(&json[..value]);
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.extend_from_slice(&json[value + len..]);
+    true
 }
 
 /// How many customers there are (kept by the writes, not counted).
