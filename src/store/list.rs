@@ -18,6 +18,14 @@ use crate::ndata::{Filter, ListQuery, Member, Operator, Scalar, SortField};
 /// Walking one entry of a sort index (an index-only step and a bitmap test) costs 1.
 const READ_MATCH_COST_BY_ID: f64 = 6.0;
 const READ_MATCH_COST_BY_KEY: f64 = 30.0;
+/// How many times its estimate a page walk may take before the matches are sorted instead,
+/// and the entries it may always take beyond the estimate (for small pages, whose walks vary
+/// most).
+const WALK_PATIENCE: f64 = 4.0;
+const WALK_SLACK: f64 = 2000.0;
+/// Pages up to this size are walked into a buffer, so that a walk given up leaves nothing
+/// visited; longer ones (a streamed whole list) are walked to the end.
+const WALK_BUFFER_MAX: u64 = 10_000;
 
 /// A list query turned into SQL conditions, their parameters and an ORDER BY clause.
 #[derive(Debug, Clone)]
@@ -250,45 +258,88 @@ impl Selection<'_> {
         } else {
             READ_MATCH_COST_BY_KEY
         };
-        if plan.sort_indexed && walk < self.total as f64 * per_match {
-            let sql = format!("SELECT c.rid FROM customers c ORDER BY {}", plan.order_sql);
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query([])?;
-            let is_match = RidBitmap::new(matches);
-            let (mut to_skip, mut left) = (skip, take);
-            while let Some(row) = rows.next()? {
-                let rid: i64 = row.get(0)?;
-                if !is_match.contains(rid) {
-                    continue;
-                }
-                if to_skip > 0 {
-                    to_skip -= 1;
-                    continue;
-                }
-                left -= 1;
-                if !visit(rid)? || left == 0 {
-                    break;
-                }
+        let read = self.total as f64 * per_match;
+        if plan.sort_indexed && walk < read {
+            if take > WALK_BUFFER_MAX {
+                self.walk(conn, matches, skip, take, u64::MAX, &mut visit)?;
+                return Ok(());
             }
-        } else {
-            let sql = format!(
-                "SELECT c.rid FROM rarray(?1) m CROSS JOIN customers c ON c.rid = m.value \
-                 ORDER BY {} LIMIT ?2 OFFSET ?3",
-                plan.order_sql
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params![
-                as_array(matches),
-                take.min(i64::MAX as u64) as i64,
-                skip.min(i64::MAX as u64) as i64
-            ])?;
-            while let Some(row) = rows.next()? {
-                if !visit(row.get(0)?)? {
-                    break;
+            // The estimate holds when the matches are spread along the sort key. A search
+            // that goes with the key (a surname, sorted by last name) puts them all in one
+            // place, maybe at the far end: the walk then gives up after a few times its
+            // estimate and the matches are read and sorted instead.
+            let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK).min(read) as u64;
+            let mut page = Vec::with_capacity(take as usize);
+            let complete = self.walk(conn, matches, skip, take, budget, &mut |rid| {
+                page.push(rid);
+                Ok(true)
+            })?;
+            if complete {
+                for rid in page {
+                    if !visit(rid)? {
+                        break;
+                    }
                 }
+                return Ok(());
+            }
+        }
+        let sql = format!(
+            "SELECT c.rid FROM rarray(?1) m CROSS JOIN customers c ON c.rid = m.value \
+             ORDER BY {} LIMIT ?2 OFFSET ?3",
+            plan.order_sql
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params![
+            as_array(matches),
+            take.min(i64::MAX as u64) as i64,
+            skip.min(i64::MAX as u64) as i64
+        ])?;
+        while let Some(row) = rows.next()? {
+            if !visit(row.get(0)?)? {
+                break;
             }
         }
         Ok(())
+    }
+
+    /// Walks the sort index, visiting the matches from `skip` on, at most `take`. Returns
+    /// `false` if it stopped after `budget` index entries before the page was complete.
+    fn walk(
+        &self,
+        conn: &Connection,
+        matches: &[i64],
+        skip: u64,
+        take: u64,
+        budget: u64,
+        visit: &mut impl FnMut(i64) -> Result<bool, ApiError>,
+    ) -> Result<bool, ApiError> {
+        let sql = format!(
+            "SELECT c.rid FROM customers c ORDER BY {}",
+            self.plan.order_sql
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([])?;
+        let is_match = RidBitmap::new(matches);
+        let (mut to_skip, mut left, mut walked) = (skip, take, 0u64);
+        while let Some(row) = rows.next()? {
+            walked += 1;
+            if walked > budget {
+                return Ok(false);
+            }
+            let rid: i64 = row.get(0)?;
+            if !is_match.contains(rid) {
+                continue;
+            }
+            if to_skip > 0 {
+                to_skip -= 1;
+                continue;
+            }
+            left -= 1;
+            if !visit(rid)? || left == 0 {
+                break;
+            }
+        }
+        Ok(true)
     }
 }
 
