@@ -7,7 +7,6 @@
 //! the run and removed after it. Client and server share the machine's cores, as they would
 //! on a shop's till that also serves.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,13 +17,13 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use super::bench::{BROAD_TERMS, BenchArgs, KindReport, SELECTIVE_TERMS, summarise};
+use super::bench::{BROAD_TERMS, BenchArgs, KindReport, SELECTIVE_TERMS, WARM_UP_ROUNDS, summarise};
 use crate::api::{ApiError, Auth, AuthPolicy, CustomersApi, LocalApi};
 use crate::model::Rights;
 use crate::ndata::ListParams;
 use crate::remote::RemoteClient;
 use crate::server::{self, AppState};
-use crate::store::{Store, users};
+use crate::store::users;
 
 /// The user the bench signs its clients in as; removed again when the run ends.
 const BENCH_USER: &str = "bench-http";
@@ -117,14 +116,13 @@ struct Inputs {
     create_base: u64,
 }
 
-/// Starts a server on loopback over the store at `db`, runs the mix through it and stops it.
+/// Starts a server on loopback over the store of `api`, runs the mix through it and stops it.
 /// `in_process` are the in-process timings the table puts next to the HTTP ones.
 pub fn measure(
-    db: &Path,
+    api: Arc<LocalApi>,
     args: &BenchArgs,
     in_process: &[KindReport],
 ) -> anyhow::Result<HttpReport> {
-    let api = Arc::new(LocalApi::with_system_clock(Store::open_for_server(db)?));
     let auth = Arc::new(Auth::new(api.clone(), AuthPolicy::default()));
     let password = format!("{:032x}", rand::random::<u128>());
     // A run that was killed leaves its user behind; start from a fresh one.
@@ -250,6 +248,10 @@ async fn run_mix(
     }
     let mut kinds = Vec::new();
     for (kind, call) in mix(inputs.customers) {
+        if !matches!(call, Call::Update | Call::Create) {
+            // Warmed up as the in-process figures are (`bench::WARM_UP_ROUNDS`).
+            time_clients(&clients[..1], &call, rounds.min(WARM_UP_ROUNDS), &inputs).await?;
+        }
         let one = time_clients(&clients[..1], &call, rounds, &inputs).await?;
         let all = time_clients(&clients, &call, rounds, &inputs).await?;
         kinds.push(HttpKindReport {
@@ -512,6 +514,7 @@ pub fn print_table(report: &HttpReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
     #[test]
     fn the_http_bench_reports_every_kind_beside_its_in_process_figure_and_leaves_no_user_behind() {
@@ -525,8 +528,9 @@ mod tests {
             clients: 3,
             http_secs: 1,
         };
-        let in_process = super::super::bench::measure(Some(&db), &args).unwrap();
-        let report = measure(&db, &args, &in_process.kinds).unwrap();
+        let api = Arc::new(super::super::bench::open_bench_store(Some(&db), &args).unwrap());
+        let in_process = super::super::bench::measure_on(&api, &args).unwrap();
+        let report = measure(api, &args, &in_process.kinds).unwrap();
 
         assert_eq!(report.kinds.len(), mix(300).len());
         for kind in &report.kinds {
