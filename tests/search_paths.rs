@@ -44,7 +44,7 @@ fn search_pages_match_a_plain_scan() {
     api.store().with_writer(|conn| {
         customer_desk::store::mark_search_index_stale(conn).expect("mark");
         conn.execute_batch(
-            "DELETE FROM word_customers;
+            "DELETE FROM word_postings;
              DELETE FROM search_words;",
         )
         .expect("empty the index");

@@ -17,7 +17,9 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use super::bench::{BROAD_TERMS, BenchArgs, KindReport, SELECTIVE_TERMS, WARM_UP_ROUNDS, summarise};
+use super::bench::{
+    BROAD_TERMS, BenchArgs, KindReport, SELECTIVE_TERMS, WARM_UP_ROUNDS, summarise,
+};
 use crate::api::{ApiError, Auth, AuthPolicy, CustomersApi, LocalApi};
 use crate::model::Rights;
 use crate::ndata::ListParams;

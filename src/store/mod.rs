@@ -6,6 +6,7 @@ pub mod customers;
 pub mod decimal;
 pub mod doc;
 mod list;
+mod postings;
 mod schema;
 mod search;
 pub mod users;

@@ -111,6 +111,13 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID, STRICT;
     INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1);
     "#,
+    // 3: a word's customers as posting lists (store::postings) instead of one row per
+    // (word, customer) pair; the index is rebuilt at open.
+    r#"
+    DROP TABLE word_customers;
+    CREATE TABLE word_postings (key INTEGER PRIMARY KEY, rids BLOB NOT NULL) STRICT;
+    INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1);
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is

@@ -9,28 +9,23 @@
 //!    a number and how many customers use it. `search_word_grams` is a trigram index with
 //!    positions over it, so the vocabulary words containing a search word are one exact
 //!    phrase match on a small index.
-//! 2. `word_customers` holds a (word, customer) pair for each word of each customer's text,
-//!    keyed in that order, so a word's customers are one range of the table. The customers
-//!    containing a search word are the union of the ranges of its vocabulary words, joined
-//!    in a bitmap of row ids.
+//! 2. `word_postings` holds each vocabulary word's customers as posting lists
+//!    (`store::postings`). The customers containing a search word are the union of the
+//!    postings of its vocabulary words, joined in a bitmap of row ids.
 //!
-//! A customer has about four words, so a surname with 10,000 matches reads 10,000 pairs,
-//! where a trigram index over the whole text reads every entry of each of the word's
-//! trigrams (`ova` alone has a third of all customers). Words of one or two characters
-//! have no trigram and are checked on `search_text` instead.
-//!
-//! The pairs are a plain table rather than an FTS5 index: a range reads about a third
-//! faster (no doclist decoding, no tombstones of deleted rows to check for every entry),
-//! for about 23 bytes more per customer.
+//! So a surname with 10,000 matches reads its own 10,000 row ids, where a trigram index
+//! over the whole text reads every entry of each of the word's trigrams (`ova` alone has a
+//! third of all customers). Words of one or two characters have no trigram and are checked
+//! on `search_text` instead.
 //!
 //! The vocabulary holds only words some customer still has: a write that takes the last
 //! use of a word away removes it, so a deleted customer's tax id does not linger.
 
 use std::collections::HashMap;
-use std::rc::Rc;
 
-use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params};
+
+use super::postings;
 
 /// The distinct words of a folded search text.
 pub fn words_of(text: &str) -> Vec<&str> {
@@ -64,10 +59,8 @@ fn use_word(conn: &Connection, word: &str) -> rusqlite::Result<i64> {
 
 /// Adds customer `rid`, whose search text is `text`, to the index.
 pub fn index(conn: &Connection, rid: i64, text: &str) -> rusqlite::Result<()> {
-    let mut add =
-        conn.prepare_cached("INSERT INTO word_customers (word_id, rid) VALUES (?1, ?2)")?;
     for word in words_of(text) {
-        add.execute(params![use_word(conn, word)?, rid])?;
+        postings::add(conn, use_word(conn, word)?, rid)?;
     }
     Ok(())
 }
@@ -79,8 +72,7 @@ pub fn unindex(conn: &Connection, rid: i64, text: &str) -> rusqlite::Result<()> 
         let Some(id) = word_id(conn, word)? else {
             continue;
         };
-        conn.prepare_cached("DELETE FROM word_customers WHERE word_id = ?1 AND rid = ?2")?
-            .execute(params![id, rid])?;
+        postings::remove(conn, id, rid)?;
         let uses: i64 = conn
             .prepare_cached("UPDATE search_words SET uses = uses - 1 WHERE id = ?1 RETURNING uses")?
             .query_row([id], |r| r.get(0))?;
@@ -100,12 +92,12 @@ pub fn unindex(conn: &Connection, rid: i64, text: &str) -> rusqlite::Result<()> 
 }
 
 /// Builds the whole index again from `search_text`, in one pass with the vocabulary in
-/// memory: after a bulk load that deferred it, or a schema change. The pairs are sorted
-/// before they go in, so the table is written in key order (8 bytes a pair while sorting,
-/// about 28 MB at 1M customers).
+/// memory: after a bulk load that deferred it, or a schema change. The (word, customer)
+/// pairs are sorted before they go in, so the postings are written whole and in key order
+/// (8 bytes a pair while sorting, about 28 MB at 1M customers).
 pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
-        "DELETE FROM word_customers;
+        "DELETE FROM word_postings;
          DELETE FROM search_words;
          INSERT INTO search_word_grams (search_word_grams) VALUES ('delete-all');",
     )?;
@@ -142,13 +134,15 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     pairs.sort_unstable();
     wide.sort_unstable();
     {
-        let mut add = conn.prepare("INSERT INTO word_customers (word_id, rid) VALUES (?1, ?2)")?;
-        for (id, rid) in pairs {
-            add.execute(params![id, rid])?;
-        }
-        for (id, rid) in wide {
-            add.execute(params![id, rid])?;
-        }
+        // A wide row id is in a chunk of its own, past every small one: no chunk is split
+        // between the two lists.
+        postings::write_sorted(
+            conn,
+            pairs
+                .into_iter()
+                .map(|(id, rid)| (i64::from(id), i64::from(rid)))
+                .chain(wide),
+        )?;
         let mut add_word =
             conn.prepare("INSERT INTO search_words (id, word, uses) VALUES (?1, ?2, ?3)")?;
         let mut words: Vec<(&String, &(u32, i64))> = vocabulary.iter().collect();
@@ -172,26 +166,16 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
 /// three characters.
 pub fn customers_containing(conn: &Connection, word: &str) -> rusqlite::Result<Vec<i64>> {
     let phrase = format!("\"{}\"", word.replace('"', "\"\""));
-    let ids: Vec<SqlValue> = conn
+    let ids: Vec<i64> = conn
         .prepare_cached("SELECT rowid FROM search_word_grams WHERE search_word_grams MATCH ?1")?
-        .query_map([phrase], |r| r.get::<_, i64>(0))?
-        .map(|id| id.map(SqlValue::Integer))
+        .query_map([phrase], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    match ids.as_slice() {
-        [] => Ok(Vec::new()),
-        // One word: its range is in row-id order already.
-        [SqlValue::Integer(id)] => conn
-            .prepare_cached("SELECT rid FROM word_customers WHERE word_id = ?1")?
-            .query_map([id], |r| r.get(0))?
-            .collect(),
-        _ => {
-            let rids = conn
-                .prepare_cached("SELECT rid FROM word_customers WHERE word_id IN rarray(?1)")?
-                .query_map([Rc::new(ids)], |r| r.get::<_, i64>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(union(&rids))
-        }
+    let mut rids = Vec::new();
+    for &id in &ids {
+        postings::append_customers(conn, id, &mut rids)?;
     }
+    // One word's postings are in row-id order already.
+    Ok(if ids.len() > 1 { union(&rids) } else { rids })
 }
 
 /// Distinct row ids in ascending order, through a bitmap.
