@@ -160,8 +160,18 @@ pub(crate) fn update(
         .execute(params![doc, rid])?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
         .execute([rid])?;
-    delete_search(conn, rid)?;
-    write_cards_and_search(conn, rid, c, SearchIndexing::WithRow)?;
+    write_cards(conn, rid, c)?;
+    let old: String = conn
+        .prepare_cached("SELECT text FROM search_text WHERE rid = ?1")?
+        .query_row([rid], |r| r.get(0))
+        .optional()?
+        .unwrap_or_default();
+    let new = search_text(c);
+    if new != old {
+        super::words::reindex(conn, rid, &old, &new)?;
+        conn.prepare_cached("INSERT OR REPLACE INTO search_text (rid, text) VALUES (?1, ?2)")?
+            .execute(params![rid, new])?;
+    }
     Ok(())
 }
 
@@ -171,6 +181,17 @@ fn write_cards_and_search(
     c: &Customer,
     indexing: SearchIndexing,
 ) -> Result<(), ApiError> {
+    write_cards(conn, rid, c)?;
+    let text = search_text(c);
+    conn.prepare_cached("INSERT INTO search_text (rid, text) VALUES (?1, ?2)")?
+        .execute(params![rid, text])?;
+    if indexing == SearchIndexing::WithRow {
+        super::words::index(conn, rid, &text)?;
+    }
+    Ok(())
+}
+
+fn write_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiError> {
     let mut card_stmt =
         conn.prepare_cached("INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)")?;
     for serial in c
@@ -179,12 +200,6 @@ fn write_cards_and_search(
         .filter_map(|card| card.serial_number.as_deref())
     {
         card_stmt.execute(params![serial, rid])?;
-    }
-    let text = search_text(c);
-    conn.prepare_cached("INSERT INTO search_text (rid, text) VALUES (?1, ?2)")?
-        .execute(params![rid, text])?;
-    if indexing == SearchIndexing::WithRow {
-        super::words::index(conn, rid, &text)?;
     }
     Ok(())
 }

@@ -59,35 +59,49 @@ fn use_word(conn: &Connection, word: &str) -> rusqlite::Result<i64> {
 
 /// Adds customer `rid`, whose search text is `text`, to the index.
 pub fn index(conn: &Connection, rid: i64, text: &str) -> rusqlite::Result<()> {
-    for word in words_of(text) {
-        postings::add(conn, use_word(conn, word)?, rid)?;
-    }
-    Ok(())
+    reindex(conn, rid, "", text)
 }
 
 /// Takes customer `rid`, whose search text was `text`, out of the index, and drops the
 /// words no other customer has from the vocabulary.
 pub fn unindex(conn: &Connection, rid: i64, text: &str) -> rusqlite::Result<()> {
-    for word in words_of(text) {
-        let Some(id) = word_id(conn, word)? else {
-            continue;
-        };
-        postings::remove(conn, id, rid)?;
-        let uses: i64 = conn
-            .prepare_cached("UPDATE search_words SET uses = uses - 1 WHERE id = ?1 RETURNING uses")?
-            .query_row([id], |r| r.get(0))?;
-        if uses > 0 {
-            continue;
-        }
-        // The trigram index has no copy of the word: it is told which text leaves it.
-        conn.prepare_cached(
-            "INSERT INTO search_word_grams (search_word_grams, rowid, word) \
-             VALUES ('delete', ?1, ?2)",
-        )?
-        .execute(params![id, word])?;
-        conn.prepare_cached("DELETE FROM search_words WHERE id = ?1")?
-            .execute([id])?;
+    reindex(conn, rid, text, "")
+}
+
+/// Moves customer `rid` in the index from search text `old` to `new`. Only the words that
+/// differ are touched: an edit that keeps the names leaves their postings alone.
+pub fn reindex(conn: &Connection, rid: i64, old: &str, new: &str) -> rusqlite::Result<()> {
+    let (old, new) = (words_of(old), words_of(new));
+    for word in old.iter().filter(|w| new.binary_search(w).is_err()) {
+        remove_use(conn, rid, word)?;
     }
+    for word in new.iter().filter(|w| old.binary_search(w).is_err()) {
+        postings::add(conn, use_word(conn, word)?, rid)?;
+    }
+    Ok(())
+}
+
+/// Takes customer `rid` out of the postings of `word`, dropping the word from the
+/// vocabulary with its last use.
+fn remove_use(conn: &Connection, rid: i64, word: &str) -> rusqlite::Result<()> {
+    let Some(id) = word_id(conn, word)? else {
+        return Ok(());
+    };
+    postings::remove(conn, id, rid)?;
+    let uses: i64 = conn
+        .prepare_cached("UPDATE search_words SET uses = uses - 1 WHERE id = ?1 RETURNING uses")?
+        .query_row([id], |r| r.get(0))?;
+    if uses > 0 {
+        return Ok(());
+    }
+    // The trigram index has no copy of the word: it is told which text leaves it.
+    conn.prepare_cached(
+        "INSERT INTO search_word_grams (search_word_grams, rowid, word) \
+         VALUES ('delete', ?1, ?2)",
+    )?
+    .execute(params![id, word])?;
+    conn.prepare_cached("DELETE FROM search_words WHERE id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 
