@@ -457,7 +457,9 @@ impl LocalApi {
         }
     }
 
-    /// The customer as a response shows it: with its status as of now.
+    /// The customer as a response shows it: with its status as of now. Lists answered as
+    /// JSON ([`Self::list_json`]) do the same on the stored document
+    /// (`store::customers::write_api_json`); `tests/list_json.rs` holds the two together.
     pub(crate) fn present(&self, mut c: Customer) -> Customer {
         c.status = c.status_at(self.clock.now());
         c

@@ -10,7 +10,7 @@ use crate::model::{Customer, CustomerStatus};
 use crate::text::fold;
 
 /// The document as stored: the customer's JSON exactly as the API writes it, nulls included
-/// (so that a list can be answered from it without parsing, [`write_api_json`]). Its
+/// (so that a list can be answered from it without parsing, `write_api_json`). Its
 /// `status` is replaced by the one worked out at read time.
 pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>, ApiError> {
     super::doc::pack(&serde_json::to_vec(customer).map_err(internal)?)

@@ -4,10 +4,10 @@
 //!
 //! The first byte tells the format, so rows written by an older version stay readable:
 //! - `{`: plain JSON;
-//! - [`FORMAT_ZSTD_V1`]: zstd with [`DICTIONARY_V1`], the JSON without nulls or `status`;
-//! - [`FORMAT_ZSTD_V2`]: zstd with [`DICTIONARY_V2`], the JSON exactly as the API writes it
+//! - `FORMAT_ZSTD_V1`: zstd with `DICTIONARY_V1`, the JSON without nulls or `status`;
+//! - `FORMAT_ZSTD_V2`: zstd with `DICTIONARY_V2`, the JSON exactly as the API writes it
 //!   (nulls included), so that a list can be answered from it without parsing
-//!   ([`api_json`]). Every write stores this one.
+//!   ([`unpack_api_shaped`]). Every write stores this one.
 //!
 //! Both zstd formats carry the JSON's length after the format byte (4 bytes, little endian).
 
