@@ -195,6 +195,42 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any mix of adds and removes over a few words, with row ids spread over many
+        /// chunks, leaves each word with exactly the set a plain model keeps, and a rebuild
+        /// from that set reads back the same.
+        #[test]
+        fn postings_hold_what_a_set_holds(
+            steps in proptest::collection::vec(
+                (0i64..3, proptest::prop_oneof![0i64..40, 0i64..(5 * CHUNK), (MAX_RID - 40)..=MAX_RID], proptest::bool::weighted(0.7)),
+                0..200,
+            )
+        ) {
+            let conn = table();
+            let mut model = vec![std::collections::BTreeSet::new(); 3];
+            for (word, rid, adding) in steps {
+                if adding {
+                    add(&conn, word, rid).unwrap();
+                    model[word as usize].insert(rid);
+                } else {
+                    remove(&conn, word, rid).unwrap();
+                    model[word as usize].remove(&rid);
+                }
+            }
+            let rebuilt = table();
+            write_sorted(
+                &rebuilt,
+                (0..3i64).flat_map(|w| model[w as usize].iter().map(move |&r| (w, r))),
+            )
+            .unwrap();
+            for word in 0..3i64 {
+                let want: Vec<i64> = model[word as usize].iter().copied().collect();
+                proptest::prop_assert_eq!(customers(&conn, word), want.clone());
+                proptest::prop_assert_eq!(customers(&rebuilt, word), want);
+            }
+        }
+    }
+
     #[test]
     fn row_ids_out_of_range_are_refused() {
         let conn = table();
