@@ -68,11 +68,7 @@ impl LocalApi {
     /// from the stored documents. The server answers with it: it saves parsing and writing
     /// again every customer of the page.
     pub fn list_json(&self, _actor: &Actor, params: &ListParams) -> Result<Vec<u8>, ApiError> {
-        let listed = self.list_page(params, |conn, rids, now| {
-            let mut items = Vec::with_capacity(rids.len() * 1024);
-            rows::write_api_json(conn, rids, now, &mut items)?;
-            Ok(items)
-        })?;
+        let listed = self.list_page(params, rows::api_json)?;
         let mut body = Vec::with_capacity(listed.items.as_ref().map_or(0, Vec::len) + 64);
         body.push(b'{');
         if let Some(items) = &listed.items {
@@ -133,11 +129,6 @@ impl LocalApi {
     ) -> Result<(), ApiError> {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
-        let write = |conn: &Connection, rids: &[i64]| -> Result<Vec<u8>, ApiError> {
-            let mut json = Vec::with_capacity(rids.len() * 1024);
-            rows::write_api_json(conn, rids, now, &mut json)?;
-            Ok(json)
-        };
         self.store.read(|conn| {
             let plan = ListPlan::new(&query, now);
             let selection = plan.select(conn)?;
@@ -150,7 +141,7 @@ impl LocalApi {
             selection.for_each_rid(conn, query.skip, query.take, |rid| {
                 pending.push(rid);
                 if pending.len() >= batch {
-                    let json = write(conn, &pending)?;
+                    let json = rows::api_json(conn, &pending, now)?;
                     sent_any = true;
                     keep_going = sink(total, json, pending.len());
                     pending.clear();
@@ -159,7 +150,7 @@ impl LocalApi {
             })?;
             // The last batch, which may be empty: the sink learns the total either way.
             if keep_going && (!pending.is_empty() || !sent_any) {
-                sink(total, write(conn, &pending)?, pending.len());
+                sink(total, rows::api_json(conn, &pending, now)?, pending.len());
             }
             Ok(())
         })
@@ -459,7 +450,7 @@ impl LocalApi {
 
     /// The customer as a response shows it: with its status as of now. Lists answered as
     /// JSON ([`Self::list_json`]) do the same on the stored document
-    /// (`store::customers::write_api_json`); `tests/list_json.rs` holds the two together.
+    /// (`store::customers::api_json`); `tests/list_json.rs` holds the two together.
     pub(crate) fn present(&self, mut c: Customer) -> Customer {
         c.status = c.status_at(self.clock.now());
         c

@@ -10,7 +10,7 @@ use crate::model::{Customer, CustomerStatus};
 use crate::text::fold;
 
 /// The document as stored: the customer's JSON exactly as the API writes it, nulls included
-/// (so that a list can be answered from it without parsing, `write_api_json`). Its
+/// (so that a list can be answered from it without parsing, `api_json`). Its
 /// `status` is replaced by the one worked out at read time.
 pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>, ApiError> {
     super::doc::pack(&serde_json::to_vec(customer).map_err(internal)?)
@@ -272,15 +272,15 @@ pub(crate) fn load_docs(conn: &Connection, rids: &[i64]) -> Result<Vec<Customer>
         .collect()
 }
 
-/// Writes the customers of `rids` as the API writes them, comma-separated, into `out`, each
-/// with its `status` as of `now`. A document stored in the API's shape is copied with its
-/// status replaced, without parsing it; an older one is read and written again.
-pub(crate) fn write_api_json(
+/// The customers of `rids` as the API writes them, comma-separated, each with its `status`
+/// as of `now`. A document stored in the API's shape is copied with its status replaced,
+/// without parsing it; an older one is read and written again.
+pub(crate) fn api_json(
     conn: &Connection,
     rids: &[i64],
     now: DateTime<Utc>,
-    out: &mut Vec<u8>,
-) -> Result<(), ApiError> {
+) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::with_capacity(rids.len() * 1024);
     let mut stmt = conn.prepare_cached(
         "SELECT d.doc, c.activation_time, c.expiration_time
          FROM customer_docs d JOIN customers c ON c.rid = d.rid WHERE d.rid = ?1",
@@ -297,14 +297,14 @@ pub(crate) fn write_api_json(
             now,
         );
         let copied = super::doc::unpack_api_shaped(&doc)?
-            .is_some_and(|json| write_with_status(&json, status, out));
+            .is_some_and(|json| write_with_status(&json, status, &mut out));
         if !copied {
             let mut customer = decode_doc(&doc)?;
             customer.status = customer.status_at(now);
-            serde_json::to_writer(&mut *out, &customer).map_err(internal)?;
+            serde_json::to_writer(&mut out, &customer).map_err(internal)?;
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Writes a customer's JSON (as [`encode_doc`] stores it) with its top-level `status`
