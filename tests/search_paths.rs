@@ -66,6 +66,8 @@ fn check_searches(api: &LocalApi) {
         vec!["ova"],
         vec!["a"],
         vec!["an"],
+        // In so many tax ids that every customer's text is scanned instead.
+        vec!["20"],
         vec!["horvath"],
         // All at the far end of the lastName order: the index walk gives up and sorts.
         vec!["zeman"],

@@ -3,13 +3,19 @@
 //! A word of three characters or more is answered exactly by the word index
 //! ([`super::words`]); the lists of several such words are intersected. Words of one or two
 //! characters have no trigram: they are checked with `instr` on `search_text`, against the
-//! matches of the longer words or, when there are none, by a scan of the whole table.
+//! matches of the longer words. A search of short words only takes the customers of the
+//! first from the word index too (its vocabulary words found by a scan of the vocabulary)
+//! and checks the rest, unless so many vocabulary words contain it that a scan of every
+//! customer's text costs less.
 
 use rusqlite::Connection;
 use rusqlite::ToSql;
 
 use super::words;
 use crate::api::ApiError;
+
+/// What reading one vocabulary word's postings costs, in customers' texts checked by a scan.
+const VOCABULARY_WORD_COST: u64 = 6;
 
 /// The words of one `Search`, folded.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,10 +71,28 @@ impl SearchPlan {
                 break;
             }
         }
-        if self.short.is_empty() {
+        let mut short = self.short.as_slice();
+        let candidates = match (candidates, short.split_first()) {
+            (Some(rids), _) => Some(rids),
+            (None, Some((first, rest))) => {
+                // Through the vocabulary unless the word is in so many vocabulary words (two
+                // digits are in most tax ids) that reading their postings one by one costs
+                // more than checking every customer's text.
+                let ids = words::vocabulary_containing(conn, first)?;
+                let customers = super::customers::total_count(conn)?;
+                if (ids.len() as u64).saturating_mul(VOCABULARY_WORD_COST) < customers {
+                    short = rest;
+                    Some(words::customers_of(conn, &ids)?)
+                } else {
+                    None
+                }
+            }
+            (None, None) => return Ok(Vec::new()),
+        };
+        if short.is_empty() {
             return Ok(candidates.unwrap_or_default());
         }
-        let checks = vec!["instr(t.text, ?) > 0"; self.short.len()].join(" AND ");
+        let checks = vec!["instr(t.text, ?) > 0"; short.len()].join(" AND ");
         let mut params: Vec<Box<dyn ToSql>> = Vec::new();
         let sql = match candidates {
             Some(rids) if rids.is_empty() => return Ok(rids),
@@ -81,7 +105,7 @@ impl SearchPlan {
             }
             None => format!("SELECT t.rid FROM search_text t WHERE {checks}"),
         };
-        for word in &self.short {
+        for word in short {
             params.push(Box::new(word.clone()));
         }
         let mut rids = conn

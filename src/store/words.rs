@@ -15,8 +15,9 @@
 //!
 //! So a surname with 10,000 matches reads its own 10,000 row ids, where a trigram index
 //! over the whole text reads every entry of each of the word's trigrams (`ova` alone has a
-//! third of all customers). Words of one or two characters have no trigram and are checked
-//! on `search_text` instead.
+//! third of all customers). Words of one or two characters have no trigram: the vocabulary
+//! words containing them are found by a scan of the vocabulary instead (`store::search`
+//! decides when a scan of every customer's text costs less).
 //!
 //! The vocabulary holds only words some customer still has: a write that takes the last
 //! use of a word away removes it, so a deleted customer's tax id does not linger.
@@ -176,16 +177,31 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// The customers (ascending row ids) whose search text contains `word`, which has at least
-/// three characters.
+/// The customers (ascending row ids) whose search text contains `word`.
 pub fn customers_containing(conn: &Connection, word: &str) -> rusqlite::Result<Vec<i64>> {
-    let phrase = format!("\"{}\"", word.replace('"', "\"\""));
-    let ids: Vec<i64> = conn
-        .prepare_cached("SELECT rowid FROM search_word_grams WHERE search_word_grams MATCH ?1")?
-        .query_map([phrase], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    customers_of(conn, &vocabulary_containing(conn, word)?)
+}
+
+/// The numbers of the vocabulary words that contain `word`. A word of three characters or
+/// more is looked up in the trigram index of the vocabulary; a shorter one, which has no
+/// trigram, by a scan of the vocabulary.
+pub fn vocabulary_containing(conn: &Connection, word: &str) -> rusqlite::Result<Vec<i64>> {
+    if word.chars().nth(2).is_some() {
+        let phrase = format!("\"{}\"", word.replace('"', "\"\""));
+        conn.prepare_cached("SELECT rowid FROM search_word_grams WHERE search_word_grams MATCH ?1")?
+            .query_map([phrase], |r| r.get(0))?
+            .collect()
+    } else {
+        conn.prepare_cached("SELECT id FROM search_words WHERE instr(word, ?1) > 0")?
+            .query_map([word], |r| r.get(0))?
+            .collect()
+    }
+}
+
+/// The customers (ascending row ids) who use any of the vocabulary words `ids`.
+pub fn customers_of(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<i64>> {
     let mut rids = Vec::new();
-    for &id in &ids {
+    for &id in ids {
         postings::append_customers(conn, id, &mut rids)?;
     }
     // One word's postings are in row-id order already.
