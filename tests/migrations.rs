@@ -76,3 +76,69 @@ fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
     let listed: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(listed["totalCount"], 3);
 }
+
+#[test]
+fn a_store_of_schema_3_opens_with_its_old_documents_rewritten() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("old.db");
+    let admin = Actor::new("admin", Rights::admin());
+    let before = {
+        let api = LocalApi::with_system_clock(Store::open(&path).expect("store"));
+        for id in ["d1", "d2", "d3"] {
+            api.create(
+                &admin,
+                &json!({"id": id, "lastName": "Kováč", "meta": {"z": 1, "a": [null]}}),
+            )
+            .expect("create");
+        }
+        let before = api.get(&admin, "d1").expect("get");
+        api.store()
+            .write(|tx| {
+                // d1 as the first version stored it (plain JSON, no nulls, no status); d3 so
+                // broken that nothing can read it.
+                tx.execute(
+                    "UPDATE customer_docs SET doc = CAST(?1 AS BLOB)
+                     WHERE rid = (SELECT rid FROM customers WHERE id = 'd1')",
+                    [serde_json::to_string(&json!({
+                        "id": "d1", "isActive": true, "lastName": "Kováč", "fullName": "Kováč",
+                        "credit": {"amount": 0, "currencyLabel": before.credit.currency_label},
+                        "creditRate": 0, "discountRate": 0, "meta": {"z": 1, "a": [null]}, "_v": 1,
+                    }))
+                    .expect("json")],
+                )?;
+                tx.execute_batch(
+                    "UPDATE customer_docs SET doc = x'0900'
+                         WHERE rid = (SELECT rid FROM customers WHERE id = 'd3');
+                     PRAGMA user_version = 3;",
+                )
+            })
+            .expect("go back to schema 3");
+        before
+    };
+
+    let api = LocalApi::with_system_clock(Store::open(&path).expect("reopen"));
+    let formats: Vec<(String, u8)> = api
+        .store()
+        .read(|conn| {
+            conn.prepare(
+                "SELECT c.id, d.doc FROM customers c JOIN customer_docs d ON d.rid = c.rid ORDER BY c.id",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, Vec<u8>>(1)?[0])))?
+            .collect::<rusqlite::Result<_>>()
+        })
+        .expect("formats");
+    assert_eq!(
+        formats,
+        [
+            ("d1".to_owned(), 2),
+            ("d2".to_owned(), 2),
+            ("d3".to_owned(), 9)
+        ],
+        "old documents are rewritten in format 2; an unreadable one is left alone"
+    );
+    assert_eq!(api.get(&admin, "d1").expect("get"), before);
+    assert!(
+        api.get(&admin, "d3").is_err(),
+        "the broken document still says so"
+    );
+}

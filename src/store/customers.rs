@@ -272,6 +272,30 @@ pub(crate) fn load_docs(conn: &Connection, rids: &[i64]) -> Result<Vec<Customer>
         .collect()
 }
 
+/// Rewrites every document stored in an older format in the current one (the API's own
+/// shape), so that lists copy it instead of parsing it. A document that cannot be read is
+/// left as it is, for whoever reads it to report. Returns how many were rewritten.
+pub(crate) fn upgrade_docs(conn: &Connection) -> rusqlite::Result<u64> {
+    let rids: Vec<i64> = conn
+        .prepare("SELECT rid FROM customer_docs WHERE substr(doc, 1, 1) <> x'02'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut read = conn.prepare("SELECT doc FROM customer_docs WHERE rid = ?1")?;
+    let mut write = conn.prepare("UPDATE customer_docs SET doc = ?2 WHERE rid = ?1")?;
+    let mut rewritten = 0;
+    for rid in rids {
+        let stored: Vec<u8> = read.query_row([rid], |r| r.get(0))?;
+        match decode_doc(&stored).and_then(|customer| encode_doc(&customer)) {
+            Ok(doc) => {
+                write.execute(params![rid, doc])?;
+                rewritten += 1;
+            }
+            Err(error) => tracing::warn!("customer row {rid} keeps its old document: {error}"),
+        }
+    }
+    Ok(rewritten)
+}
+
 /// The customers of `rids` as the API writes them, comma-separated, each with its `status`
 /// as of `now`. A document stored in the API's shape is copied with its status replaced,
 /// without parsing it; an older one is read and written again.

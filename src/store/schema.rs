@@ -118,6 +118,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE word_postings (key INTEGER PRIMARY KEY, rids BLOB NOT NULL) STRICT;
     INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1);
     "#,
+    // 4: documents of older formats are rewritten in the API's own shape (store::doc,
+    // format 2) at open, so that lists copy them instead of parsing them.
+    r#"
+    INSERT OR REPLACE INTO counters (name, value) VALUES ('docs_stale', 1);
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is
@@ -217,6 +222,17 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if stale {
         let tx = conn.transaction()?;
         rebuild_search_index(&tx)?;
+        tx.commit()?;
+    }
+    let old_docs: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM counters WHERE name = 'docs_stale')",
+        [],
+        |r| r.get(0),
+    )?;
+    if old_docs {
+        let tx = conn.transaction()?;
+        super::customers::upgrade_docs(&tx)?;
+        tx.execute_batch("DELETE FROM counters WHERE name = 'docs_stale'")?;
         tx.commit()?;
     }
     ensure_sort_indexes(conn)
