@@ -204,6 +204,15 @@ pub fn rebuild_search_index(conn: &Connection) -> rusqlite::Result<()> {
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
+/// Whether the counter `name` marks work still to do.
+fn marked(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM counters WHERE name = ?1)",
+        [name],
+        |r| r.get(0),
+    )
+}
+
 /// Applies the migrations the database has not seen yet.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let current: usize =
@@ -214,22 +223,13 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
         tx.commit()?;
     }
-    let stale: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM counters WHERE name = 'search_stale')",
-        [],
-        |r| r.get(0),
-    )?;
-    if stale {
+    // Work a migration (or a bulk load cut short) left marked for the next open.
+    if marked(conn, "search_stale")? {
         let tx = conn.transaction()?;
         rebuild_search_index(&tx)?;
         tx.commit()?;
     }
-    let old_docs: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM counters WHERE name = 'docs_stale')",
-        [],
-        |r| r.get(0),
-    )?;
-    if old_docs {
+    if marked(conn, "docs_stale")? {
         let tx = conn.transaction()?;
         super::customers::upgrade_docs(&tx)?;
         tx.execute_batch("DELETE FROM counters WHERE name = 'docs_stale'")?;
