@@ -9,25 +9,7 @@ use customer_desk::api::LocalApi;
 use customer_desk::clock::FixedClock;
 use customer_desk::model::{Actor, Customer, Rights};
 use customer_desk::ndata::ListParams;
-use customer_desk::store::Store;
-use customer_desk::text::fold;
-
-fn searchable(c: &Customer) -> String {
-    let company = c.company.as_ref();
-    [
-        c.first_name.as_deref(),
-        c.last_name.as_deref(),
-        company.and_then(|c| c.name.as_deref()),
-        company.and_then(|c| c.vat_id.as_deref()),
-        company.and_then(|c| c.tax_id.as_deref()),
-        c.note.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|f| fold(f).into_owned())
-    .collect::<Vec<_>>()
-    .join("\n")
-}
+use customer_desk::store::{Store, search_text};
 
 #[test]
 fn search_pages_match_a_plain_scan() {
@@ -78,7 +60,7 @@ fn check_searches(api: &LocalApi) {
         let expected: Vec<&Customer> = everyone
             .iter()
             .filter(|c| {
-                let text = searchable(c);
+                let text = search_text(c);
                 words.iter().all(|w| text.contains(w))
             })
             .collect();

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use customer_desk::api::LocalApi;
 use customer_desk::clock::FixedClock;
-use customer_desk::model::{Actor, Customer, Rights};
+use customer_desk::model::{Actor, Rights};
 use customer_desk::ndata::ListParams;
-use customer_desk::store::Store;
+use customer_desk::store::{Store, search_text};
 use customer_desk::text::fold;
 use proptest::prelude::*;
 use serde_json::json;
@@ -63,19 +63,6 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn searchable(c: &Customer) -> String {
-    [
-        c.first_name.as_deref(),
-        c.last_name.as_deref(),
-        c.note.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|f| fold(f).into_owned())
-    .collect::<Vec<_>>()
-    .join("\n")
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -110,7 +97,7 @@ proptest! {
             let expected: Vec<&str> = everyone
                 .iter()
                 .filter(|c| {
-                    let text = searchable(c);
+                    let text = search_text(c);
                     words.iter().all(|w| text.contains(w.as_str()))
                 })
                 .map(|c| c.id.as_str())
@@ -126,7 +113,7 @@ proptest! {
         // The vocabulary holds each word of the stored texts once, with its count of users.
         let mut expected_uses: BTreeMap<String, i64> = BTreeMap::new();
         for c in &everyone {
-            let text = searchable(c);
+            let text = search_text(c);
             let mut words: Vec<&str> = text.split_whitespace().collect();
             words.sort_unstable();
             words.dedup();
