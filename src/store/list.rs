@@ -9,6 +9,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ToSql};
 
 use super::decimal::{ceil_micros, floor_micros, to_micros};
+use super::rids::RidSet;
 use super::search::SearchPlan;
 use crate::api::ApiError;
 use crate::ndata::{Filter, ListQuery, Member, Operator, Scalar, SortField};
@@ -319,7 +320,7 @@ impl Selection<'_> {
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([])?;
-        let is_match = RidBitmap::new(matches);
+        let is_match = RidSet::of(matches);
         let (mut to_skip, mut left, mut walked) = (skip, take, 0u64);
         while let Some(row) = rows.next()? {
             walked += 1;
@@ -340,31 +341,6 @@ impl Selection<'_> {
             }
         }
         Ok(true)
-    }
-}
-
-/// A set of row ids as one bit each: a sort index walk asks it about every entry.
-struct RidBitmap(Vec<u64>);
-
-impl RidBitmap {
-    /// The set of `rids` (ascending, positive).
-    fn new(rids: &[i64]) -> Self {
-        let max = rids.last().copied().unwrap_or(0).max(0) as usize;
-        let mut bits = vec![0u64; (max >> 6) + 1];
-        for &rid in rids {
-            if let Ok(rid) = usize::try_from(rid) {
-                bits[rid >> 6] |= 1 << (rid & 63);
-            }
-        }
-        Self(bits)
-    }
-
-    fn contains(&self, rid: i64) -> bool {
-        usize::try_from(rid).is_ok_and(|rid| {
-            self.0
-                .get(rid >> 6)
-                .is_some_and(|word| word & (1 << (rid & 63)) != 0)
-        })
     }
 }
 

@@ -7,6 +7,7 @@ pub mod decimal;
 pub mod doc;
 mod list;
 mod postings;
+mod rids;
 mod schema;
 mod search;
 pub mod users;

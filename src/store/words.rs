@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::postings;
+use super::rids::RidSet;
 
 /// The distinct words of a folded search text.
 pub fn words_of(text: &str) -> Vec<&str> {
@@ -205,35 +206,11 @@ pub fn customers_of(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<i64>
         postings::append_customers(conn, id, &mut rids)?;
     }
     // One word's postings are in row-id order already.
-    Ok(if ids.len() > 1 { union(&rids) } else { rids })
-}
-
-/// Distinct row ids in ascending order, through a bitmap.
-fn union(rids: &[i64]) -> Vec<i64> {
-    let max = rids.iter().copied().max().unwrap_or(0).max(0);
-    let mut bits = vec![0u64; (max as usize >> 6) + 1];
-    let mut count = 0;
-    for &rid in rids {
-        // Row ids are positive; anything else cannot be a customer.
-        let Ok(rid) = usize::try_from(rid) else {
-            continue;
-        };
-        let (word, bit) = (rid >> 6, 1u64 << (rid & 63));
-        if bits[word] & bit == 0 {
-            bits[word] |= bit;
-            count += 1;
-        }
-    }
-    let mut out = Vec::with_capacity(count);
-    for (index, &word) in bits.iter().enumerate() {
-        let mut rest = word;
-        while rest != 0 {
-            let bit = rest.trailing_zeros() as usize;
-            out.push(((index << 6) | bit) as i64);
-            rest &= rest - 1;
-        }
-    }
-    out
+    Ok(if ids.len() > 1 {
+        RidSet::of(&rids).into_sorted()
+    } else {
+        rids
+    })
 }
 
 #[cfg(test)]
@@ -310,11 +287,5 @@ mod tests {
             vec!["jana", "novakova", "s.r.o.", "x"]
         );
         assert!(words_of(" \n ").is_empty());
-    }
-
-    #[test]
-    fn union_is_ascending_and_distinct() {
-        assert_eq!(union(&[1, 64, 130, 2, 64, 700]), vec![1, 2, 64, 130, 700]);
-        assert!(union(&[]).is_empty());
     }
 }
