@@ -26,11 +26,6 @@ pub struct SearchPlan {
     short: Vec<String>,
 }
 
-/// Whether the word index can answer `word`: it has three characters or more.
-fn has_trigram(word: &str) -> bool {
-    word.chars().nth(2).is_some()
-}
-
 /// The row ids in both ascending lists.
 fn intersect(a: &[i64], b: &[i64]) -> Vec<i64> {
     let mut out = Vec::with_capacity(a.len().min(b.len()));
@@ -52,7 +47,7 @@ fn intersect(a: &[i64], b: &[i64]) -> Vec<i64> {
 impl SearchPlan {
     /// Plans a search for folded, non-empty `words`.
     pub fn new(words: &[String]) -> Self {
-        let (indexed, short) = words.iter().cloned().partition(|w| has_trigram(w));
+        let (indexed, short) = words.iter().cloned().partition(|w| words::has_trigram(w));
         Self { indexed, short }
     }
 

@@ -178,6 +178,12 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
+/// Whether `word` has a trigram (three characters or more), so the trigram index of the
+/// vocabulary can find the words containing it.
+pub fn has_trigram(word: &str) -> bool {
+    word.chars().nth(2).is_some()
+}
+
 /// The customers (ascending row ids) whose search text contains `word`.
 pub fn customers_containing(conn: &Connection, word: &str) -> rusqlite::Result<Vec<i64>> {
     customers_of(conn, &vocabulary_containing(conn, word)?)
@@ -187,7 +193,7 @@ pub fn customers_containing(conn: &Connection, word: &str) -> rusqlite::Result<V
 /// more is looked up in the trigram index of the vocabulary; a shorter one, which has no
 /// trigram, by a scan of the vocabulary.
 pub fn vocabulary_containing(conn: &Connection, word: &str) -> rusqlite::Result<Vec<i64>> {
-    if word.chars().nth(2).is_some() {
+    if has_trigram(word) {
         let phrase = format!("\"{}\"", word.replace('"', "\"\""));
         conn.prepare_cached("SELECT rowid FROM search_word_grams WHERE search_word_grams MATCH ?1")?
             .query_map([phrase], |r| r.get(0))?
