@@ -8,7 +8,7 @@ use super::body::parse_body;
 use super::validate::normalise_and_check;
 use super::{ApiError, LocalApi, Upserted};
 use crate::model::{
-    Actor, CreditAdjustment, CreditTransaction, Customer, FieldError, QueryResult, Right,
+    Actor, CreditAdjustment, CreditTransaction, Customer, FieldError, QueryResult, Right, new_id,
 };
 use crate::ndata::{ListParams, parse_list_query};
 use crate::store::{ListPlan, changelog, customers as rows};
@@ -18,11 +18,6 @@ struct Listed<T> {
     items: Option<T>,
     count: u64,
     total_count: u64,
-}
-
-/// A new random id: 24 lowercase hex characters.
-pub fn new_id() -> String {
-    hex::encode(rand::random::<[u8; 12]>())
 }
 
 fn require(actor: &Actor, right: Right) -> Result<(), ApiError> {
@@ -178,7 +173,7 @@ impl LocalApi {
         let mut input: Customer = parse_body(body)?;
         require(actor, Right::CustomerCreate)?;
         if input.id.is_empty() {
-            input.id = new_id();
+            input.id = new_id(self.clock.now());
         }
         self.store.write(|tx| {
             if rows::find_by_id(tx, &input.id)?.is_some() {
@@ -438,7 +433,7 @@ impl LocalApi {
         operation_id: Option<String>,
     ) -> CreditTransaction {
         CreditTransaction {
-            id: new_id(),
+            id: new_id(self.clock.now()),
             time: Some(self.clock.now()),
             amount,
             balance,

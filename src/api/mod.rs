@@ -10,7 +10,6 @@ mod validate;
 
 pub use auth::{Auth, AuthPolicy, Authenticated, LoginRequest, LoginResponse, TokenPair};
 pub use body::{member_path, parse_body, parse_json};
-pub use customers::new_id;
 pub use error::ApiError;
 pub use session::{CustomersApi, LocalSession, blocking};
 

@@ -12,13 +12,16 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, Duration as Span, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use rusqlite::Connection;
 use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::api::{ApiError, LocalApi};
 use crate::model::{
     Address, Card, CardStatus, Company, Credit, CreditTransaction, Customer, derived_full_name,
+    object_id,
 };
+use crate::store::Store;
 use crate::store::customers as rows;
 use names::{COMPANY_WORDS, LANGUAGES, NOTES, Pools};
 
@@ -27,6 +30,9 @@ const BATCH: u64 = 5_000;
 /// From this many customers on, an empty store is loaded with its sort indexes dropped and
 /// rebuilt at the end, which is several times faster than keeping them up to date.
 const REBUILD_INDEXES_FROM: u64 = 50_000;
+
+/// The creation time the demo's ids count from: 2020-01-01T00:00:00Z.
+const DEMO_EPOCH_SECONDS: i64 = 1_577_836_800;
 
 /// What a demo load did.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +60,18 @@ pub fn load(
     seed: u64,
     progress: &mut dyn FnMut(u64) -> bool,
 ) -> Result<DemoReport, ApiError> {
+    load_deferring_from(api, count, seed, REBUILD_INDEXES_FROM, progress)
+}
+
+/// [`load`], deferring the indexes to the end from `defer_from` customers on (tests take the
+/// bulk path with a small load).
+fn load_deferring_from(
+    api: &LocalApi,
+    count: u64,
+    seed: u64,
+    defer_from: u64,
+    progress: &mut dyn FnMut(u64) -> bool,
+) -> Result<DemoReport, ApiError> {
     let started = Instant::now();
     // Times count from today's midnight (UTC): the same seed gives the same customers all
     // day, and their validity stays relative to today.
@@ -62,7 +80,7 @@ pub fn load(
         .unwrap_or(now);
     let store = api.store();
     let first_index = store.read(rows::total_count)?;
-    let rebuild = first_index == 0 && count >= REBUILD_INDEXES_FROM;
+    let rebuild = first_index == 0 && count >= defer_from;
 
     // Generating and serialising runs on a second thread while this one writes.
     let (tx, rx) = mpsc::sync_channel::<Result<Vec<(Customer, Vec<u8>)>, ApiError>>(4);
@@ -125,10 +143,7 @@ pub fn load(
         drop(rx);
         let indexed = Instant::now();
         if rebuild {
-            let tx = conn.transaction()?;
-            crate::store::rebuild_search_index(&tx)?;
-            tx.commit()?;
-            crate::store::ensure_sort_indexes(conn)?;
+            build_deferred_indexes(store, conn)?;
         }
         index_build = indexed.elapsed();
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA threads = 0;")?;
@@ -143,6 +158,32 @@ pub fn load(
         elapsed: started.elapsed(),
         index_build,
         cancelled,
+    })
+}
+
+/// Builds what a load into an empty store left for the end: the sort indexes, on the writer,
+/// and the word index. A store in a file works the word index out on a read connection
+/// meanwhile, on the other core, so only writing it waits for the sort indexes.
+fn build_deferred_indexes(store: &Store, conn: &mut Connection) -> Result<(), ApiError> {
+    if store.path().is_none() {
+        // One connection only: one after the other.
+        let tx = conn.transaction()?;
+        crate::store::rebuild_search_index(&tx)?;
+        tx.commit()?;
+        crate::store::ensure_sort_indexes(conn)?;
+        return Ok(());
+    }
+    std::thread::scope(|scope| {
+        let words = scope.spawn(|| store.read(crate::store::compute_search_index));
+        let sorted = crate::store::ensure_sort_indexes(conn);
+        let words = words
+            .join()
+            .map_err(|_| ApiError::Internal("working out the word index failed".into()))??;
+        sorted?;
+        let tx = conn.transaction()?;
+        crate::store::replace_search_index(&tx, words)?;
+        tx.commit()?;
+        Ok(())
     })
 }
 
@@ -197,7 +238,14 @@ pub fn generate(seed: u64, index: u64, now: DateTime<Utc>) -> Customer {
     );
 
     let mut c = Customer {
-        id: format!("{:024x}", rng.random::<u128>() & ((1u128 << 96) - 1)),
+        // As if customer `index` had been created `index` seconds after the demo epoch: ids
+        // grow with the index, as ids made by the API grow with time, so a load appends to
+        // the id index instead of writing all over it.
+        id: object_id(
+            DEMO_EPOCH_SECONDS.saturating_add_unsigned(index),
+            rng.random(),
+            index as u32,
+        ),
         external_id: rng
             .random_ratio(7, 10)
             .then(|| format!("C{:08}", index + 1)),
@@ -377,4 +425,85 @@ pub fn generate(seed: u64, index: u64, now: DateTime<Utc>) -> Customer {
     c.meta = json!({ "source": "demo", "segment": pick(&mut rng, &["retail", "gold", "silver", "wholesale"]), "since": joined.year() });
     c.version = 1;
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::model::{Actor, Rights};
+    use crate::ndata::ListParams;
+
+    /// A bulk load into a store in a file works the word index out on a second connection
+    /// while the sort indexes are built: afterwards every index is whole and every search
+    /// finds what a scan of the search texts finds.
+    #[test]
+    fn a_bulk_load_leaves_every_index_whole() {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = Arc::new(FixedClock::new(
+            "2026-06-01T12:00:00Z".parse().expect("time"),
+        ));
+        let api = LocalApi::new(Store::open(&dir.path().join("d.db")).expect("store"), clock);
+        let report = load_deferring_from(&api, 3_000, 7, 0, &mut |_| true).expect("load");
+        assert_eq!(report.added, 3_000);
+
+        let (check, sort_indexes, marked): (String, i64, bool) = api
+            .store()
+            .read(|conn| {
+                Ok::<_, rusqlite::Error>((
+                    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?,
+                    conn.query_row(
+                        "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'customers_sort_%'",
+                        [],
+                        |r| r.get(0),
+                    )?,
+                    conn.query_row(
+                        "SELECT EXISTS (SELECT 1 FROM counters WHERE name = 'search_stale')",
+                        [],
+                        |r| r.get(0),
+                    )?,
+                ))
+            })
+            .expect("inspect");
+        assert_eq!(check, "ok");
+        assert_eq!(sort_indexes, crate::store::SORT_INDEXES.len() as i64);
+        assert!(!marked, "the word index is still marked stale");
+
+        let actor = Actor::new("t", Rights::admin());
+        let everyone = api
+            .list(&actor, &ListParams::from_query_string("$sort=lastName"))
+            .expect("list")
+            .items
+            .expect("items");
+        for word in ["ova", "horvath", "s.r.o", "an"] {
+            let found: Vec<String> = api
+                .list(
+                    &actor,
+                    &ListParams::from_query_string(&format!("Search={word}&$sort=lastName")),
+                )
+                .expect("search")
+                .items
+                .expect("items")
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+            let expected: Vec<String> = everyone
+                .iter()
+                .filter(|c| crate::store::search_text(c).contains(word))
+                .map(|c| c.id.clone())
+                .collect();
+            assert!(!expected.is_empty(), "{word} finds nobody in the demo");
+            assert_eq!(found, expected, "Search={word}");
+        }
+    }
+
+    #[test]
+    fn demo_ids_grow_with_the_index() {
+        let now = "2026-06-01T00:00:00Z".parse().expect("time");
+        let ids: Vec<String> = (0..500).map(|i| generate(1, i, now).id).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(ids.iter().all(|id| id.len() == 24));
+    }
 }

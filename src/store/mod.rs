@@ -17,9 +17,10 @@ pub use changelog::ChangeEntry;
 pub use customers::search_text;
 pub use list::ListPlan;
 pub use schema::{
-    SCHEMA_VERSION, SORT_INDEXES, drop_sort_indexes, ensure_sort_indexes, mark_search_index_stale,
-    rebuild_search_index,
+    SCHEMA_VERSION, SORT_INDEXES, compute_search_index, drop_sort_indexes, ensure_sort_indexes,
+    mark_search_index_stale, rebuild_search_index, replace_search_index,
 };
+pub use words::WordIndex;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -3,6 +3,8 @@
 
 use rusqlite::Connection;
 
+use super::words::WordIndex;
+
 /// The migrations in order; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[
     // 1: customers, cards, search, change log, users and tokens.
@@ -199,6 +201,19 @@ pub fn mark_search_index_stale(conn: &Connection) -> rusqlite::Result<()> {
 pub fn rebuild_search_index(conn: &Connection) -> rusqlite::Result<()> {
     super::words::rebuild(conn)?;
     conn.execute_batch("DELETE FROM counters WHERE name = 'search_stale'")
+}
+
+/// Replaces the search index with one worked out beforehand from the same `search_text`
+/// ([`compute_search_index`]) and clears the mark.
+pub fn replace_search_index(conn: &Connection, index: WordIndex) -> rusqlite::Result<()> {
+    super::words::write_all(conn, index)?;
+    conn.execute_batch("DELETE FROM counters WHERE name = 'search_stale'")
+}
+
+/// Works out the whole search index from `search_text` without writing anything, so that it
+/// can be done on a read connection while the writer is busy.
+pub fn compute_search_index(conn: &Connection) -> rusqlite::Result<WordIndex> {
+    super::words::compute_all(conn)
 }
 
 /// The schema version this program writes.

@@ -107,65 +107,75 @@ fn remove_use(conn: &Connection, rid: i64, word: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Builds the whole index again from `search_text`, in one pass with the vocabulary in
-/// memory: after a bulk load that deferred it, or a schema change. The (word, customer)
-/// pairs are sorted before they go in, so the postings are written whole and in key order
-/// (8 bytes a pair while sorting, about 28 MB at 1M customers).
-pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
+/// The whole word index worked out in memory from `search_text`, ready to be written by
+/// [`write_all`]. Working it out only reads, so a bulk load does it on a read connection
+/// while the writer builds the sort indexes.
+#[derive(Debug, Default)]
+pub struct WordIndex {
+    /// Vocabulary word number `n` is `words[n - 1]`, with the number of its customers.
+    words: Vec<(String, i64)>,
+    /// (word number, row id) pairs, sorted: 8 bytes a pair, about 28 MB at 1M customers.
+    pairs: Vec<(u32, u32)>,
+    /// Pairs whose row id is past u32 (over four billion), kept apart exactly; sorted.
+    wide: Vec<(i64, i64)>,
+}
+
+/// Reads every customer's search text and works out the whole word index, in one pass with
+/// the vocabulary in memory.
+pub fn compute_all(conn: &Connection) -> rusqlite::Result<WordIndex> {
+    let mut numbers: HashMap<String, u32> = HashMap::new();
+    let mut index = WordIndex::default();
+    let mut texts = conn.prepare("SELECT rid, text FROM search_text")?;
+    let mut rows = texts.query([])?;
+    while let Some(row) = rows.next()? {
+        let rid: i64 = row.get(0)?;
+        let text = row.get_ref(1)?.as_str()?;
+        for word in words_of(text) {
+            let id = match numbers.get(word) {
+                Some(&id) => {
+                    index.words[id as usize - 1].1 += 1;
+                    id
+                }
+                None => {
+                    index.words.push((word.to_owned(), 1));
+                    let id = index.words.len() as u32;
+                    numbers.insert(word.to_owned(), id);
+                    id
+                }
+            };
+            match u32::try_from(rid) {
+                Ok(small) => index.pairs.push((id, small)),
+                Err(_) => index.wide.push((i64::from(id), rid)),
+            }
+        }
+    }
+    index.pairs.sort_unstable();
+    index.wide.sort_unstable();
+    Ok(index)
+}
+
+/// Replaces the whole index with `index`. The pairs go in sorted, so the postings are written
+/// whole and in key order.
+pub fn write_all(conn: &Connection, index: WordIndex) -> rusqlite::Result<()> {
     conn.execute_batch(
         "DELETE FROM word_postings;
          DELETE FROM search_words;
          INSERT INTO search_word_grams (search_word_grams) VALUES ('delete-all');",
     )?;
-    // word -> (number, uses)
-    let mut vocabulary: HashMap<String, (u32, i64)> = HashMap::new();
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    let mut wide: Vec<(i64, i64)> = Vec::new();
-    {
-        let mut texts = conn.prepare("SELECT rid, text FROM search_text")?;
-        let mut rows = texts.query([])?;
-        while let Some(row) = rows.next()? {
-            let rid: i64 = row.get(0)?;
-            let text = row.get_ref(1)?.as_str()?;
-            for word in words_of(text) {
-                let id = match vocabulary.get_mut(word) {
-                    Some((id, uses)) => {
-                        *uses += 1;
-                        *id
-                    }
-                    None => {
-                        let id = vocabulary.len() as u32 + 1;
-                        vocabulary.insert(word.to_owned(), (id, 1));
-                        id
-                    }
-                };
-                // Row ids past u32 (over four billion) are kept apart, exactly.
-                match u32::try_from(rid) {
-                    Ok(small) => pairs.push((id, small)),
-                    Err(_) => wide.push((i64::from(id), rid)),
-                }
-            }
-        }
-    }
-    pairs.sort_unstable();
-    wide.sort_unstable();
-    {
-        // A wide row id is in a chunk of its own, past every small one: no chunk is split
-        // between the two lists.
-        postings::write_sorted(
-            conn,
-            pairs
-                .into_iter()
-                .map(|(id, rid)| (i64::from(id), i64::from(rid)))
-                .chain(wide),
-        )?;
-        let mut add_word =
-            conn.prepare("INSERT INTO search_words (id, word, uses) VALUES (?1, ?2, ?3)")?;
-        let mut words: Vec<(&String, &(u32, i64))> = vocabulary.iter().collect();
-        words.sort_unstable_by_key(|(_, (id, _))| *id);
-        for (word, (id, uses)) in words {
-            add_word.execute(params![id, word, uses])?;
-        }
+    // A wide row id is in a chunk of its own, past every small one: no chunk is split
+    // between the two lists.
+    postings::write_sorted(
+        conn,
+        index
+            .pairs
+            .into_iter()
+            .map(|(id, rid)| (i64::from(id), i64::from(rid)))
+            .chain(index.wide),
+    )?;
+    let mut add_word =
+        conn.prepare("INSERT INTO search_words (id, word, uses) VALUES (?1, ?2, ?3)")?;
+    for (number, (word, uses)) in (1i64..).zip(&index.words) {
+        add_word.execute(params![number, word, uses])?;
     }
     // No merging while the vocabulary goes in, then one merge into a single segment.
     conn.execute_batch(
@@ -176,6 +186,13 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
          INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('automerge', 4);
          INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('crisismerge', 16);",
     )
+}
+
+/// Builds the whole index again from `search_text`: after a bulk load that deferred it, or a
+/// schema change.
+pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    let index = compute_all(conn)?;
+    write_all(conn, index)
 }
 
 /// Whether `word` has a trigram (three characters or more), so the trigram index of the
