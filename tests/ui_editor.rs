@@ -64,7 +64,8 @@ fn jana() -> Customer {
     };
     c.credit.amount = dec("20.00");
     c.credit_transactions = vec![
-        transaction("t1", "10.00", "10.00", "Birthday bonus"),
+        // Sent as a whole number: still shown with its cents.
+        transaction("t1", "10", "10", "Birthday bonus"),
         transaction("t2", "10.00", "20.00", "Returned goods"),
     ];
     c
@@ -191,6 +192,7 @@ fn the_ledger_lists_transactions_newest_first() {
         "the newest transaction comes first"
     );
     assert_eq!(h.get_all_by_label("+10.00").count(), 2);
+    assert!(h.query_by_label("10.00").is_some(), "the first balance");
     assert!(h.query_by_label("Transactions (2)").is_some());
 }
 

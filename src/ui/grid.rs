@@ -38,10 +38,7 @@ impl GridRow {
             (Some(first), 1) => first.to_owned(),
             (Some(first), n) => format!("{first} +{} more", n - 1),
         };
-        let credit = match c.credit.currency_label.as_deref() {
-            Some(currency) => format!("{} {currency}", c.credit.amount),
-            None => c.credit.amount.to_string(),
-        };
+        let credit = super::money::money_text(c.credit.amount, c.credit.currency_label.as_deref());
         Self {
             id: c.id.clone(),
             full_name: c.display_name(),

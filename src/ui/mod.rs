@@ -9,6 +9,7 @@ mod desk_ui;
 pub mod editor;
 mod filters;
 mod grid;
+mod money;
 mod query;
 pub mod service;
 mod settings;

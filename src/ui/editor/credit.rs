@@ -9,14 +9,14 @@ use super::EditorAction;
 use super::errors::FieldErrors;
 use super::widgets::{FIELD_WIDTH, error_text_ui, form_grid, parse_decimal, row_ui, text_row_ui};
 use crate::model::{CreditAdjustment, CreditTransaction, Customer};
+use crate::ui::money::{amount_text, money_text};
 
 /// The balance and the currency label.
 pub(super) fn currency_ui(ui: &mut Ui, c: &mut Customer, balance: Decimal, errors: &FieldErrors) {
     form_grid("credit").show(ui, |ui| {
         ui.label("Balance");
-        let currency = c.credit.currency_label.as_deref().unwrap_or("");
         ui.label(
-            RichText::new(format!("{balance} {currency}"))
+            RichText::new(money_text(balance, c.credit.currency_label.as_deref()))
                 .strong()
                 .size(16.0),
         );
@@ -170,7 +170,6 @@ pub(super) fn ledger_ui(ui: &mut Ui, ledger: &[CreditTransaction], currency: Opt
         ui.weak("No credit changes yet.");
         return;
     }
-    let currency = currency.unwrap_or("");
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
     TableBuilder::new(ui)
         .id_salt("ledger")
@@ -212,10 +211,10 @@ pub(super) fn ledger_ui(ui: &mut Ui, ledger: &[CreditTransaction], currency: Opt
                     } else {
                         ""
                     };
-                    ui.label(format!("{sign}{}", t.amount));
+                    ui.label(format!("{sign}{}", amount_text(t.amount)));
                 });
                 row.col(|ui| {
-                    ui.label(format!("{} {currency}", t.balance));
+                    ui.label(money_text(t.balance, currency));
                 });
                 row.col(|ui| {
                     ui.label(t.note.as_deref().unwrap_or(""));
