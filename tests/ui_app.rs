@@ -397,7 +397,7 @@ fn the_keyboard_moves_through_the_grid_and_copies_rows() {
     let lines: Vec<&str> = copied[0].lines().collect();
     assert_eq!(lines[0].split('\t').next(), Some("Full name"));
     assert!(
-        lines[1].starts_with("Ľubomír Čierny\t\ta.lubo@example.sk\t\t1002\t0\t0 %\tValid\tYes"),
+        lines[1].starts_with("Ľubomír Čierny\t\ta.lubo@example.sk\t\t1002\t0.00\t0 %\tValid\tYes"),
         "{lines:?}"
     );
     assert_eq!(lines.len(), 2);

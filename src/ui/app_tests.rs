@@ -171,7 +171,7 @@ fn a_save_updates_the_grid_and_a_stale_version_or_a_bad_field_is_reported() {
         },
     );
     assert!(
-        shown(&harness, "12.5") >= 1,
+        shown(&harness, "12.50") >= 1,
         "the grid shows the new credit"
     );
 
