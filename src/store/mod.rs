@@ -2,6 +2,7 @@
 //! about HTTP or egui, and nothing here decides a rule of the contract (that is `api`).
 
 pub mod changelog;
+mod checkpoint;
 pub mod customers;
 pub mod decimal;
 pub mod doc;
@@ -30,6 +31,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::text::fold;
+use checkpoint::Checkpointer;
 
 /// Why the store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,8 @@ pub struct Store {
     memory: MemoryProfile,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Copies the log into the database file off the writer (none in memory).
+    checkpointer: Option<Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -121,11 +125,14 @@ impl Store {
         };
         let mut writer = open_connection(Some(path), memory).map_err(open_err)?;
         schema::migrate(&mut writer).map_err(open_err)?;
+        let own = open_connection(Some(path), memory).map_err(open_err)?;
+        let checkpointer = Checkpointer::start(&mut writer, own).map_err(open_err)?;
         Ok(Self {
             path: Some(path.to_owned()),
             memory,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            checkpointer: Some(checkpointer),
         })
     }
 
@@ -142,7 +149,13 @@ impl Store {
             memory: MemoryProfile::Desk,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            checkpointer: None,
         })
+    }
+
+    /// How many checkpoints the background thread has made (see `store::checkpoint`).
+    pub fn background_checkpoints(&self) -> u64 {
+        self.checkpointer.as_ref().map_or(0, Checkpointer::done)
     }
 
     /// The memory budget of this store's connections.
