@@ -2,7 +2,10 @@
 //! always written together.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use std::sync::LazyLock;
+
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::decimal::to_micros;
 use crate::api::ApiError;
@@ -54,6 +57,77 @@ fn micros(d: rust_decimal::Decimal, member: &str) -> Result<i64, ApiError> {
 }
 
 /// Inserts a new customer (its id and external id must be free) and returns its row id.
+/// The indexed columns of `customers` (all but `rid`), in the order of [`column_values`].
+const COLUMNS: [&str; 19] = [
+    "id",
+    "external_id",
+    "version",
+    "is_active",
+    "activation_time",
+    "expiration_time",
+    "first_name",
+    "last_name",
+    "full_name",
+    "gender",
+    "birth_date",
+    "email",
+    "phone",
+    "is_company",
+    "company_name",
+    "credit_amount",
+    "credit_rate",
+    "discount_rate",
+    "note",
+];
+
+static INSERT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    let places: Vec<String> = (1..=COLUMNS.len()).map(|n| format!("?{n}")).collect();
+    format!(
+        "INSERT INTO customers ({}) VALUES ({})",
+        COLUMNS.join(", "),
+        places.join(", ")
+    )
+});
+
+static SELECT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM customers WHERE rid = ?1",
+        COLUMNS.join(", ")
+    )
+});
+
+/// The customer's values of [`COLUMNS`]: times in microseconds, amounts and rates in
+/// millionths ([`super::decimal`]), flags as 0 and 1.
+fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 19], ApiError> {
+    fn text(t: Option<&str>) -> ValueRef<'_> {
+        t.map_or(ValueRef::Null, |t| ValueRef::Text(t.as_bytes()))
+    }
+    let time = |t: Option<DateTime<Utc>>| {
+        t.map_or(ValueRef::Null, |t| ValueRef::Integer(t.timestamp_micros()))
+    };
+    Ok([
+        ValueRef::Text(c.id.as_bytes()),
+        text(c.external_id.as_deref()),
+        ValueRef::Integer(c.version),
+        ValueRef::Integer(i64::from(c.is_active)),
+        time(c.activation_time),
+        time(c.expiration_time),
+        text(c.first_name.as_deref()),
+        text(c.last_name.as_deref()),
+        text(c.full_name.as_deref()),
+        text(c.gender.as_deref()),
+        time(c.birth_date),
+        text(c.email.as_deref()),
+        text(c.phone.as_deref()),
+        ValueRef::Integer(i64::from(c.is_company)),
+        text(c.company.as_ref().and_then(|co| co.name.as_deref())),
+        ValueRef::Integer(micros(c.credit.amount, "Credit.Amount")?),
+        ValueRef::Integer(micros(c.credit_rate, "CreditRate")?),
+        ValueRef::Integer(micros(c.discount_rate, "DiscountRate")?),
+        text(c.note.as_deref()),
+    ])
+}
+
 pub(crate) fn insert(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
     let rid = insert_row(conn, c, doc, SearchIndexing::WithRow)?;
     add_to_count(conn, 1)?;
@@ -84,34 +158,9 @@ pub fn insert_row(
     doc: &[u8],
     indexing: SearchIndexing,
 ) -> Result<i64, ApiError> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO customers (id, external_id, version, is_active, activation_time,
-            expiration_time, first_name, last_name, full_name, gender, birth_date, email, phone,
-            is_company, company_name, credit_amount, credit_rate, discount_rate, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19)",
-    )?;
-    stmt.execute(params![
-        c.id,
-        c.external_id,
-        c.version,
-        c.is_active,
-        c.activation_time.map(|t| t.timestamp_micros()),
-        c.expiration_time.map(|t| t.timestamp_micros()),
-        c.first_name,
-        c.last_name,
-        c.full_name,
-        c.gender,
-        c.birth_date.map(|t| t.timestamp_micros()),
-        c.email,
-        c.phone,
-        c.is_company,
-        c.company.as_ref().and_then(|co| co.name.as_deref()),
-        micros(c.credit.amount, "Credit.Amount")?,
-        micros(c.credit_rate, "CreditRate")?,
-        micros(c.discount_rate, "DiscountRate")?,
-        c.note,
-    ])?;
+    let values = column_values(c)?;
+    conn.prepare_cached(&INSERT_COLUMNS)?
+        .execute(params_from_iter(values.map(ToSqlOutput::Borrowed)))?;
     let rid = conn.last_insert_rowid();
     conn.prepare_cached("INSERT INTO customer_docs (rid, doc) VALUES (?1, ?2)")?
         .execute(params![rid, doc])?;
@@ -126,41 +175,36 @@ pub(crate) fn update(
     c: &Customer,
     doc: &[u8],
 ) -> Result<(), ApiError> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE customers SET id = ?1, external_id = ?2, version = ?3, is_active = ?4,
-            activation_time = ?5, expiration_time = ?6, first_name = ?7, last_name = ?8,
-            full_name = ?9, gender = ?10, birth_date = ?11, email = ?12, phone = ?13,
-            is_company = ?14, company_name = ?15, credit_amount = ?16, credit_rate = ?17,
-            discount_rate = ?18, note = ?19
-         WHERE rid = ?20",
-    )?;
-    stmt.execute(params![
-        c.id,
-        c.external_id,
-        c.version,
-        c.is_active,
-        c.activation_time.map(|t| t.timestamp_micros()),
-        c.expiration_time.map(|t| t.timestamp_micros()),
-        c.first_name,
-        c.last_name,
-        c.full_name,
-        c.gender,
-        c.birth_date.map(|t| t.timestamp_micros()),
-        c.email,
-        c.phone,
-        c.is_company,
-        c.company.as_ref().and_then(|co| co.name.as_deref()),
-        micros(c.credit.amount, "Credit.Amount")?,
-        micros(c.credit_rate, "CreditRate")?,
-        micros(c.discount_rate, "DiscountRate")?,
-        c.note,
-        rid,
-    ])?;
+    // Only the columns whose value changed: SQLite rewrites the entries of every index on a
+    // column named in SET, and an edit usually changes one or two of the 19.
+    let values = column_values(c)?;
+    let stored: Vec<Value> = conn
+        .prepare_cached(&SELECT_COLUMNS)?
+        .query_row([rid], |r| (0..COLUMNS.len()).map(|i| r.get(i)).collect())?;
+    let changed: Vec<usize> = (0..COLUMNS.len())
+        .filter(|&i| values[i] != ValueRef::from(&stored[i]))
+        .collect();
+    if !changed.is_empty() {
+        let set: Vec<String> = (1..)
+            .zip(&changed)
+            .map(|(n, &i)| format!("{} = ?{n}", COLUMNS[i]))
+            .collect();
+        let sql = format!(
+            "UPDATE customers SET {} WHERE rid = ?{}",
+            set.join(", "),
+            changed.len() + 1
+        );
+        conn.prepare_cached(&sql)?.execute(params_from_iter(
+            changed
+                .iter()
+                .map(|&i| values[i])
+                .chain(std::iter::once(ValueRef::Integer(rid)))
+                .map(ToSqlOutput::Borrowed),
+        ))?;
+    }
     conn.prepare_cached("UPDATE customer_docs SET doc = ?1 WHERE rid = ?2")?
         .execute(params![doc, rid])?;
-    conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
-        .execute([rid])?;
-    write_cards(conn, rid, c)?;
+    update_cards(conn, rid, c)?;
     let old: String = conn
         .prepare_cached("SELECT text FROM search_text WHERE rid = ?1")?
         .query_row([rid], |r| r.get(0))
@@ -200,6 +244,30 @@ fn write_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiError
         .filter_map(|card| card.serial_number.as_deref())
     {
         card_stmt.execute(params![serial, rid])?;
+    }
+    Ok(())
+}
+
+/// Brings the customer's rows in `cards` in line with its cards: only serial numbers it lost
+/// or gained are written.
+fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiError> {
+    let stored: Vec<String> = conn
+        .prepare_cached("SELECT serial FROM cards WHERE customer_rid = ?1")?
+        .query_map([rid], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let serials: Vec<&str> = c
+        .cards
+        .iter()
+        .filter_map(|card| card.serial_number.as_deref())
+        .collect();
+    let mut remove = conn.prepare_cached("DELETE FROM cards WHERE serial = ?1")?;
+    for gone in stored.iter().filter(|s| !serials.contains(&s.as_str())) {
+        remove.execute([gone])?;
+    }
+    let mut add =
+        conn.prepare_cached("INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)")?;
+    for serial in serials.iter().filter(|s| !stored.iter().any(|t| t == *s)) {
+        add.execute(params![serial, rid])?;
     }
     Ok(())
 }
