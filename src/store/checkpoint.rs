@@ -18,9 +18,11 @@ use rusqlite::hooks::Wal;
 
 /// The log's size, in pages, from which a checkpoint is asked for: SQLite's own default.
 pub const CHECKPOINT_PAGES: c_int = 1000;
-/// From this size on the writer checkpoints itself, as SQLite would have: a bound on the log
-/// for when the thread cannot keep up (a bulk load, a long read that holds old pages).
-const WRITER_CHECKPOINT_PAGES: c_int = 64 * CHECKPOINT_PAGES;
+/// From this size on the writer checkpoints itself, as SQLite would have. An edit writes a
+/// few dozen pages and never gets here. Bulk writes do (an index build is some 10,000 pages):
+/// while the thread is still copying, the next write cannot start the log over and appends to
+/// it, so without this bound back-to-back bulk writes grew the log file to hundreds of MB.
+const WRITER_CHECKPOINT_PAGES: c_int = 4 * CHECKPOINT_PAGES;
 
 /// The checkpoint thread of one store; stops when dropped.
 pub(super) struct Checkpointer {
