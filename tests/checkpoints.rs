@@ -13,7 +13,7 @@ fn the_log_is_copied_back_off_the_writer_and_nothing_is_lost() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("c.db");
     let admin = Actor::new("admin", Rights::admin());
-    let created = 400;
+    let created = 1200;
     {
         let api = LocalApi::with_system_clock(Store::open(&path).expect("store"));
         // The commits themselves no longer checkpoint (SQLite's default is 1,000 pages).
@@ -23,7 +23,9 @@ fn the_log_is_copied_back_off_the_writer_and_nothing_is_lost() {
         });
         assert_eq!(in_commit, 0);
 
-        // Each customer writes a few dozen pages of the log: several thousand in all.
+        // Each customer writes a few dozen pages of the log: tens of thousands in all, fast
+        // enough that the log now and then passes the bound at which the writer checkpoints
+        // itself while the thread is still copying. Such a write has landed and must say so.
         for n in 0..created {
             api.create(
                 &admin,
