@@ -1,9 +1,9 @@
 //! Customer rows: the indexed columns, the card table, the search text and the JSON document,
 //! always written together.
 
-use chrono::{DateTime, Utc};
 use std::sync::LazyLock;
 
+use chrono::{DateTime, Utc};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
@@ -56,7 +56,6 @@ fn micros(d: rust_decimal::Decimal, member: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::invalid(member, "has more than 6 decimal places or is too large"))
 }
 
-/// Inserts a new customer (its id and external id must be free) and returns its row id.
 /// The indexed columns of `customers` (all but `rid`), in the order of [`column_values`].
 const COLUMNS: [&str; 19] = [
     "id",
@@ -128,6 +127,7 @@ fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 19], ApiError> {
     ])
 }
 
+/// Inserts a new customer (its id and external id must be free) and returns its row id.
 pub(crate) fn insert(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
     let rid = insert_row(conn, c, doc, SearchIndexing::WithRow)?;
     add_to_count(conn, 1)?;
@@ -205,11 +205,7 @@ pub(crate) fn update(
     conn.prepare_cached("UPDATE customer_docs SET doc = ?1 WHERE rid = ?2")?
         .execute(params![doc, rid])?;
     update_cards(conn, rid, c)?;
-    let old: String = conn
-        .prepare_cached("SELECT text FROM search_text WHERE rid = ?1")?
-        .query_row([rid], |r| r.get(0))
-        .optional()?
-        .unwrap_or_default();
+    let old = stored_search_text(conn, rid)?.unwrap_or_default();
     let new = search_text(c);
     if new != old {
         super::words::reindex(conn, rid, &old, &new)?;
@@ -236,14 +232,26 @@ fn write_cards_and_search(
 }
 
 fn write_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiError> {
-    let mut card_stmt =
-        conn.prepare_cached("INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)")?;
-    for serial in c
-        .cards
+    add_cards(conn, rid, serials(c))
+}
+
+/// The serial numbers of the customer's cards.
+fn serials(c: &Customer) -> impl Iterator<Item = &str> {
+    c.cards
         .iter()
         .filter_map(|card| card.serial_number.as_deref())
-    {
-        card_stmt.execute(params![serial, rid])?;
+}
+
+/// Gives customer `rid` the cards with these serial numbers.
+fn add_cards<'a>(
+    conn: &Connection,
+    rid: i64,
+    serials: impl Iterator<Item = &'a str>,
+) -> Result<(), ApiError> {
+    let mut add =
+        conn.prepare_cached("INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)")?;
+    for serial in serials {
+        add.execute(params![serial, rid])?;
     }
     Ok(())
 }
@@ -255,29 +263,30 @@ fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiErro
         .prepare_cached("SELECT serial FROM cards WHERE customer_rid = ?1")?
         .query_map([rid], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let serials: Vec<&str> = c
-        .cards
-        .iter()
-        .filter_map(|card| card.serial_number.as_deref())
-        .collect();
+    let serials: Vec<&str> = serials(c).collect();
     let mut remove = conn.prepare_cached("DELETE FROM cards WHERE serial = ?1")?;
     for gone in stored.iter().filter(|s| !serials.contains(&s.as_str())) {
         remove.execute([gone])?;
     }
-    let mut add =
-        conn.prepare_cached("INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)")?;
-    for serial in serials.iter().filter(|s| !stored.iter().any(|t| t == *s)) {
-        add.execute(params![serial, rid])?;
-    }
-    Ok(())
+    add_cards(
+        conn,
+        rid,
+        serials
+            .into_iter()
+            .filter(|s| !stored.iter().any(|t| t == s)),
+    )
+}
+
+/// The search text stored for customer `rid`, if any.
+fn stored_search_text(conn: &Connection, rid: i64) -> Result<Option<String>, ApiError> {
+    Ok(conn
+        .prepare_cached("SELECT text FROM search_text WHERE rid = ?1")?
+        .query_row([rid], |r| r.get(0))
+        .optional()?)
 }
 
 fn delete_search(conn: &Connection, rid: i64) -> Result<(), ApiError> {
-    let old: Option<String> = conn
-        .prepare_cached("SELECT text FROM search_text WHERE rid = ?1")?
-        .query_row([rid], |r| r.get(0))
-        .optional()?;
-    if let Some(old) = old {
+    if let Some(old) = stored_search_text(conn, rid)? {
         super::words::unindex(conn, rid, &old)?;
     }
     conn.prepare_cached("DELETE FROM search_text WHERE rid = ?1")?
