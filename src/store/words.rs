@@ -178,10 +178,15 @@ pub fn write_all(conn: &Connection, index: WordIndex) -> rusqlite::Result<()> {
         add_word.execute(params![id, word, uses])?;
     }
     // No merging while the vocabulary goes in, then one merge into a single segment.
+    //
+    // The words go in in number order. FTS5 writes its pending terms out whenever a row id
+    // comes in below the one before, and its own 'rebuild' reads the vocabulary in the
+    // order SQLite likes best, which is that of the `word` index: that wrote a segment per
+    // word and merged them, 10 times slower (3 s instead of 0.3 at 400,000 words).
     conn.execute_batch(
         "INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('automerge', 0);
          INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('crisismerge', 64);
-         INSERT INTO search_word_grams (search_word_grams) VALUES ('rebuild');
+         INSERT INTO search_word_grams (rowid, word) SELECT id, word FROM search_words ORDER BY id;
          INSERT INTO search_word_grams (search_word_grams) VALUES ('optimize');
          INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('automerge', 4);
          INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('crisismerge', 16);",
