@@ -116,11 +116,8 @@ fn load_deferring_from(
         } else {
             rows::SearchIndexing::WithRow
         };
-        // A demo store can be made again: trade durability for speed while loading, and
-        // let index builds sort on both cores.
-        conn.execute_batch(
-            "PRAGMA synchronous = OFF; PRAGMA cache_size = -262144; PRAGMA threads = 2;",
-        )?;
+        // A demo store can be made again: trade durability for speed while loading.
+        conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;")?;
         let loaded = (|| -> Result<(), ApiError> {
             for batch in rx.iter() {
                 let batch = batch?;
@@ -146,7 +143,7 @@ fn load_deferring_from(
             build_deferred_indexes(store, conn)?;
         }
         index_build = indexed.elapsed();
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA threads = 0;")?;
+        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
         conn.execute_batch(api.store().memory().pragmas())?;
         loaded
     });
