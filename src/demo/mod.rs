@@ -123,9 +123,11 @@ fn load_deferring_from(
                 let batch = batch?;
                 let write_started = Instant::now();
                 let tx = conn.transaction()?;
+                let mut inserter = rows::Inserter::new(&tx, indexing)?;
                 for (customer, doc) in &batch {
-                    rows::insert_row(&tx, customer, doc, indexing)?;
+                    inserter.insert(customer, doc)?;
                 }
+                drop(inserter);
                 rows::add_to_count(&tx, batch.len() as i64)?;
                 tx.commit()?;
                 writing += write_started.elapsed();
