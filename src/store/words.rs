@@ -112,8 +112,10 @@ fn remove_use(conn: &Connection, rid: i64, word: &str) -> rusqlite::Result<()> {
 /// while the writer builds the sort indexes.
 #[derive(Debug, Default)]
 pub struct WordIndex {
-    /// Every word, with its number (from 1, in order of first use) and its customers.
-    vocabulary: HashMap<String, (u32, i64)>,
+    /// Every word with its number of customers, in alphabetical order: a word's number is
+    /// its place here plus one, so both the vocabulary table and its index on `word` are
+    /// written in order (random inserts into the index took three times as long).
+    words: Vec<(String, i64)>,
     /// (word number, row id) pairs, sorted: 8 bytes a pair, about 28 MB at 1M customers.
     pairs: Vec<(u32, u32)>,
     /// Pairs whose row id is past u32 (over four billion), kept apart exactly; sorted.
@@ -123,6 +125,8 @@ pub struct WordIndex {
 /// Reads every customer's search text and works out the whole word index, in one pass with
 /// the vocabulary in memory.
 pub fn compute_all(conn: &Connection) -> rusqlite::Result<WordIndex> {
+    // Words are numbered in order of first use while reading, then renumbered.
+    let mut vocabulary: HashMap<String, (u32, i64)> = HashMap::new();
     let mut index = WordIndex::default();
     let mut texts = conn.prepare("SELECT rid, text FROM search_text")?;
     let mut rows = texts.query([])?;
@@ -130,14 +134,14 @@ pub fn compute_all(conn: &Connection) -> rusqlite::Result<WordIndex> {
         let rid: i64 = row.get(0)?;
         let text = row.get_ref(1)?.as_str()?;
         for word in words_of(text) {
-            let id = match index.vocabulary.get_mut(word) {
+            let id = match vocabulary.get_mut(word) {
                 Some((id, uses)) => {
                     *uses += 1;
                     *id
                 }
                 None => {
-                    let id = index.vocabulary.len() as u32 + 1;
-                    index.vocabulary.insert(word.to_owned(), (id, 1));
+                    let id = vocabulary.len() as u32;
+                    vocabulary.insert(word.to_owned(), (id, 1));
                     id
                 }
             };
@@ -146,6 +150,26 @@ pub fn compute_all(conn: &Connection) -> rusqlite::Result<WordIndex> {
                 Err(_) => index.wide.push((i64::from(id), rid)),
             }
         }
+    }
+    let mut words: Vec<(String, u32, i64)> = vocabulary
+        .into_iter()
+        .map(|(word, (id, uses))| (word, id, uses))
+        .collect();
+    words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // renumbered[first-use number] = alphabetical number, from 1.
+    let mut renumbered = vec![0u32; words.len()];
+    for (place, (_, id, _)) in (1..).zip(&words) {
+        renumbered[*id as usize] = place;
+    }
+    index.words = words
+        .into_iter()
+        .map(|(word, _, uses)| (word, uses))
+        .collect();
+    for (id, _) in &mut index.pairs {
+        *id = renumbered[*id as usize];
+    }
+    for (id, _) in &mut index.wide {
+        *id = i64::from(renumbered[*id as usize]);
     }
     index.pairs.sort_unstable();
     index.wide.sort_unstable();
@@ -172,9 +196,7 @@ pub fn write_all(conn: &Connection, index: WordIndex) -> rusqlite::Result<()> {
     )?;
     let mut add_word =
         conn.prepare("INSERT INTO search_words (id, word, uses) VALUES (?1, ?2, ?3)")?;
-    let mut words: Vec<(&String, &(u32, i64))> = index.vocabulary.iter().collect();
-    words.sort_unstable_by_key(|(_, (id, _))| *id);
-    for (word, (id, uses)) in words {
+    for (id, (word, uses)) in (1_i64..).zip(&index.words) {
         add_word.execute(params![id, word, uses])?;
     }
     // No merging while the vocabulary goes in, then one merge into a single segment.
