@@ -269,6 +269,12 @@ fn build_deferred_indexes(store: &Store, conn: &mut Connection) -> Result<(), Ap
         let tx = conn.transaction()?;
         crate::store::replace_search_index(&tx, words)?;
         tx.commit()?;
+        // The builds left a log of some 100 MB; copy it back and empty the file, so that the
+        // store takes no more room than its data. Nothing else reads now; should something,
+        // the log is emptied later.
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+            tracing::debug!(error = %e, "the log was not emptied after the load");
+        }
         Ok(())
     })
 }
