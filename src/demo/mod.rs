@@ -530,7 +530,7 @@ mod tests {
 
     /// A bulk load into a store in a file works the word index out on a second connection
     /// while the sort indexes are built: afterwards every index is whole and every search
-    /// finds what a scan of the search texts finds.
+    /// finds what a scan of the search texts finds, and the log is empty.
     #[test]
     fn a_bulk_load_leaves_every_index_whole() {
         let dir = tempfile::tempdir().expect("dir");
@@ -540,6 +540,9 @@ mod tests {
         let api = LocalApi::new(Store::open(&dir.path().join("d.db")).expect("store"), clock);
         let report = load_deferring_from(&api, 3_000, 7, 0, &mut |_| true).expect("load");
         assert_eq!(report.added, 3_000);
+        // Everything is in the database file: the log is left empty.
+        let log = std::fs::metadata(dir.path().join("d.db-wal")).map_or(0, |m| m.len());
+        assert_eq!(log, 0, "the load left {log} bytes of log");
 
         let (check, sort_indexes, marked): (String, i64, bool) = api
             .store()
