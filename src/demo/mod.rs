@@ -594,6 +594,46 @@ mod tests {
         }
     }
 
+    /// Customers are made on several threads but stored in their order, each under the row id
+    /// of its number, and a cancel stops the load after the batch it came in.
+    #[test]
+    fn customers_made_on_several_threads_are_stored_in_order() {
+        let clock = Arc::new(FixedClock::new(
+            "2026-06-01T12:00:00Z".parse().expect("time"),
+        ));
+        let api = LocalApi::new(Store::open_in_memory().expect("store"), clock);
+        let count = 3 * BATCH + 17;
+        let report = load(&api, count, 5, &mut |_| true).expect("load");
+        assert_eq!(report.added, count);
+        let today = "2026-06-01T00:00:00Z".parse().expect("time");
+        let stored: Vec<(i64, String)> = api
+            .store()
+            .read(|conn| {
+                conn.prepare("SELECT rid, id FROM customers ORDER BY rid")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .expect("rows");
+        let expected: Vec<(i64, String)> = (0..count)
+            .map(|i| (i as i64 + 1, generate(5, i, today).id))
+            .collect();
+        assert_eq!(stored, expected);
+
+        let api = LocalApi::new(
+            Store::open_in_memory().expect("store"),
+            Arc::new(FixedClock::new(
+                "2026-06-01T12:00:00Z".parse().expect("time"),
+            )),
+        );
+        let report = load(&api, count, 5, &mut |added| added < 2 * BATCH).expect("load");
+        assert!(report.cancelled);
+        assert_eq!(report.added, 2 * BATCH);
+        assert_eq!(
+            api.store().read(rows::total_count).expect("count"),
+            2 * BATCH
+        );
+    }
+
     #[test]
     fn demo_ids_grow_with_the_index() {
         let now = "2026-06-01T00:00:00Z".parse().expect("time");

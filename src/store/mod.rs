@@ -239,7 +239,12 @@ fn open_connection(path: Option<&Path>, memory: MemoryProfile) -> rusqlite::Resu
             | FunctionFlags::SQLITE_DETERMINISTIC
             | FunctionFlags::SQLITE_INNOCUOUS,
         // Read in place: an index build calls this once per customer.
-        |ctx| Ok(ctx.get_raw(0).as_str_or_null()?.map(|t| fold(t).into_owned())),
+        |ctx| {
+            Ok(ctx
+                .get_raw(0)
+                .as_str_or_null()?
+                .map(|t| fold(t).into_owned()))
+        },
     )?;
     // The stored document as JSON text, for SQL written by hand (and the naive bench scan).
     conn.create_scalar_function(
