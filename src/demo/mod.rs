@@ -104,7 +104,7 @@ fn load_deferring_from(
         // A demo store can be made again: trade durability for speed while loading.
         conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;")?;
         let loaded = (|| -> Result<(), ApiError> {
-            while let Some(batch) = generated.next() {
+            for batch in generated.by_ref() {
                 let batch = batch?;
                 let write_started = Instant::now();
                 let tx = conn.transaction()?;
