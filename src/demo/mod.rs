@@ -125,7 +125,8 @@ fn load_deferring_from(
             }
             Ok(())
         })();
-        // Stops the threads at once after a cancel or an error, and frees what they hold.
+        // After a cancel or an error: stops the threads (each after the batch it is making)
+        // and frees the batches not written.
         drop(generated);
         let indexed = Instant::now();
         if rebuild {
@@ -153,8 +154,8 @@ type Batch = Vec<(Customer, Vec<u8>)>;
 /// batch.
 ///
 /// Making and encoding a customer (11 µs) costs more than writing it (7 µs). With one
-/// thread making them, the writer waited a third of the time. There is one thread per core:
-/// on two cores, whichever core the writer leaves idle makes customers too.
+/// thread making them, the writer waited a third of the time. There is one thread per core
+/// (two to eight): on two cores, whichever core the writer leaves idle makes customers too.
 struct Generated {
     receiver: mpsc::Receiver<(u64, Result<Batch, ApiError>)>,
     /// Batches that came in before the one due.
