@@ -271,10 +271,12 @@ fn build_deferred_indexes(store: &Store, conn: &mut Connection) -> Result<(), Ap
         crate::store::replace_search_index(&tx, words)?;
         tx.commit()?;
         // The builds left a log of some 100 MB; copy it back and empty the file, so that the
-        // store takes no more room than its data. Nothing else reads now; should something,
-        // the log is emptied later.
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
-            tracing::debug!(error = %e, "the log was not emptied after the load");
+        // store takes no more room than its data. Should that not work out, the log is
+        // reused as it is.
+        match crate::store::truncate_log(conn) {
+            Ok(true) => {}
+            Ok(false) => tracing::debug!("the log was still in use after the load"),
+            Err(e) => tracing::debug!(error = %e, "the log was not emptied after the load"),
         }
         Ok(())
     })

@@ -122,3 +122,22 @@ fn run(shared: &Shared, conn: Connection) {
         }
     }
 }
+
+/// Copies the whole write-ahead log into the database file and empties the log file, as
+/// after a bulk load whose log would otherwise keep its size on the disk. A checkpoint of the
+/// thread's, or a reader, may be in the way for a moment: this tries again for up to two
+/// seconds, and tells whether the log was emptied.
+pub fn truncate_log(conn: &Connection) -> rusqlite::Result<bool> {
+    const ATTEMPTS: u32 = 200;
+    for attempt in 1..=ATTEMPTS {
+        // The row is (busy, pages in the log, pages copied); busy is 1 when it could not finish.
+        let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+        if busy == 0 {
+            return Ok(true);
+        }
+        if attempt < ATTEMPTS {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    Ok(false)
+}

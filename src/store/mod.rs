@@ -15,6 +15,7 @@ pub mod users;
 mod words;
 
 pub use changelog::ChangeEntry;
+pub use checkpoint::truncate_log;
 pub use customers::search_text;
 pub use list::ListPlan;
 pub use schema::{
