@@ -1,7 +1,7 @@
 //! Numbered schema migrations. A database records the last one applied in `user_version`;
 //! opening it applies the rest, each in its own transaction.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::words::WordIndex;
 
@@ -196,20 +196,29 @@ pub fn ensure_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
         return Ok(());
     }
     let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-    conn.execute_batch(SORTER_PRAGMAS)?;
+    // A database in memory has no map (and no row here).
+    let mmap_size: i64 = conn
+        .query_row("PRAGMA mmap_size", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    conn.execute_batch(BUILD_PRAGMAS)?;
     let built = missing.iter().try_for_each(|(name, definition)| {
         conn.execute_batch(&format!("CREATE INDEX {name} ON {definition}"))
     });
     let restored = conn.execute_batch(&format!(
-        "PRAGMA temp_store = MEMORY; PRAGMA threads = 0; PRAGMA cache_size = {cache_size};"
+        "PRAGMA temp_store = MEMORY; PRAGMA threads = 0; PRAGMA cache_size = {cache_size};
+         PRAGMA mmap_size = {mmap_size};"
     ));
     built.and(restored)
 }
 
-/// The settings index builds sort under (see [`ensure_sort_indexes`]): the sorter's budget
-/// is the page cache size, and 8 MiB runs, measured against 2 to 256 MiB, were as fast as any.
-const SORTER_PRAGMAS: &str =
-    "PRAGMA temp_store = FILE; PRAGMA threads = 2; PRAGMA cache_size = -8192;";
+/// The settings index builds run under (see [`ensure_sort_indexes`]):
+/// - the sorter's budget is the page cache size, and 8 MiB runs, measured against 2 to
+///   256 MiB, were as fast as any;
+/// - each build reads the whole table, so it is mapped into memory instead of copied page by
+///   page (a desk's connections map nothing): 0.4–1.4 s less system time at 1M customers.
+const BUILD_PRAGMAS: &str = "PRAGMA temp_store = FILE; PRAGMA threads = 2; \
+     PRAGMA cache_size = -8192; PRAGMA mmap_size = 4294967296;";
 
 /// Drops the sort indexes (before a bulk load into an empty store).
 pub fn drop_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
