@@ -5,7 +5,9 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use rusqlite::{Connection, OptionalExtension, Statement, params, params_from_iter};
+use rusqlite::{
+    CachedStatement, Connection, OptionalExtension, Statement, params, params_from_iter,
+};
 
 use super::decimal::to_micros;
 use crate::api::ApiError;
@@ -129,18 +131,7 @@ fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 19], ApiError> {
 
 /// Inserts a new customer (its id and external id must be free) and returns its row id.
 pub(crate) fn insert(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
-    let rid = insert_with(
-        conn,
-        [
-            &mut *conn.prepare_cached(&INSERT_COLUMNS)?,
-            &mut *conn.prepare_cached(INSERT_DOC)?,
-            &mut *conn.prepare_cached(INSERT_CARD)?,
-            &mut *conn.prepare_cached(INSERT_TEXT)?,
-        ],
-        c,
-        doc,
-        SearchIndexing::WithRow,
-    )?;
+    let rid = Inserter::new(conn, SearchIndexing::WithRow)?.insert(c, doc)?;
     add_to_count(conn, 1)?;
     Ok(rid)
 }
@@ -162,68 +153,49 @@ pub enum SearchIndexing {
     Deferred,
 }
 
-const INSERT_DOC: &str = "INSERT INTO customer_docs (rid, doc) VALUES (?1, ?2)";
 const INSERT_CARD: &str = "INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)";
-const INSERT_TEXT: &str = "INSERT INTO search_text (rid, text) VALUES (?1, ?2)";
 
-/// Inserts many new customers, with their cards and search text, through statements
-/// prepared once: a bulk load's writer. Looking each statement up in the connection's cache
-/// for every row cost a sixteenth of the writer's time. Rows are not counted
-/// ([`add_to_count`] once per batch).
+/// Inserts new customers, with their documents, cards and search text, without counting them
+/// ([`add_to_count`]). A bulk load keeps one for a whole batch: it takes its four statements
+/// from the connection's cache once, where looking each up for every customer cost a
+/// sixteenth of the writer's time.
 pub struct Inserter<'c> {
     conn: &'c Connection,
-    statements: [Statement<'c>; 4],
+    customer: CachedStatement<'c>,
+    doc: CachedStatement<'c>,
+    card: CachedStatement<'c>,
+    text: CachedStatement<'c>,
     indexing: SearchIndexing,
 }
 
 impl<'c> Inserter<'c> {
-    /// Prepares the statements on `conn` (a transaction of the writer).
+    /// Takes the statements on `conn` (a transaction of the writer).
     pub fn new(conn: &'c Connection, indexing: SearchIndexing) -> Result<Self, ApiError> {
         Ok(Inserter {
             conn,
-            statements: [
-                conn.prepare(&INSERT_COLUMNS)?,
-                conn.prepare(INSERT_DOC)?,
-                conn.prepare(INSERT_CARD)?,
-                conn.prepare(INSERT_TEXT)?,
-            ],
+            customer: conn.prepare_cached(&INSERT_COLUMNS)?,
+            doc: conn.prepare_cached("INSERT INTO customer_docs (rid, doc) VALUES (?1, ?2)")?,
+            card: conn.prepare_cached(INSERT_CARD)?,
+            text: conn.prepare_cached("INSERT INTO search_text (rid, text) VALUES (?1, ?2)")?,
             indexing,
         })
     }
 
     /// Inserts `c`, stored as `doc`, and returns its row id.
     pub fn insert(&mut self, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
-        let [customer, stored, card, text] = &mut self.statements;
-        insert_with(
-            self.conn,
-            [customer, stored, card, text],
-            c,
-            doc,
-            self.indexing,
-        )
+        let values = column_values(c)?;
+        self.customer
+            .execute(params_from_iter(values.map(ToSqlOutput::Borrowed)))?;
+        let rid = self.conn.last_insert_rowid();
+        self.doc.execute(params![rid, doc])?;
+        add_cards(&mut self.card, rid, serials(c))?;
+        let search = search_text(c);
+        self.text.execute(params![rid, search])?;
+        if self.indexing == SearchIndexing::WithRow {
+            super::words::index(self.conn, rid, &search)?;
+        }
+        Ok(rid)
     }
-}
-
-/// Inserts a customer row with its document, cards and search text through `statements`
-/// (of [`INSERT_COLUMNS`], [`INSERT_DOC`], [`INSERT_CARD`] and [`INSERT_TEXT`]).
-fn insert_with(
-    conn: &Connection,
-    [customer, stored, card, text]: [&mut Statement<'_>; 4],
-    c: &Customer,
-    doc: &[u8],
-    indexing: SearchIndexing,
-) -> Result<i64, ApiError> {
-    let values = column_values(c)?;
-    customer.execute(params_from_iter(values.map(ToSqlOutput::Borrowed)))?;
-    let rid = conn.last_insert_rowid();
-    stored.execute(params![rid, doc])?;
-    add_cards(card, rid, serials(c))?;
-    let search = search_text(c);
-    text.execute(params![rid, search])?;
-    if indexing == SearchIndexing::WithRow {
-        super::words::index(conn, rid, &search)?;
-    }
-    Ok(rid)
 }
 
 /// Replaces the stored customer at `rid`.
