@@ -195,30 +195,40 @@ pub fn ensure_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-    // A database in memory has no map (and no row here).
-    let mmap_size: i64 = conn
-        .query_row("PRAGMA mmap_size", [], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
-    conn.execute_batch(BUILD_PRAGMAS)?;
+    // The connection's own settings, to put back afterwards. A database in memory has no
+    // map (and no row for it).
+    let mut own = Vec::with_capacity(BUILD_SETTINGS.len());
+    for (name, _) in BUILD_SETTINGS {
+        let value: Option<i64> = conn
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .optional()?;
+        own.push((name, value));
+    }
+    for (name, value) in BUILD_SETTINGS {
+        conn.execute_batch(&format!("PRAGMA {name} = {value}"))?;
+    }
     let built = missing.iter().try_for_each(|(name, definition)| {
         conn.execute_batch(&format!("CREATE INDEX {name} ON {definition}"))
     });
-    let restored = conn.execute_batch(&format!(
-        "PRAGMA temp_store = MEMORY; PRAGMA threads = 0; PRAGMA cache_size = {cache_size};
-         PRAGMA mmap_size = {mmap_size};"
-    ));
+    let restored = own
+        .iter()
+        .filter_map(|(name, value)| value.map(|value| (name, value)))
+        .try_for_each(|(name, value)| conn.execute_batch(&format!("PRAGMA {name} = {value}")));
     built.and(restored)
 }
 
 /// The settings index builds run under (see [`ensure_sort_indexes`]):
+/// - temporary files (`temp_store` 1) and two helper threads for the sorter;
 /// - the sorter's budget is the page cache size, and 8 MiB runs, measured against 2 to
 ///   256 MiB, were as fast as any;
 /// - each build reads the whole table, so it is mapped into memory instead of copied page by
 ///   page (a desk's connections map nothing): 0.4–1.4 s less system time at 1M customers.
-const BUILD_PRAGMAS: &str = "PRAGMA temp_store = FILE; PRAGMA threads = 2; \
-     PRAGMA cache_size = -8192; PRAGMA mmap_size = 4294967296;";
+const BUILD_SETTINGS: [(&str, i64); 4] = [
+    ("temp_store", 1),
+    ("threads", 2),
+    ("cache_size", -8192),
+    ("mmap_size", 4_294_967_296),
+];
 
 /// Drops the sort indexes (before a bulk load into an empty store).
 pub fn drop_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
