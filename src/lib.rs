@@ -3,7 +3,12 @@
 //!
 //! Layers, bottom up: [`model`] (the resources), [`ndata`] (the query language), [`store`]
 //! (SQLite), [`api`] (the rules; every front end calls it), then the front ends: [`cli`],
-//! [`server`], [`remote`] and [`ui`], the only module that draws.
+//! [`server`], [`remote`], [`service`] (the desk's service thread) and [`ui`], the only
+//! module that draws. Each layer imports only from below; `tests/layering.rs` checks the
+//! boundaries that matter most.
+
+// Errors are handled or returned, never unwrapped, outside tests.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod api;
 pub mod cli;
@@ -13,6 +18,7 @@ pub mod model;
 pub mod ndata;
 pub mod remote;
 pub mod server;
+pub mod service;
 pub mod store;
 pub mod text;
 pub mod ui;

@@ -1,5 +1,7 @@
 //! `customer-desk`: the window with no arguments, a tool with one.
 
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -15,7 +17,7 @@ fn main() -> ExitCode {
     let mut cli = Cli::parse();
     match cli.command.take() {
         Some(command) => cli::run(cli, command),
-        None => match customer_desk::ui::run(cli.db) {
+        None => match cli.db_path().and_then(customer_desk::ui::run) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("error: {err:#}");

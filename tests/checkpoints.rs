@@ -56,7 +56,7 @@ fn the_log_is_copied_back_off_the_writer_and_nothing_is_lost() {
     assert_eq!(total, created);
     let check: String = api
         .store()
-        .read(|conn| conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)))
+        .read_sql(|conn| conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)))
         .expect("check");
     assert_eq!(check, "ok");
 }

@@ -88,7 +88,7 @@ fn a_document_stored_by_an_older_version_is_listed_the_same() {
     }
     // Plain JSON without nulls or status, as the first version stored documents.
     api.store()
-        .write(|tx| {
+        .write_sql(|tx| {
             tx.execute(
                 "UPDATE customer_docs SET doc = CAST(?1 AS BLOB) WHERE rid = (SELECT rid FROM customers WHERE id = 'b1')",
                 [r#"{"id":"b1","isActive":true,"lastName":"Kováč","fullName":"Kováč","expirationTime":"2001-01-01T00:00:00Z","credit":{"amount":0},"creditRate":0,"discountRate":0,"meta":{},"_v":1}"#],

@@ -39,7 +39,7 @@ fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
         }
         // What version 2 left on disk: the pairs table, its pairs, and no posting lists.
         api.store()
-            .write(|tx| {
+            .write_sql(|tx| {
                 tx.execute_batch(
                     "DROP TABLE word_postings;
                      CREATE TABLE word_customers (
@@ -57,7 +57,7 @@ fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
     let api = LocalApi::with_system_clock(Store::open(&path).expect("reopen"));
     let version: i64 = api
         .store()
-        .read(|conn| conn.query_row("PRAGMA user_version", [], |r| r.get(0)))
+        .read_sql(|conn| conn.query_row("PRAGMA user_version", [], |r| r.get(0)))
         .expect("version");
     assert_eq!(version, SCHEMA_VERSION as i64);
     assert_eq!(searched(&api, "Search=novak&$sort=id"), ["c1", "c2"]);
@@ -93,7 +93,7 @@ fn a_store_of_schema_3_opens_with_its_old_documents_rewritten() {
         }
         let before = api.get(&admin, "d1").expect("get");
         api.store()
-            .write(|tx| {
+            .write_sql(|tx| {
                 // d1 as the first version stored it (plain JSON, no nulls, no status); d3 so
                 // broken that nothing can read it.
                 tx.execute(
@@ -119,7 +119,7 @@ fn a_store_of_schema_3_opens_with_its_old_documents_rewritten() {
     let api = LocalApi::with_system_clock(Store::open(&path).expect("reopen"));
     let formats: Vec<(String, u8)> = api
         .store()
-        .read(|conn| {
+        .read_sql(|conn| {
             conn.prepare(
                 "SELECT c.id, d.doc FROM customers c JOIN customer_docs d ON d.rid = c.rid ORDER BY c.id",
             )?

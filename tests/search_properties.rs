@@ -123,7 +123,7 @@ proptest! {
         }
         let uses: BTreeMap<String, i64> = api
             .store()
-            .read(|conn| {
+            .read_sql(|conn| {
                 conn.prepare("SELECT word, uses FROM search_words")?
                     .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<rusqlite::Result<_>>()

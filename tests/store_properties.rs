@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 /// stores hold the same bytes.
 fn dump(api: &LocalApi) -> Vec<String> {
     api.store()
-        .read(|conn| -> rusqlite::Result<Vec<String>> {
+        .read_sql(|conn| -> rusqlite::Result<Vec<String>> {
             let mut tables: Vec<String> = conn
                 .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
                 .query_map([], |r| r.get(0))?

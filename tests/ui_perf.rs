@@ -15,8 +15,8 @@ mod ui_support;
 
 use std::time::{Duration, Instant};
 
+use customer_desk::api::{Auth, AuthPolicy, LocalApi};
 use customer_desk::model::Rights;
-use customer_desk::store::{Store, users};
 use egui_kittest::kittest::Queryable as _;
 use ui_support::*;
 
@@ -67,15 +67,10 @@ fn frame_times_on_a_large_store() {
     };
     let db = std::path::PathBuf::from(db);
     {
-        let store = Store::open(&db).unwrap();
-        if store
-            .read(|c| users::find_user(c, "perf"))
-            .unwrap()
-            .is_none()
-        {
-            store
-                .write(|tx| users::add_user(tx, "perf", PASSWORD, Rights::admin(), 0))
-                .unwrap();
+        let api = std::sync::Arc::new(LocalApi::open(&db).unwrap());
+        let auth = Auth::new(api, AuthPolicy::default());
+        if auth.find_user("perf").unwrap().is_none() {
+            auth.add_user("perf", PASSWORD, Rights::admin()).unwrap();
         }
     }
     // 60 frames a second, as on screen (kittest's default step is a quarter second).

@@ -77,7 +77,7 @@ fn edit() -> impl Strategy<Value = (usize, Value)> {
 /// versions (a fresh write starts again at 1).
 fn stored_rows(api: &LocalApi) -> Vec<String> {
     api.store()
-        .read(|conn| -> rusqlite::Result<Vec<String>> {
+        .read_sql(|conn| -> rusqlite::Result<Vec<String>> {
             let mut out = Vec::new();
             for sql in [
                 "SELECT id, external_id, is_active, activation_time, expiration_time, first_name,
@@ -106,7 +106,7 @@ fn stored_rows(api: &LocalApi) -> Vec<String> {
 
 fn integrity(api: &LocalApi) -> String {
     api.store()
-        .read(|conn| conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)))
+        .read_sql(|conn| conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)))
         .expect("integrity_check")
 }
 

@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, LocalApi};
-use crate::model::{Actor, Rights, UserInfo};
-use crate::store::users::{self, UserRecord};
+use crate::model::{Actor, UserInfo};
+use crate::store::sessions::{self, NewToken, TokenHash};
+use crate::store::users::UserRecord;
 
 /// `POST /api/auth`: the body of a sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,14 +164,10 @@ impl Auth {
     ) -> Result<UserRecord, ApiError> {
         let now = self.now().timestamp_micros();
         let window = micros(self.policy.failure_window);
-        let recent: Option<(u32, i64)> = self.api.store().read(|conn| {
-            conn.query_row(
-                "SELECT failures, last_time FROM login_failures WHERE user_name = ?1 AND last_time > ?2",
-                params![user_name, now.saturating_sub(window)],
-                |r| Ok((r.get::<_, u32>(0)?, r.get::<_, i64>(1)?)),
-            )
-            .optional()
-        })?;
+        let recent = self
+            .api
+            .store()
+            .read(|s| sessions::recent_failures(s, user_name, now.saturating_sub(window)))?;
         if let Some((failures, last_time)) = recent {
             let wait_until = last_time.saturating_add(micros(self.policy.delay_after(failures)));
             if now < wait_until {
@@ -184,23 +180,10 @@ impl Auth {
         let verified = self
             .api
             .store()
-            .read(|conn| users::verify_password(conn, user_name, password))?;
-        self.api.store().write(|tx| -> Result<(), ApiError> {
-            match &verified {
-                Some(_) => {
-                    tx.execute("DELETE FROM login_failures WHERE user_name = ?1", [user_name])?;
-                }
-                None => {
-                    // Forget stale entries so guessed names do not pile up.
-                    tx.execute("DELETE FROM login_failures WHERE last_time <= ?1", [now.saturating_sub(window)])?;
-                    tx.execute(
-                        "INSERT INTO login_failures (user_name, failures, last_time) VALUES (?1, 1, ?2)
-                         ON CONFLICT (user_name) DO UPDATE SET failures = failures + 1, last_time = ?2",
-                        params![user_name, now],
-                    )?;
-                }
-            }
-            Ok(())
+            .read(|s| super::users::verify_password(s, user_name, password))?;
+        self.api.store().write(|tx| match &verified {
+            Some(_) => sessions::clear_failures(tx, user_name),
+            None => sessions::record_failure(tx, user_name, now, now.saturating_sub(window)),
         })?;
         verified.ok_or_else(|| ApiError::Unauthorized("wrong user name or password".into()))
     }
@@ -235,15 +218,22 @@ impl Auth {
         let expires = now.saturating_add(micros(self.policy.token_ttl));
         let refresh_deadline =
             now.saturating_sub(micros(self.policy.refresh_ttl.max(self.policy.token_ttl)));
-        self.api.store().write(|tx| -> Result<(), ApiError> {
+        let (token_hash, refresh_hash) =
+            (sha256_hex(&pair.token_id), sha256_hex(&pair.refresh_token));
+        self.api.store().write(|tx| {
             // Tokens that can no longer even be refreshed are dead weight.
-            tx.execute("DELETE FROM tokens WHERE expires < ?1 AND created < ?2", params![now, refresh_deadline])?;
-            tx.execute(
-                "INSERT INTO tokens (token_hash, refresh_hash, user_id, device_name, created, expires)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![sha256_hex(&pair.token_id), sha256_hex(&pair.refresh_token), user.id, device_name, now, expires],
-            )?;
-            Ok(())
+            sessions::prune_tokens(tx, now, refresh_deadline)?;
+            sessions::insert_token(
+                tx,
+                &NewToken {
+                    token_hash: &token_hash,
+                    refresh_hash: &refresh_hash,
+                    user_id: &user.id,
+                    device_name,
+                    created: now,
+                    expires,
+                },
+            )
         })?;
         Ok(pair)
     }
@@ -261,17 +251,18 @@ impl Auth {
         let found = self
             .api
             .store()
-            .read(|conn| token_user(conn, "t.token_hash", &sha256_hex(token_id)))?;
-        let Some((user, expires, _)) = found else {
+            .read(|s| sessions::find_token(s, TokenHash::Access, &sha256_hex(token_id)))?;
+        let Some(found) = found else {
             return Err(ApiError::Unauthorized(
                 "the token is not valid (signed out or never issued)".into(),
             ));
         };
-        if now >= expires {
+        if now >= found.expires {
             return Err(ApiError::Unauthorized(
                 "the token has expired; sign in again".into(),
             ));
         }
+        let user = found.user;
         Ok(Authenticated {
             actor: Actor::new(user.user_name.clone(), user.rights),
             user: user.info(),
@@ -288,29 +279,37 @@ impl Auth {
             token_id: new_token(),
             refresh_token: new_token(),
         };
+        let (fresh_token_hash, fresh_refresh_hash) = (
+            sha256_hex(&fresh.token_id),
+            sha256_hex(&fresh.refresh_token),
+        );
         self.api.store().write(|tx| {
-            let found = token_user(tx, "t.refresh_hash", &refresh_hash)?;
-            let Some((user, _, (stored_token_hash, created, device))) = found else {
-                return Err(ApiError::Unauthorized("the refresh token is not valid; sign in again".into()));
+            let Some(found) = sessions::find_token(tx, TokenHash::Refresh, &refresh_hash)? else {
+                return Err(ApiError::Unauthorized(
+                    "the refresh token is not valid; sign in again".into(),
+                ));
             };
-            if stored_token_hash != token_hash {
-                return Err(ApiError::Unauthorized("the refresh token does not belong to that token".into()));
+            if found.token_hash != token_hash {
+                return Err(ApiError::Unauthorized(
+                    "the refresh token does not belong to that token".into(),
+                ));
             }
-            if now >= created.saturating_add(refresh_ttl) {
-                return Err(ApiError::Unauthorized("the session is too old to refresh; sign in again".into()));
+            if now >= found.created.saturating_add(refresh_ttl) {
+                return Err(ApiError::Unauthorized(
+                    "the session is too old to refresh; sign in again".into(),
+                ));
             }
-            tx.execute("DELETE FROM tokens WHERE token_hash = ?1", [&stored_token_hash])?;
-            tx.execute(
-                "INSERT INTO tokens (token_hash, refresh_hash, user_id, device_name, created, expires)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    sha256_hex(&fresh.token_id),
-                    sha256_hex(&fresh.refresh_token),
-                    user.id,
-                    device,
-                    now,
-                    now.saturating_add(micros(self.policy.token_ttl))
-                ],
+            sessions::delete_token(tx, &found.token_hash)?;
+            sessions::insert_token(
+                tx,
+                &NewToken {
+                    token_hash: &fresh_token_hash,
+                    refresh_hash: &fresh_refresh_hash,
+                    user_id: &found.user.id,
+                    device_name: found.device_name.as_deref(),
+                    created: now,
+                    expires: now.saturating_add(micros(self.policy.token_ttl)),
+                },
             )?;
             Ok(())
         })?;
@@ -320,58 +319,18 @@ impl Auth {
     /// `DELETE /api/auth`: the token stops working at once.
     pub fn logout(&self, token_id: &str) -> Result<(), ApiError> {
         let hash = sha256_hex(token_id.trim());
-        self.api.store().write(|tx| -> Result<(), ApiError> {
-            tx.execute("DELETE FROM tokens WHERE token_hash = ?1", [hash])?;
-            Ok(())
-        })
-    }
-
-    /// Adds a user (for the command line, the first start and tests), hashing the password.
-    pub fn add_user(
-        &self,
-        user_name: &str,
-        password: &str,
-        rights: Rights,
-    ) -> Result<UserRecord, ApiError> {
-        let now = self.now().timestamp_micros();
-        self.api
+        Ok(self
+            .api
             .store()
-            .write(|tx| users::add_user(tx, user_name, password, rights, now))
+            .write(|tx| sessions::delete_token(tx, &hash))?)
     }
-}
-
-/// The token row found by `column` = `hash`, with its user: (user, expires, (token hash,
-/// created, device name)).
-type TokenRow = (UserRecord, i64, (String, i64, Option<String>));
-
-fn token_user(conn: &Connection, column: &str, hash: &str) -> Result<Option<TokenRow>, ApiError> {
-    // `column` is one of two fixed names chosen by this module, never input. One indexed
-    // lookup per request: the user's rights are read as stored now.
-    let sql = format!(
-        "SELECT u.id, u.user_name, u.display_name, u.rights, t.expires, t.token_hash, t.created, t.device_name
-         FROM tokens t JOIN users u ON u.id = t.user_id WHERE {column} = ?1"
-    );
-    let row = conn
-        .prepare_cached(&sql)?
-        .query_row([hash], |r| {
-            let rights: String = r.get(3)?;
-            let user = UserRecord {
-                id: r.get(0)?,
-                user_name: r.get(1)?,
-                display_name: r.get(2)?,
-                rights: Rights::parse_list(&rights).unwrap_or_default(),
-            };
-            Ok((user, r.get(4)?, (r.get(5)?, r.get(6)?, r.get(7)?)))
-        })
-        .optional()?;
-    Ok(row)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::FixedClock;
-    use crate::model::Right;
+    use crate::model::{Right, Rights};
     use crate::store::Store;
 
     fn setup() -> (Auth, Arc<FixedClock>, tempfile::TempDir) {
@@ -438,10 +397,7 @@ mod tests {
     fn rights_changes_apply_to_the_next_request() {
         let (auth, _clock, _dir) = setup();
         let session = login(&auth, "secret-1").unwrap();
-        auth.api()
-            .store()
-            .write(|tx| users::set_rights(tx, "eva", Rights::admin()))
-            .unwrap();
+        auth.set_rights("eva", Rights::admin()).unwrap();
         assert!(
             auth.authenticate(Some(&session.token_id))
                 .unwrap()
@@ -449,10 +405,7 @@ mod tests {
                 .rights
                 .has(Right::CustomerDelete)
         );
-        auth.api()
-            .store()
-            .write(|tx| users::remove_user(tx, "eva"))
-            .unwrap();
+        auth.remove_user("eva").unwrap();
         assert!(auth.authenticate(Some(&session.token_id)).is_err());
     }
 

@@ -1,7 +1,6 @@
 //! One function per route of the Customers API, over the local store.
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use serde_json::Value;
 
 use super::body::parse_body;
@@ -11,7 +10,7 @@ use crate::model::{
     Actor, CreditAdjustment, CreditTransaction, Customer, FieldError, QueryResult, Right, new_id,
 };
 use crate::ndata::{ListParams, parse_list_query};
-use crate::store::{ListPlan, changelog, customers as rows};
+use crate::store::{ListPlan, Snapshot, Tx, changelog, customers as rows};
 
 /// A list's page (`None` for `$count=true`) with its counts.
 struct Listed<T> {
@@ -63,7 +62,7 @@ impl LocalApi {
     /// from the stored documents. The server answers with it: it saves parsing and writing
     /// again every customer of the page.
     pub fn list_json(&self, _actor: &Actor, params: &ListParams) -> Result<Vec<u8>, ApiError> {
-        let listed = self.list_page(params, rows::api_json)?;
+        let listed = self.list_page(params, |s, rids, now| Ok(rows::api_json(s, rids, now)?))?;
         let mut body = Vec::with_capacity(listed.items.as_ref().map_or(0, Vec::len) + 64);
         body.push(b'{');
         if let Some(items) = &listed.items {
@@ -86,7 +85,7 @@ impl LocalApi {
     fn list_page<T>(
         &self,
         params: &ListParams,
-        read_page: impl FnOnce(&Connection, &[i64], DateTime<Utc>) -> Result<T, ApiError>,
+        read_page: impl FnOnce(&Snapshot<'_>, &[i64], DateTime<Utc>) -> Result<T, ApiError>,
     ) -> Result<Listed<T>, ApiError> {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
@@ -328,7 +327,7 @@ impl LocalApi {
     /// were `before`: one version up, and the change logged in the same transaction.
     fn replace_stored(
         &self,
-        tx: &Connection,
+        tx: &Tx<'_>,
         actor: &Actor,
         rid: i64,
         before: (i64, &[u8]),
@@ -352,7 +351,7 @@ impl LocalApi {
 
     fn insert_new(
         &self,
-        tx: &Connection,
+        tx: &Tx<'_>,
         actor: &Actor,
         mut input: Customer,
     ) -> Result<Customer, ApiError> {
@@ -393,7 +392,7 @@ impl LocalApi {
     }
 
     /// External id and card serials must not belong to another customer.
-    fn check_unique(&self, tx: &Connection, c: &Customer) -> Result<(), ApiError> {
+    fn check_unique(&self, tx: &Snapshot<'_>, c: &Customer) -> Result<(), ApiError> {
         let mut errors = Vec::new();
         if let Some(ext) = &c.external_id
             && let Some(owner) = rows::external_id_owner(tx, ext)?

@@ -3,6 +3,8 @@
 use serde_json::json;
 
 use crate::model::{FieldError, Problem};
+use crate::ndata::QueryError;
+use crate::store;
 
 /// Why an API call failed. Every front end (CLI, HTTP, GUI, remote client) shows these; the
 /// HTTP server and the remote client convert them to and from [`Problem`] losslessly.
@@ -154,14 +156,22 @@ impl ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(err: rusqlite::Error) -> Self {
-        match err.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
-                ApiError::Locked(err.to_string())
-            }
-            _ => ApiError::Internal(err.to_string()),
+/// A busy store is the contract's "locked, try again"; anything else the store fails with
+/// is no rule of the contract, so an internal error.
+impl From<store::Error> for ApiError {
+    fn from(err: store::Error) -> Self {
+        if err.is_busy() {
+            ApiError::Locked(err.to_string())
+        } else {
+            ApiError::Internal(err.to_string())
         }
+    }
+}
+
+/// A list query that cannot be read is a validation error of its parameter.
+impl From<QueryError> for ApiError {
+    fn from(err: QueryError) -> Self {
+        ApiError::invalid(err.parameter, err.message)
     }
 }
 

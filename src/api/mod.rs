@@ -6,6 +6,7 @@ mod body;
 mod customers;
 mod error;
 mod session;
+mod users;
 mod validate;
 
 pub use auth::{Auth, AuthPolicy, Authenticated, LoginRequest, LoginResponse, TokenPair};
@@ -16,8 +17,8 @@ pub use session::{CustomersApi, LocalSession, blocking};
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
-use crate::model::{Actor, Customer, UserInfo};
-use crate::store::{Store, users};
+use crate::model::Customer;
+use crate::store::Store;
 
 /// The result of `PUT /customers/{id}`: the stored customer, and whether it was created.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,12 +47,19 @@ impl LocalApi {
         Self { store, clock }
     }
 
+    /// The API over the store in the file `path` (created if need be), with the system
+    /// clock and a desk's memory budget.
+    pub fn open(path: &std::path::Path) -> Result<Self, crate::store::Error> {
+        Ok(Self::with_system_clock(Store::open(path)?))
+    }
+
     /// The API over `store` with the system clock.
     pub fn with_system_clock(store: Store) -> Self {
         Self::new(store, Arc::new(SystemClock))
     }
 
-    /// The store underneath, for the front ends' own tables (users, tokens, sync state).
+    /// The store underneath, for bulk work (demo data, a sync's first pull) and the
+    /// diagnostics that read it directly.
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -59,14 +67,5 @@ impl LocalApi {
     /// The clock every rule uses.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
-    }
-
-    /// Checks a user's password and returns the user as an [`Actor`], or 401.
-    pub fn sign_in(&self, user_name: &str, password: &str) -> Result<(Actor, UserInfo), ApiError> {
-        let user = self
-            .store
-            .read(|conn| users::verify_password(conn, user_name.trim(), password))?
-            .ok_or_else(|| ApiError::Unauthorized("wrong user name or password".into()))?;
-        Ok((Actor::new(user.user_name.clone(), user.rights), user.info()))
     }
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::api::LocalApi;
 use crate::model::{Actor, Rights};
 use crate::ndata::ListParams;
-use crate::store::Store;
+use crate::store::{Store, naive};
 
 /// The seed of the bench's demo store, so every run measures the same customers.
 const BENCH_SEED: u64 = 7;
@@ -405,49 +405,14 @@ impl<'a> NaiveScan<'a> {
     }
 
     fn search(&self, term: &str) -> anyhow::Result<()> {
-        let pattern = format!("%{term}%");
-        let filter =
-            "first_name LIKE ?1 OR last_name LIKE ?1 OR company_name LIKE ?1 OR note LIKE ?1";
-        self.api.store().read(|conn| -> anyhow::Result<()> {
-            let _: i64 = conn.query_row(
-                &format!("SELECT count(*) FROM customers WHERE {filter}"),
-                [&pattern],
-                |r| r.get(0),
-            )?;
-            let mut stmt = conn.prepare(&format!(
-                "SELECT doc_json(d.doc) FROM customers JOIN customer_docs d USING (rid) WHERE {filter} ORDER BY id LIMIT 50"
-            ))?;
-            let rows = stmt.query_map([&pattern], |r| r.get::<_, String>(0))?;
-            for row in rows {
-                std::hint::black_box(row?);
-            }
-            Ok(())
-        })
+        Ok(self.api.store().read(|s| naive::search(s, term))?)
     }
 
     fn card(&self, serial: &str) -> anyhow::Result<()> {
-        let pattern = format!("%\"serialNumber\":\"{serial}\"%");
-        self.api.store().read(|conn| -> anyhow::Result<()> {
-            let mut stmt = conn.prepare("SELECT json FROM (SELECT doc_json(doc) AS json FROM customer_docs) WHERE json LIKE ?1 LIMIT 1")?;
-            let rows = stmt.query_map([&pattern], |r| r.get::<_, String>(0))?;
-            for row in rows {
-                std::hint::black_box(row?);
-            }
-            Ok(())
-        })
+        Ok(self.api.store().read(|s| naive::card(s, serial))?)
     }
 
     fn sample_ids(&self, n: usize, rng: &mut StdRng) -> anyhow::Result<Vec<String>> {
-        self.api
-            .store()
-            .read(|conn| -> anyhow::Result<Vec<String>> {
-                let max: i64 =
-                    conn.query_row("SELECT max(rid) FROM customers", [], |r| r.get(0))?;
-                let mut stmt =
-                    conn.prepare("SELECT id FROM customers WHERE rid >= ?1 ORDER BY rid LIMIT 1")?;
-                (0..n)
-                    .map(|_| Ok(stmt.query_row([rng.random_range(1..=max.max(1))], |r| r.get(0))?))
-                    .collect()
-            })
+        Ok(self.api.store().read(|s| naive::sample_ids(s, n, rng))?)
     }
 }

@@ -25,7 +25,6 @@ use crate::model::Rights;
 use crate::ndata::ListParams;
 use crate::remote::RemoteClient;
 use crate::server::{self, AppState};
-use crate::store::users;
 
 /// The user the bench signs its clients in as; removed again when the run ends.
 const BENCH_USER: &str = "bench-http";
@@ -128,14 +127,16 @@ pub fn measure(
     let auth = Arc::new(Auth::new(api.clone(), AuthPolicy::default()));
     let password = format!("{:032x}", rand::random::<u128>());
     // A run that was killed leaves its user behind; start from a fresh one.
-    match api.store().write(|tx| users::remove_user(tx, BENCH_USER)) {
+    match auth.remove_user(BENCH_USER) {
         Ok(()) | Err(ApiError::NotFound(_)) => {}
         Err(e) => return Err(e.into()),
     }
     auth.add_user(BENCH_USER, &password, Rights::admin())?;
+    let auth_for_cleanup = auth.clone();
     let result = run_against_server(&api, auth, &password, args, in_process);
-    let removed = api.store().write(|tx| users::remove_user(tx, BENCH_USER));
-    let report = result?;
+    let report = result;
+    let removed = auth_for_cleanup.remove_user(BENCH_USER);
+    let report = report?;
     removed.context("cannot remove the bench user")?;
     Ok(report)
 }
@@ -181,16 +182,9 @@ fn inputs(api: &LocalApi, args: &BenchArgs) -> anyhow::Result<Inputs> {
     let serials = (0..needed)
         .map(|_| format!("29{:011}", rng.random_range(0..total.max(1)) * 4))
         .collect();
-    let ids = api.store().read(|conn| -> anyhow::Result<Vec<String>> {
-        let max: i64 = conn.query_row("SELECT coalesce(max(rid), 1) FROM customers", [], |r| {
-            r.get(0)
-        })?;
-        let mut stmt =
-            conn.prepare("SELECT id FROM customers WHERE rid >= ?1 ORDER BY rid LIMIT 1")?;
-        (0..needed)
-            .map(|_| Ok(stmt.query_row([rng.random_range(1..=max.max(1))], |r| r.get(0))?))
-            .collect()
-    })?;
+    let ids = api
+        .store()
+        .read(|s| crate::store::naive::sample_ids(s, needed, &mut rng))?;
     Ok(Inputs {
         serials,
         ids,
@@ -553,9 +547,12 @@ mod tests {
         // In process: 2 warm-up creates and 2 timed; over HTTP: 2 from one client, 6 from three.
         assert_eq!(customers, 300 + 2 + 2 + 2 + 6);
         assert_eq!(
-            store
-                .read(|conn| users::find_user(conn, BENCH_USER))
-                .unwrap(),
+            Auth::new(
+                Arc::new(LocalApi::with_system_clock(store)),
+                AuthPolicy::default()
+            )
+            .find_user(BENCH_USER)
+            .unwrap(),
             None
         );
     }

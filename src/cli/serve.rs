@@ -11,7 +11,7 @@ use clap::Args;
 use crate::api::{Auth, AuthPolicy, LocalApi};
 use crate::model::Rights;
 use crate::server::{self, AppState};
-use crate::store::{Store, users};
+use crate::store::Store;
 
 /// The environment variable `serve` reads the first admin's password from by default.
 pub const ADMIN_PASSWORD_ENV: &str = "CUSTOMER_DESK_ADMIN_PASSWORD";
@@ -64,7 +64,7 @@ fn random_password() -> String {
 
 /// Creates `admin` when the store has no user yet, so a fresh server can be signed in to.
 fn ensure_first_user(auth: &Auth, password_env: &str) -> anyhow::Result<()> {
-    if auth.api().store().read(users::user_count)? > 0 {
+    if auth.user_count()? > 0 {
         return Ok(());
     }
     match std::env::var(password_env).ok().filter(|p| !p.is_empty()) {

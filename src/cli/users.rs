@@ -1,12 +1,14 @@
 //! `customer-desk users`: the people who may sign in to the server, and their rights.
 
-use std::path::Path;
-
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
+use std::path::Path;
 
+use std::sync::Arc;
+
+use crate::api::{ApiError, Auth, AuthPolicy, LocalApi};
 use crate::model::Rights;
-use crate::store::{Store, users};
+use crate::store::Store;
 
 /// The environment variable a password is read from instead of a prompt (for scripts).
 pub const PASSWORD_ENV: &str = "CUSTOMER_DESK_PASSWORD";
@@ -63,13 +65,13 @@ fn parse_rights(list: &str) -> anyhow::Result<Rights> {
 
 /// Runs `customer-desk users`.
 pub fn run(db: &Path, args: UsersArgs) -> anyhow::Result<()> {
-    let store = Store::open(db)?;
+    let api = Arc::new(LocalApi::with_system_clock(Store::open(db)?));
+    let auth = Auth::new(api, AuthPolicy::default());
     match args.action {
         UsersAction::Add { name, rights } => {
             let rights = parse_rights(&rights)?;
             let password = read_password(&name)?;
-            let now = chrono::Utc::now().timestamp_micros();
-            let user = store.write(|tx| users::add_user(tx, &name, &password, rights, now))?;
+            let user = auth.add_user(&name, &password, rights)?;
             println!(
                 "Added {} with rights: {}",
                 user.user_name,
@@ -77,7 +79,7 @@ pub fn run(db: &Path, args: UsersArgs) -> anyhow::Result<()> {
             );
         }
         UsersAction::List => {
-            let all = store.read(users::list_users)?;
+            let all = auth.list_users()?;
             if all.is_empty() {
                 println!("No users yet; `customer-desk serve` creates admin on its first start.");
             }
@@ -87,34 +89,28 @@ pub fn run(db: &Path, args: UsersArgs) -> anyhow::Result<()> {
         }
         UsersAction::SetRights { name, rights } => {
             let rights = parse_rights(&rights)?;
-            store
-                .write(|tx| users::set_rights(tx, &name, rights))
-                .map_err(no_user(&name))?;
+            auth.set_rights(&name, rights).map_err(no_user(&name))?;
             println!("{name} now has rights: {}", describe(rights));
         }
         UsersAction::Passwd { name } => {
-            store
-                .read(|c| users::find_user(c, &name))?
+            auth.find_user(&name)?
                 .ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
             let password = read_password(&name)?;
-            store
-                .write(|tx| users::set_password(tx, &name, &password))
+            auth.set_password(&name, &password)
                 .map_err(no_user(&name))?;
             println!("Changed the password of {name}; their sessions are signed out.");
         }
         UsersAction::Remove { name } => {
-            store
-                .write(|tx| users::remove_user(tx, &name))
-                .map_err(no_user(&name))?;
+            auth.remove_user(&name).map_err(no_user(&name))?;
             println!("Removed {name}.");
         }
     }
     Ok(())
 }
 
-fn no_user(name: &str) -> impl FnOnce(crate::api::ApiError) -> anyhow::Error + '_ {
+fn no_user(name: &str) -> impl FnOnce(ApiError) -> anyhow::Error + '_ {
     move |e| match e {
-        crate::api::ApiError::NotFound(_) => anyhow::anyhow!("no user named {name}"),
+        ApiError::NotFound(_) => anyhow::anyhow!("no user named {name}"),
         other => other.into(),
     }
 }

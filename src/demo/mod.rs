@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, Duration as Span, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rusqlite::Connection;
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -24,7 +23,8 @@ use crate::model::{
     Address, Card, CardStatus, Company, Credit, CreditTransaction, Customer, derived_full_name,
     object_id,
 };
-use crate::store::Store;
+use crate::store;
+use crate::store::bulk::BulkOptions;
 use crate::store::customers as rows;
 use names::{COMPANY_WORDS, LANGUAGES, NOTES, Pools};
 
@@ -83,66 +83,41 @@ fn load_deferring_from(
         .unwrap_or(now);
     let store = api.store();
     let first_index = store.read(rows::total_count)?;
-    let rebuild = first_index == 0 && count >= defer_from;
 
     // Customers are made and serialised on other threads while this one writes.
     let mut generated = Generated::start(seed, first_index, count, now);
-    let mut added = 0;
     let mut cancelled = false;
-    let mut index_build = Duration::ZERO;
     let mut writing = Duration::ZERO;
-    let result = store.with_writer(|conn| -> Result<(), ApiError> {
-        if rebuild {
-            crate::store::drop_sort_indexes(conn)?;
-            crate::store::mark_search_index_stale(conn)?;
-        }
-        let indexing = if rebuild {
-            rows::SearchIndexing::Deferred
-        } else {
-            rows::SearchIndexing::WithRow
-        };
-        // A demo store can be made again: trade durability for speed while loading.
-        conn.execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;")?;
-        let loaded = (|| -> Result<(), ApiError> {
-            for batch in generated.by_ref() {
-                let batch = batch?;
-                let write_started = Instant::now();
-                let tx = conn.transaction()?;
-                let mut inserter = rows::Inserter::new(&tx, indexing)?;
-                for (customer, doc) in &batch {
-                    inserter.insert(customer, doc)?;
-                }
-                drop(inserter);
-                let written = batch.len() as u64;
-                rows::add_to_count(&tx, written as i64)?;
-                tx.commit()?;
-                writing += write_started.elapsed();
-                added += written;
-                if !progress(added) {
-                    cancelled = true;
-                    break;
-                }
+    // A demo store can be made again: trade durability for speed while loading.
+    let options = BulkOptions {
+        defer_indexes_from: defer_from,
+        durable: false,
+    };
+    let mut bulk = store.bulk_load(count, options)?;
+    let loaded = (|| -> Result<(), ApiError> {
+        for batch in generated.by_ref() {
+            let batch = batch?;
+            let write_started = Instant::now();
+            bulk.insert_batch(&batch)?;
+            writing += write_started.elapsed();
+            if !progress(bulk.added()) {
+                cancelled = true;
+                break;
             }
-            Ok(())
-        })();
-        // After a cancel or an error: stops the threads (each after the batch it is making)
-        // and frees the batches not written.
-        drop(generated);
-        let indexed = Instant::now();
-        if rebuild {
-            build_deferred_indexes(store, conn)?;
         }
-        index_build = indexed.elapsed();
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")?;
-        conn.execute_batch(api.store().memory().pragmas())?;
-        loaded
-    });
+        Ok(())
+    })();
+    // After a cancel or an error: stops the threads (each after the batch it is making)
+    // and frees the batches not written.
+    drop(generated);
+    let added = bulk.added();
+    let index_build = bulk.finish();
     tracing::debug!(?writing, ?index_build, "demo load");
-    result?;
+    loaded?;
     Ok(DemoReport {
         added,
         elapsed: started.elapsed(),
-        index_build,
+        index_build: index_build?,
         cancelled,
     })
 }
@@ -157,9 +132,9 @@ type Batch = Vec<(Customer, Vec<u8>)>;
 /// thread making them, the writer waited a third of the time. There is one thread per core
 /// (two to eight): on two cores, whichever core the writer leaves idle makes customers too.
 struct Generated {
-    receiver: mpsc::Receiver<(u64, Result<Batch, ApiError>)>,
+    receiver: mpsc::Receiver<(u64, Result<Batch, store::Error>)>,
     /// Batches that came in before the one due.
-    early: BTreeMap<u64, Result<Batch, ApiError>>,
+    early: BTreeMap<u64, Result<Batch, store::Error>>,
     /// The number of the batch due next, and of batches in all.
     due: u64,
     batches: u64,
@@ -174,28 +149,34 @@ impl Generated {
         let (sender, receiver) = mpsc::sync_channel(4);
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
         let threads = (0..workers)
-            .map(|_| {
+            .filter_map(|_| {
                 let (sender, claimed) = (sender.clone(), claimed.clone());
-                std::thread::spawn(move || {
-                    loop {
-                        let number = claimed.fetch_add(1, Ordering::Relaxed);
-                        if number >= batches {
-                            return;
+                std::thread::Builder::new()
+                    .name("customer-desk-demo".into())
+                    .spawn(move || {
+                        loop {
+                            let number = claimed.fetch_add(1, Ordering::Relaxed);
+                            if number >= batches {
+                                return;
+                            }
+                            let start = first + number * BATCH;
+                            let end = (start + BATCH).min(first + count);
+                            let batch = (start..end)
+                                .map(|i| {
+                                    let c = generate(seed, i, now);
+                                    rows::encode_doc(&c).map(|doc| (c, doc))
+                                })
+                                .collect();
+                            // The writer has stopped: so do we.
+                            if sender.send((number, batch)).is_err() {
+                                return;
+                            }
                         }
-                        let start = first + number * BATCH;
-                        let end = (start + BATCH).min(first + count);
-                        let batch = (start..end)
-                            .map(|i| {
-                                let c = generate(seed, i, now);
-                                rows::encode_doc(&c).map(|doc| (c, doc))
-                            })
-                            .collect();
-                        // The writer has stopped: so do we.
-                        if sender.send((number, batch)).is_err() {
-                            return;
-                        }
-                    }
-                })
+                    })
+                    // Fewer threads make the customers more slowly; none ends the load
+                    // with an error when the channel closes.
+                    .map_err(|e| tracing::warn!("a demo thread did not start: {e}"))
+                    .ok()
             })
             .collect();
         Generated {
@@ -209,7 +190,7 @@ impl Generated {
 }
 
 impl Iterator for Generated {
-    type Item = Result<Batch, ApiError>;
+    type Item = Result<Batch, store::Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.due >= self.batches {
@@ -227,9 +208,7 @@ impl Iterator for Generated {
                 Err(_) => {
                     // Every thread has ended, one without handing its batch over.
                     self.due = self.batches;
-                    return Some(Err(ApiError::Internal(
-                        "making demo customers failed".into(),
-                    )));
+                    return Some(Err(store::Error::Stopped("making demo customers")));
                 }
             }
         }
@@ -246,40 +225,6 @@ impl Drop for Generated {
             let _ = thread.join();
         }
     }
-}
-
-/// Builds what a load into an empty store left for the end: the sort indexes, on the writer,
-/// and the word index. A store in a file works the word index out on a read connection
-/// meanwhile, on the other core, so only writing it waits for the sort indexes.
-fn build_deferred_indexes(store: &Store, conn: &mut Connection) -> Result<(), ApiError> {
-    if store.path().is_none() {
-        // One connection only: one after the other.
-        let tx = conn.transaction()?;
-        crate::store::rebuild_search_index(&tx)?;
-        tx.commit()?;
-        crate::store::ensure_sort_indexes(conn)?;
-        return Ok(());
-    }
-    std::thread::scope(|scope| {
-        let words = scope.spawn(|| store.read(crate::store::compute_search_index));
-        let sorted = crate::store::ensure_sort_indexes(conn);
-        let words = words
-            .join()
-            .map_err(|_| ApiError::Internal("working out the word index failed".into()))??;
-        sorted?;
-        let tx = conn.transaction()?;
-        crate::store::replace_search_index(&tx, words)?;
-        tx.commit()?;
-        // The builds left a log of some 100 MB; copy it back and empty the file, so that the
-        // store takes no more room than its data. Should that not work out, the log is
-        // reused as it is.
-        match crate::store::truncate_log(conn) {
-            Ok(true) => {}
-            Ok(false) => tracing::debug!("the log was still in use after the load"),
-            Err(e) => tracing::debug!(error = %e, "the log was not emptied after the load"),
-        }
-        Ok(())
-    })
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -530,6 +475,7 @@ mod tests {
     use crate::clock::FixedClock;
     use crate::model::{Actor, Rights};
     use crate::ndata::ListParams;
+    use crate::store::Store;
 
     /// A bulk load into a store in a file works the word index out on a second connection
     /// while the sort indexes are built: afterwards every index is whole and every search
@@ -547,27 +493,14 @@ mod tests {
         let log = std::fs::metadata(dir.path().join("d.db-wal")).map_or(0, |m| m.len());
         assert_eq!(log, 0, "the load left {log} bytes of log");
 
-        let (check, sort_indexes, marked): (String, i64, bool) = api
-            .store()
-            .read(|conn| {
-                Ok::<_, rusqlite::Error>((
-                    conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?,
-                    conn.query_row(
-                        "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'customers_sort_%'",
-                        [],
-                        |r| r.get(0),
-                    )?,
-                    conn.query_row(
-                        "SELECT EXISTS (SELECT 1 FROM counters WHERE name = 'search_stale')",
-                        [],
-                        |r| r.get(0),
-                    )?,
-                ))
-            })
-            .expect("inspect");
-        assert_eq!(check, "ok");
-        assert_eq!(sort_indexes, crate::store::SORT_INDEXES.len() as i64);
-        assert!(!marked, "the word index is still marked stale");
+        let store = api.store();
+        assert_eq!(store.integrity_check().expect("check"), ["ok"]);
+        let health = store.index_health().expect("indexes");
+        assert_eq!(health.sort_indexes, crate::store::SORT_INDEXES.len());
+        assert!(
+            !health.search_index_stale,
+            "the word index is still marked stale"
+        );
 
         let actor = Actor::new("t", Rights::admin());
         let everyone = api
@@ -609,18 +542,22 @@ mod tests {
         let report = load(&api, count, 5, &mut |_| true).expect("load");
         assert_eq!(report.added, count);
         let today = "2026-06-01T00:00:00Z".parse().expect("time");
-        let stored: Vec<(i64, String)> = api
-            .store()
-            .read(|conn| {
-                conn.prepare("SELECT rid, id FROM customers ORDER BY rid")?
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .expect("rows");
         let expected: Vec<(i64, String)> = (0..count)
             .map(|i| (i as i64 + 1, generate(5, i, today).id))
             .collect();
+        let stored: Vec<(i64, String)> = expected
+            .iter()
+            .map(|(_, id)| {
+                let (rid, _) = api
+                    .store()
+                    .read(|s| rows::find_by_id(s, id))
+                    .expect("read")
+                    .expect("stored");
+                (rid, id.clone())
+            })
+            .collect();
         assert_eq!(stored, expected);
+        assert_eq!(api.store().read(rows::total_count).expect("count"), count);
 
         let api = LocalApi::new(
             Store::open_in_memory().expect("store"),

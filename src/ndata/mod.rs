@@ -5,6 +5,15 @@ mod parse;
 
 pub use parse::{ListParams, parse_list_query};
 
+/// A list query that cannot be read: the parameter it is about (`$take`, `DiscountRate`)
+/// and what is wrong with its value, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{parameter}: {message}")]
+pub struct QueryError {
+    pub parameter: String,
+    pub message: String,
+}
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 

@@ -2,8 +2,9 @@
 
 use rust_decimal::Decimal;
 
-use super::{Filter, ListQuery, Member, Operator, Scalar, SortField, SortKey, ValueKind};
-use crate::api::ApiError;
+use super::{
+    Filter, ListQuery, Member, Operator, QueryError, Scalar, SortField, SortKey, ValueKind,
+};
 use crate::model::time::parse_time;
 use crate::text::fold;
 
@@ -53,7 +54,7 @@ impl ListParams {
 
 /// Parses list parameters. Unknown parameters are ignored; everything else must be valid, and
 /// an error names the parameter it is about.
-pub fn parse_list_query(params: &ListParams) -> Result<ListQuery, ApiError> {
+pub fn parse_list_query(params: &ListParams) -> Result<ListQuery, QueryError> {
     let mut query = ListQuery::default();
     let mut seen_sort = Vec::new();
     let mut operations = 0usize;
@@ -92,11 +93,14 @@ pub fn parse_list_query(params: &ListParams) -> Result<ListQuery, ApiError> {
     Ok(query)
 }
 
-fn invalid(member: &str, message: impl Into<String>) -> ApiError {
-    ApiError::invalid(member, message)
+fn invalid(parameter: &str, message: impl Into<String>) -> QueryError {
+    QueryError {
+        parameter: parameter.to_owned(),
+        message: message.into(),
+    }
 }
 
-fn parse_count(name: &str, value: &str) -> Result<u64, ApiError> {
+fn parse_count(name: &str, value: &str) -> Result<u64, QueryError> {
     value
         .trim()
         .parse::<u64>()
@@ -122,7 +126,7 @@ fn parse_sort(
     value: &str,
     keys: &mut Vec<SortKey>,
     seen: &mut Vec<SortField>,
-) -> Result<(), ApiError> {
+) -> Result<(), QueryError> {
     for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (name, descending) = if let Some(rest) = part.strip_prefix('-') {
             (rest, true)
@@ -152,7 +156,7 @@ fn parse_sort(
     Ok(())
 }
 
-fn parse_search(value: &str) -> Result<Vec<String>, ApiError> {
+fn parse_search(value: &str) -> Result<Vec<String>, QueryError> {
     if value.chars().count() > MAX_SEARCH_CHARS {
         return Err(invalid(
             "Search",
@@ -205,7 +209,7 @@ fn unescape(text: &str) -> String {
     out
 }
 
-fn parse_operation(member: Member, operation: &str) -> Result<Filter, ApiError> {
+fn parse_operation(member: Member, operation: &str) -> Result<Filter, QueryError> {
     let name = member.name();
     let (op, rest) = match operation.split_once(':') {
         Some((head, rest)) => match Operator::from_name(head.trim()) {
@@ -264,7 +268,7 @@ fn parse_operation(member: Member, operation: &str) -> Result<Filter, ApiError> 
     Ok(Filter { member, op, args })
 }
 
-fn parse_scalar(member: Member, op: Operator, raw: &str) -> Result<Scalar, ApiError> {
+fn parse_scalar(member: Member, op: Operator, raw: &str) -> Result<Scalar, QueryError> {
     let name = member.name();
     let shown: String = raw.chars().take(60).collect();
     match member.kind() {

@@ -20,7 +20,7 @@ pub async fn list(
 ) -> Result<Response, Failure> {
     let path = uri.path().to_owned();
     let params = ListParams::from_query_string(query.as_deref().unwrap_or(""));
-    let parsed = parse_list_query(&params).map_err(|e| Failure::new(e, &path))?;
+    let parsed = parse_list_query(&params).map_err(|e| Failure::new(e.into(), &path))?;
     if parsed.take.is_none() && !parsed.count_only {
         return stream::whole_list(state.api, user.who.actor, params, path).await;
     }

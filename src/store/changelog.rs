@@ -1,6 +1,8 @@
 //! The change log: one entry per write through the API, in the same transaction as the write.
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
+
+use super::{Result, Snapshot, Tx};
 
 /// One recorded change of one customer.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,16 +21,16 @@ pub struct ChangeEntry {
 }
 
 /// Appends an entry.
-pub(crate) fn record(
-    conn: &Connection,
+pub fn record(
+    tx: &Tx<'_>,
     customer_id: &str,
     base_version: Option<i64>,
     before: Option<&[u8]>,
     after: Option<&[u8]>,
     user_name: &str,
     time_micros: i64,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+) -> Result<()> {
+    tx.conn().prepare_cached(
         "INSERT INTO change_log (customer_id, base_version, before_doc, after_doc, user_name, time)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -45,11 +47,11 @@ pub(crate) fn record(
 
 /// Entries after `after_seq`, oldest first, at most `limit`.
 pub fn entries_since(
-    conn: &Connection,
+    snapshot: &Snapshot<'_>,
     after_seq: i64,
     limit: usize,
-) -> rusqlite::Result<Vec<ChangeEntry>> {
-    let mut stmt = conn.prepare_cached(
+) -> Result<Vec<ChangeEntry>> {
+    let mut stmt = snapshot.conn().prepare_cached(
         "SELECT seq, customer_id, base_version, before_doc, after_doc, user_name, time
          FROM change_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
@@ -64,5 +66,5 @@ pub fn entries_since(
             time_micros: r.get(6)?,
         })
     })?;
-    rows.collect()
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

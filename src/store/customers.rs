@@ -10,25 +10,21 @@ use rusqlite::{
 };
 
 use super::decimal::to_micros;
-use crate::api::ApiError;
+use super::{Error, Result, Snapshot, Tx};
 use crate::model::{Customer, CustomerStatus};
 use crate::text::fold;
 
 /// The document as stored: the customer's JSON exactly as the API writes it, nulls included
 /// (so that a list can be answered from it without parsing, `api_json`). Its
 /// `status` is replaced by the one worked out at read time.
-pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>, ApiError> {
-    super::doc::pack(&serde_json::to_vec(customer).map_err(internal)?)
+pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>> {
+    super::doc::pack(&serde_json::to_vec(customer).map_err(|e| Error::Encode(e.to_string()))?)
 }
 
 /// Reads a stored document back (its `status` is the one it was stored with).
-pub fn decode_doc(bytes: &[u8]) -> Result<Customer, ApiError> {
+pub fn decode_doc(bytes: &[u8]) -> Result<Customer> {
     serde_json::from_slice(&super::doc::unpack(bytes)?)
-        .map_err(|e| ApiError::Internal(format!("stored customer is unreadable: {e}")))
-}
-
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
+        .map_err(|e| Error::Corrupt(format!("stored customer is unreadable: {e}")))
 }
 
 /// The text `Search` looks in: the searched fields folded, one per line so that no term
@@ -53,9 +49,8 @@ pub fn search_text(c: &Customer) -> String {
     text
 }
 
-fn micros(d: rust_decimal::Decimal, member: &str) -> Result<i64, ApiError> {
-    to_micros(d)
-        .ok_or_else(|| ApiError::invalid(member, "has more than 6 decimal places or is too large"))
+fn micros(d: rust_decimal::Decimal, member: &'static str) -> Result<i64> {
+    to_micros(d).ok_or(Error::OutOfRange { member })
 }
 
 /// The indexed columns of `customers` (all but `rid`), in the order of [`column_values`].
@@ -99,7 +94,7 @@ static SELECT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
 
 /// The customer's values of [`COLUMNS`]: times in microseconds, amounts and rates in
 /// millionths ([`super::decimal`]), flags as 0 and 1.
-fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 19], ApiError> {
+fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 19]> {
     fn text(t: Option<&str>) -> ValueRef<'_> {
         t.map_or(ValueRef::Null, |t| ValueRef::Text(t.as_bytes()))
     }
@@ -130,14 +125,15 @@ fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 19], ApiError> {
 }
 
 /// Inserts a new customer (its id and external id must be free) and returns its row id.
-pub(crate) fn insert(conn: &Connection, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
+pub fn insert(tx: &Tx<'_>, c: &Customer, doc: &[u8]) -> Result<i64> {
+    let conn = tx.conn();
     let rid = Inserter::new(conn, SearchIndexing::WithRow)?.insert(c, doc)?;
     add_to_count(conn, 1)?;
     Ok(rid)
 }
 
 /// Moves the stored customer count by `delta` (bulk loads add once per batch).
-pub fn add_to_count(conn: &Connection, delta: i64) -> Result<(), ApiError> {
+pub(super) fn add_to_count(conn: &Connection, delta: i64) -> Result<()> {
     conn.prepare_cached("UPDATE counters SET value = value + ?1 WHERE name = 'customers'")?
         .execute([delta])?;
     Ok(())
@@ -145,11 +141,11 @@ pub fn add_to_count(conn: &Connection, delta: i64) -> Result<(), ApiError> {
 
 /// When a new row's search text enters the word index (`store::words`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchIndexing {
+pub(super) enum SearchIndexing {
     /// With the row, in the same transaction: every write through the API.
     WithRow,
-    /// Later, by one rebuild of the whole index ([`crate::store::rebuild_search_index`]):
-    /// a bulk load into an empty store, where that is several times faster.
+    /// Later, by one rebuild of the whole index (`super::bulk`): a bulk load into an empty
+    /// store, where that is several times faster.
     Deferred,
 }
 
@@ -159,7 +155,7 @@ const INSERT_CARD: &str = "INSERT INTO cards (serial, customer_rid) VALUES (?1, 
 /// ([`add_to_count`]). A bulk load keeps one for a whole batch: it takes its four statements
 /// from the connection's cache once, where looking each up for every customer cost a
 /// sixteenth of the writer's time.
-pub struct Inserter<'c> {
+pub(super) struct Inserter<'c> {
     conn: &'c Connection,
     customer: CachedStatement<'c>,
     doc: CachedStatement<'c>,
@@ -170,7 +166,7 @@ pub struct Inserter<'c> {
 
 impl<'c> Inserter<'c> {
     /// Takes the statements on `conn` (a transaction of the writer).
-    pub fn new(conn: &'c Connection, indexing: SearchIndexing) -> Result<Self, ApiError> {
+    pub(super) fn new(conn: &'c Connection, indexing: SearchIndexing) -> Result<Self> {
         Ok(Inserter {
             conn,
             customer: conn.prepare_cached(&INSERT_COLUMNS)?,
@@ -182,7 +178,7 @@ impl<'c> Inserter<'c> {
     }
 
     /// Inserts `c`, stored as `doc`, and returns its row id.
-    pub fn insert(&mut self, c: &Customer, doc: &[u8]) -> Result<i64, ApiError> {
+    pub(super) fn insert(&mut self, c: &Customer, doc: &[u8]) -> Result<i64> {
         let values = column_values(c)?;
         self.customer
             .execute(params_from_iter(values.map(ToSqlOutput::Borrowed)))?;
@@ -199,12 +195,8 @@ impl<'c> Inserter<'c> {
 }
 
 /// Replaces the stored customer at `rid`.
-pub(crate) fn update(
-    conn: &Connection,
-    rid: i64,
-    c: &Customer,
-    doc: &[u8],
-) -> Result<(), ApiError> {
+pub fn update(tx: &Tx<'_>, rid: i64, c: &Customer, doc: &[u8]) -> Result<()> {
+    let conn = tx.conn();
     // Only the columns whose value changed: SQLite rewrites the entries of every index on a
     // column named in SET, and an edit usually changes one or two of the 19.
     let values = column_values(c)?;
@@ -257,7 +249,7 @@ fn add_cards<'a>(
     add: &mut Statement<'_>,
     rid: i64,
     serials: impl Iterator<Item = &'a str>,
-) -> Result<(), ApiError> {
+) -> Result<()> {
     for serial in serials {
         add.execute(params![serial, rid])?;
     }
@@ -266,7 +258,7 @@ fn add_cards<'a>(
 
 /// Brings the customer's rows in `cards` in line with its cards: only serial numbers it lost
 /// or gained are written.
-fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiError> {
+fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<()> {
     let stored: Vec<String> = conn
         .prepare_cached("SELECT serial FROM cards WHERE customer_rid = ?1")?
         .query_map([rid], |r| r.get(0))?
@@ -286,14 +278,14 @@ fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<(), ApiErro
 }
 
 /// The search text stored for customer `rid`, if any.
-fn stored_search_text(conn: &Connection, rid: i64) -> Result<Option<String>, ApiError> {
+fn stored_search_text(conn: &Connection, rid: i64) -> Result<Option<String>> {
     Ok(conn
         .prepare_cached("SELECT text FROM search_text WHERE rid = ?1")?
         .query_row([rid], |r| r.get(0))
         .optional()?)
 }
 
-fn delete_search(conn: &Connection, rid: i64) -> Result<(), ApiError> {
+fn delete_search(conn: &Connection, rid: i64) -> Result<()> {
     if let Some(old) = stored_search_text(conn, rid)? {
         super::words::unindex(conn, rid, &old)?;
     }
@@ -303,7 +295,8 @@ fn delete_search(conn: &Connection, rid: i64) -> Result<(), ApiError> {
 }
 
 /// Deletes the customer at `rid` with its cards and search text.
-pub(crate) fn delete(conn: &Connection, rid: i64) -> Result<(), ApiError> {
+pub fn delete(tx: &Tx<'_>, rid: i64) -> Result<()> {
+    let conn = tx.conn();
     delete_search(conn, rid)?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
         .execute([rid])?;
@@ -316,8 +309,9 @@ pub(crate) fn delete(conn: &Connection, rid: i64) -> Result<(), ApiError> {
 }
 
 /// The stored customer with this id, with its row id and raw document.
-pub(crate) fn find_by_id(conn: &Connection, id: &str) -> Result<Option<(i64, Vec<u8>)>, ApiError> {
-    Ok(conn
+pub fn find_by_id(snapshot: &Snapshot<'_>, id: &str) -> Result<Option<(i64, Vec<u8>)>> {
+    Ok(snapshot
+        .conn()
         .prepare_cached(
             "SELECT c.rid, d.doc FROM customers c JOIN customer_docs d ON d.rid = c.rid WHERE c.id = ?1",
         )?
@@ -326,8 +320,9 @@ pub(crate) fn find_by_id(conn: &Connection, id: &str) -> Result<Option<(i64, Vec
 }
 
 /// The id of the customer holding the card `serial`.
-pub(crate) fn card_owner(conn: &Connection, serial: &str) -> Result<Option<String>, ApiError> {
-    Ok(conn
+pub fn card_owner(snapshot: &Snapshot<'_>, serial: &str) -> Result<Option<String>> {
+    Ok(snapshot
+        .conn()
         .prepare_cached(
             "SELECT c.id FROM cards k JOIN customers c ON c.rid = k.customer_rid WHERE k.serial = ?1",
         )?
@@ -336,19 +331,19 @@ pub(crate) fn card_owner(conn: &Connection, serial: &str) -> Result<Option<Strin
 }
 
 /// The id of the customer with this external id.
-pub(crate) fn external_id_owner(
-    conn: &Connection,
-    external_id: &str,
-) -> Result<Option<String>, ApiError> {
-    Ok(conn
+pub fn external_id_owner(snapshot: &Snapshot<'_>, external_id: &str) -> Result<Option<String>> {
+    Ok(snapshot
+        .conn()
         .prepare_cached("SELECT id FROM customers WHERE external_id = ?1")?
         .query_row([external_id], |r| r.get(0))
         .optional()?)
 }
 
 /// The documents of the given rows, in the order given.
-pub(crate) fn load_docs(conn: &Connection, rids: &[i64]) -> Result<Vec<Customer>, ApiError> {
-    let mut stmt = conn.prepare_cached("SELECT doc FROM customer_docs WHERE rid = ?1")?;
+pub fn load_docs(snapshot: &Snapshot<'_>, rids: &[i64]) -> Result<Vec<Customer>> {
+    let mut stmt = snapshot
+        .conn()
+        .prepare_cached("SELECT doc FROM customer_docs WHERE rid = ?1")?;
     rids.iter()
         .map(|rid| {
             let doc: Vec<u8> = stmt.query_row([rid], |r| r.get(0))?;
@@ -360,7 +355,7 @@ pub(crate) fn load_docs(conn: &Connection, rids: &[i64]) -> Result<Vec<Customer>
 /// Rewrites every document stored in an older format in the current one (the API's own
 /// shape), so that lists copy it instead of parsing it. A document that cannot be read is
 /// left as it is, for whoever reads it to report. Returns how many were rewritten.
-pub(crate) fn upgrade_docs(conn: &Connection) -> rusqlite::Result<u64> {
+pub(super) fn upgrade_docs(conn: &Connection) -> rusqlite::Result<u64> {
     let rids: Vec<i64> = conn
         .prepare("SELECT rid FROM customer_docs WHERE substr(doc, 1, 1) <> x'02'")?
         .query_map([], |r| r.get(0))?
@@ -384,13 +379,9 @@ pub(crate) fn upgrade_docs(conn: &Connection) -> rusqlite::Result<u64> {
 /// The customers of `rids` as the API writes them, comma-separated, each with its `status`
 /// as of `now`. A document stored in the API's shape is copied with its status replaced,
 /// without parsing it; an older one is read and written again.
-pub(crate) fn api_json(
-    conn: &Connection,
-    rids: &[i64],
-    now: DateTime<Utc>,
-) -> Result<Vec<u8>, ApiError> {
+pub fn api_json(snapshot: &Snapshot<'_>, rids: &[i64], now: DateTime<Utc>) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(rids.len() * 1024);
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = snapshot.conn().prepare_cached(
         "SELECT d.doc, c.activation_time, c.expiration_time
          FROM customer_docs d JOIN customers c ON c.rid = d.rid WHERE d.rid = ?1",
     )?;
@@ -410,7 +401,7 @@ pub(crate) fn api_json(
         if !copied {
             let mut customer = decode_doc(&doc)?;
             customer.status = customer.status_at(now);
-            serde_json::to_writer(&mut out, &customer).map_err(internal)?;
+            serde_json::to_writer(&mut out, &customer).map_err(|e| Error::Encode(e.to_string()))?;
         }
     }
     Ok(out)
@@ -438,7 +429,12 @@ fn write_with_status(json: &[u8], status: CustomerStatus, out: &mut Vec<u8>) -> 
 }
 
 /// How many customers there are (kept by the writes, not counted).
-pub fn total_count(conn: &Connection) -> Result<u64, ApiError> {
+pub fn total_count(snapshot: &Snapshot<'_>) -> Result<u64> {
+    count_of(snapshot.conn())
+}
+
+/// [`total_count`] on a connection of the store's own.
+pub(super) fn count_of(conn: &Connection) -> Result<u64> {
     let n: i64 = conn
         .prepare_cached("SELECT value FROM counters WHERE name = 'customers'")?
         .query_row([], |r| r.get(0))?;

@@ -18,7 +18,7 @@ use zstd::bulk::{Compressor, Decompressor};
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
 use zstd::zstd_safe::CParameter;
 
-use crate::api::ApiError;
+use super::{Error, Result};
 
 /// The format byte of zstd documents compressed with dictionary 1 (read only).
 const FORMAT_ZSTD_V1: u8 = 1;
@@ -62,17 +62,23 @@ thread_local! {
     static DECOMPRESSOR_V2: RefCell<Option<Decompressor<'static>>> = const { RefCell::new(None) };
 }
 
-fn internal(what: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(format!("{what}: {e}"))
+/// A document that could not be packed.
+fn encode_failed(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Encode(format!("{what}: {e}"))
+}
+
+/// A stored document that could not be unpacked.
+fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Corrupt(format!("{what}: {e}"))
 }
 
 /// Packs a document in the API's shape (nulls included) for storage.
-pub fn pack(json: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub fn pack(json: &[u8]) -> Result<Vec<u8>> {
     COMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             let mut compressor = Compressor::with_prepared_dictionary(&ENCODER_DICT_V2)
-                .map_err(|e| internal("zstd compressor", e))?;
+                .map_err(|e| encode_failed("zstd compressor", e))?;
             // The length is stored in our own header; checksums are SQLite's business.
             for parameter in [
                 CParameter::ContentSizeFlag(false),
@@ -81,16 +87,16 @@ pub fn pack(json: &[u8]) -> Result<Vec<u8>, ApiError> {
             ] {
                 compressor
                     .set_parameter(parameter)
-                    .map_err(|e| internal("zstd parameter", e))?;
+                    .map_err(|e| encode_failed("zstd parameter", e))?;
             }
             *slot = Some(compressor);
         }
         let compressor = slot
             .as_mut()
-            .ok_or_else(|| internal("zstd", "no compressor"))?;
+            .ok_or_else(|| encode_failed("zstd", "no compressor"))?;
         let frame = compressor
             .compress(json)
-            .map_err(|e| internal("zstd compress", e))?;
+            .map_err(|e| encode_failed("zstd compress", e))?;
         let mut out = Vec::with_capacity(frame.len() + 5);
         out.push(FORMAT_ZSTD_V2);
         out.extend_from_slice(&(json.len() as u32).to_le_bytes());
@@ -100,18 +106,18 @@ pub fn pack(json: &[u8]) -> Result<Vec<u8>, ApiError> {
 }
 
 /// Unpacks a stored document to its JSON bytes, whatever its format.
-pub fn unpack(stored: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub fn unpack(stored: &[u8]) -> Result<Vec<u8>> {
     match stored.first() {
         Some(b'{') => Ok(stored.to_vec()),
         Some(&FORMAT_ZSTD_V1) => decompress(stored, &DECOMPRESSOR_V1, &DECODER_DICT_V1),
         Some(&FORMAT_ZSTD_V2) => decompress(stored, &DECOMPRESSOR_V2, &DECODER_DICT_V2),
-        _ => Err(internal("stored customer", "unknown format")),
+        _ => Err(corrupt("stored customer", "unknown format")),
     }
 }
 
 /// The stored document's JSON if it is in the API's own shape (every member, nulls
 /// included); `None` for an older format, which has to be read as a [`crate::model::Customer`].
-pub fn unpack_api_shaped(stored: &[u8]) -> Result<Option<Vec<u8>>, ApiError> {
+pub fn unpack_api_shaped(stored: &[u8]) -> Result<Option<Vec<u8>>> {
     match stored.first() {
         Some(&FORMAT_ZSTD_V2) => decompress(stored, &DECOMPRESSOR_V2, &DECODER_DICT_V2).map(Some),
         _ => Ok(None),
@@ -124,28 +130,28 @@ fn decompress(
     stored: &[u8],
     decompressor: &'static std::thread::LocalKey<RefCell<Option<Decompressor<'static>>>>,
     dictionary: &'static LazyLock<DecoderDictionary<'static>>,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>> {
     let Some((len, frame)) = stored.get(1..5).zip(stored.get(5..)) else {
-        return Err(internal("stored customer", "too short"));
+        return Err(corrupt("stored customer", "too short"));
     };
     let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
     if len > MAX_DOC_BYTES {
-        return Err(internal("stored customer", "length out of range"));
+        return Err(corrupt("stored customer", "length out of range"));
     }
     decompressor.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(
                 Decompressor::with_prepared_dictionary(dictionary)
-                    .map_err(|e| internal("zstd decompressor", e))?,
+                    .map_err(|e| corrupt("zstd decompressor", e))?,
             );
         }
         let decompressor = slot
             .as_mut()
-            .ok_or_else(|| internal("zstd", "no decompressor"))?;
+            .ok_or_else(|| corrupt("zstd", "no decompressor"))?;
         decompressor
             .decompress(frame, len)
-            .map_err(|e| internal("zstd decompress", e))
+            .map_err(|e| corrupt("zstd decompress", e))
     })
 }
 

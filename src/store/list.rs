@@ -11,7 +11,7 @@ use rusqlite::{Connection, ToSql};
 use super::decimal::{ceil_micros, floor_micros, to_micros};
 use super::rids::RidSet;
 use super::search::SearchPlan;
-use crate::api::ApiError;
+use super::{Result, Snapshot};
 use crate::ndata::{Filter, ListQuery, Member, Operator, Scalar, SortField};
 
 /// The rough cost, in index entries walked, of reading one search match and sorting it:
@@ -144,10 +144,11 @@ impl ListPlan {
     /// Finds what the query selects: with a search, every match held in memory (8 bytes
     /// each), so the count is their number and the page comes from them without asking
     /// the index again; without one, just the count.
-    pub fn select(&self, conn: &Connection) -> Result<Selection<'_>, ApiError> {
+    pub fn select(&self, snapshot: &Snapshot<'_>) -> Result<Selection<'_>> {
+        let conn = snapshot.conn();
         let Some(search) = &self.search else {
             let total = if self.conditions.is_empty() {
-                super::customers::total_count(conn)?
+                super::customers::count_of(conn)?
             } else {
                 let sql = format!("SELECT count(*) FROM customers c{}", self.where_clause());
                 let n: i64 = conn
@@ -203,14 +204,9 @@ impl Selection<'_> {
     }
 
     /// The row ids of one page, in order.
-    pub fn page(
-        &self,
-        conn: &Connection,
-        skip: u64,
-        take: Option<u64>,
-    ) -> Result<Vec<i64>, ApiError> {
+    pub fn page(&self, snapshot: &Snapshot<'_>, skip: u64, take: Option<u64>) -> Result<Vec<i64>> {
         let mut rids = Vec::new();
-        self.for_each_rid(conn, skip, take, |rid| {
+        self.for_each_rid(snapshot, skip, take, |rid| {
             rids.push(rid);
             Ok(true)
         })?;
@@ -221,14 +217,15 @@ impl Selection<'_> {
     /// `visit` returns `false`.
     pub fn for_each_rid(
         &self,
-        conn: &Connection,
+        snapshot: &Snapshot<'_>,
         skip: u64,
         take: Option<u64>,
-        mut visit: impl FnMut(i64) -> Result<bool, ApiError>,
-    ) -> Result<(), ApiError> {
+        mut visit: impl FnMut(i64) -> Result<bool>,
+    ) -> Result<()> {
         if self.total <= skip || take == Some(0) {
             return Ok(());
         }
+        let conn = snapshot.conn();
         let take = take.unwrap_or(self.total).min(self.total - skip);
         let plan = self.plan;
         let Some(matches) = &self.matches else {
@@ -252,7 +249,7 @@ impl Selection<'_> {
         // Walking the sort index finds the page after about (skip + take) × customers /
         // matches entries (each checked in a bitmap); reading the matches costs each one a
         // row and a sort.
-        let customers = super::customers::total_count(conn)?.max(self.total) as f64;
+        let customers = super::customers::count_of(conn)?.max(self.total) as f64;
         let walk = (skip + take) as f64 * customers / self.total as f64;
         let per_match = if plan.sorted_by_id {
             READ_MATCH_COST_BY_ID
@@ -312,8 +309,8 @@ impl Selection<'_> {
         skip: u64,
         take: u64,
         budget: u64,
-        visit: &mut impl FnMut(i64) -> Result<bool, ApiError>,
-    ) -> Result<bool, ApiError> {
+        visit: &mut impl FnMut(i64) -> Result<bool>,
+    ) -> Result<bool> {
         let sql = format!(
             "SELECT c.rid FROM customers c ORDER BY {}",
             self.plan.order_sql

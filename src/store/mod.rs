@@ -1,28 +1,30 @@
 //! The SQLite store: schema, connections and the queries behind the API. Nothing here knows
 //! about HTTP or egui, and nothing here decides a rule of the contract (that is `api`).
 
+pub mod bulk;
 pub mod changelog;
 mod checkpoint;
 pub mod customers;
 pub mod decimal;
 pub mod doc;
+mod error;
+mod health;
 mod list;
+pub mod naive;
 mod postings;
 mod rids;
 mod schema;
 mod search;
+pub mod sessions;
 pub mod users;
 mod words;
 
 pub use changelog::ChangeEntry;
-pub use checkpoint::truncate_log;
 pub use customers::search_text;
-pub use list::ListPlan;
-pub use schema::{
-    SCHEMA_VERSION, SORT_INDEXES, compute_search_index, drop_sort_indexes, ensure_sort_indexes,
-    mark_search_index_stale, rebuild_search_index, replace_search_index,
-};
-pub use words::WordIndex;
+pub use error::{Error, Result};
+pub use health::IndexHealth;
+pub use list::{ListPlan, Selection};
+pub use schema::{SCHEMA_VERSION, SORT_INDEXES, mark_search_index_stale};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -34,21 +36,29 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use crate::text::fold;
 use checkpoint::Checkpointer;
 
-/// Why the store could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("cannot open the database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
-    #[error("cannot create the folder {path}: {source}")]
-    CreateDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("no data directory could be found for this user")]
-    NoDataDir,
+/// A consistent read of the store: one SQLite read transaction, handed to the closure of
+/// [`Store::read`]. The layers above pass it to the store's functions; only the store runs
+/// SQL on it.
+pub struct Snapshot<'c>(&'c Connection);
+
+impl Snapshot<'_> {
+    /// The connection underneath, for the store's own queries.
+    pub(in crate::store) fn conn(&self) -> &Connection {
+        self.0
+    }
+}
+
+/// One write transaction, handed to the closure of [`Store::write`]: committed when the
+/// closure succeeds, rolled back otherwise. Everything a [`Snapshot`] reads, it reads too,
+/// and it sees its own writes.
+pub struct Tx<'c>(Snapshot<'c>);
+
+impl<'c> std::ops::Deref for Tx<'c> {
+    type Target = Snapshot<'c>;
+
+    fn deref(&self) -> &Snapshot<'c> {
+        &self.0
+    }
 }
 
 /// How many read connections stay open for reuse.
@@ -94,33 +104,33 @@ impl MemoryProfile {
 }
 
 /// The database file used when none is named: `customers.db` in the user's data directory.
-pub fn default_db_path() -> Result<PathBuf, StoreError> {
-    let dirs = directories::ProjectDirs::from("sk", "PORTOS", "Customer Desk")
-        .ok_or(StoreError::NoDataDir)?;
+pub fn default_db_path() -> Result<PathBuf> {
+    let dirs =
+        directories::ProjectDirs::from("sk", "PORTOS", "Customer Desk").ok_or(Error::NoDataDir)?;
     Ok(dirs.data_dir().join("customers.db"))
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date,
     /// with the memory budget of a desk.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    pub fn open(path: &Path) -> Result<Self> {
         Self::open_with(path, MemoryProfile::Desk)
     }
 
     /// Opens the database for a server or a benchmark, which may use more memory.
-    pub fn open_for_server(path: &Path) -> Result<Self, StoreError> {
+    pub fn open_for_server(path: &Path) -> Result<Self> {
         Self::open_with(path, MemoryProfile::Server)
     }
 
     /// Opens (creating if needed) the database at `path` with the given memory budget.
-    pub fn open_with(path: &Path, memory: MemoryProfile) -> Result<Self, StoreError> {
+    pub fn open_with(path: &Path, memory: MemoryProfile) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
                 path: dir.to_owned(),
                 source,
             })?;
         }
-        let open_err = |source| StoreError::Open {
+        let open_err = |source| Error::Open {
             path: path.to_owned(),
             source,
         };
@@ -138,8 +148,8 @@ impl Store {
     }
 
     /// A private in-memory database (one connection), for tests and throw-away runs.
-    pub fn open_in_memory() -> Result<Self, StoreError> {
-        let open_err = |source| StoreError::Open {
+    pub fn open_in_memory() -> Result<Self> {
+        let open_err = |source| Error::Open {
             path: PathBuf::from(":memory:"),
             source,
         };
@@ -171,22 +181,58 @@ impl Store {
 
     /// Runs `f` in one write transaction: committed when `f` returns `Ok`, rolled back
     /// otherwise, so a failed request changes nothing.
-    pub fn write<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    pub fn write<T, E>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E>
     where
-        E: From<rusqlite::Error>,
+        E: From<Error>,
     {
-        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        self.in_write(|tx| f(&Tx(Snapshot(tx))), |e| Error::from(e).into())
     }
 
     /// Runs `f` on a read connection inside one read transaction (a consistent snapshot).
-    pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    pub fn read<T, E>(&self, f: impl FnOnce(&Snapshot<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<Error>,
+    {
+        self.in_read(|conn| f(&Snapshot(conn)), |e| Error::from(e).into())
+    }
+
+    /// [`Store::write`] with the transaction's SQLite connection, for the store's own
+    /// modules and for tests that set up a database by hand.
+    pub fn write_sql<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<rusqlite::Error>,
     {
+        self.in_write(f, E::from)
+    }
+
+    /// [`Store::read`] with the snapshot's SQLite connection, for the store's own modules and
+    /// for tests that inspect a database by hand.
+    pub fn read_sql<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error>,
+    {
+        self.in_read(f, E::from)
+    }
+
+    fn in_write<T, E>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+        sql_error: impl Fn(rusqlite::Error) -> E,
+    ) -> Result<T, E> {
+        let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&sql_error)?;
+        let value = f(&tx)?;
+        tx.commit().map_err(&sql_error)?;
+        Ok(value)
+    }
+
+    fn in_read<T, E>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+        sql_error: impl Fn(rusqlite::Error) -> E,
+    ) -> Result<T, E> {
         if self.path.is_none() {
             let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
             return f(&conn);
@@ -194,9 +240,11 @@ impl Store {
         let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => open_connection(self.path.as_deref(), self.memory)?,
+            None => open_connection(self.path.as_deref(), self.memory).map_err(&sql_error)?,
         };
-        conn.prepare_cached("BEGIN")?.execute([])?;
+        conn.prepare_cached("BEGIN")
+            .and_then(|mut s| s.execute([]))
+            .map_err(&sql_error)?;
         let result = f(&conn);
         // A read transaction has nothing to keep; ending it releases the snapshot.
         let _ = conn
@@ -209,8 +257,8 @@ impl Store {
         result
     }
 
-    /// Runs `f` with the writer connection outside any transaction, for bulk work that
-    /// manages its own transactions (the demo loader).
+    /// Runs `f` with the writer connection outside any transaction, for work that manages
+    /// its own transactions ([`bulk`]) and for tests.
     pub fn with_writer<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
         let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut conn)

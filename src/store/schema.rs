@@ -183,12 +183,7 @@ pub const SORT_INDEXES: &[(&str, &str)] = &[
 pub fn ensure_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
     let mut missing = Vec::new();
     for (name, definition) in SORT_INDEXES {
-        let exists: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1)",
-            [name],
-            |r| r.get(0),
-        )?;
-        if !exists {
+        if !index_exists(conn, name)? {
             missing.push((name, definition));
         }
     }
@@ -217,6 +212,20 @@ pub fn ensure_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
     built.and(restored)
 }
 
+/// Whether the index `name` exists.
+pub(super) fn index_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?1)",
+        [name],
+        |r| r.get(0),
+    )
+}
+
+/// Whether the word index is marked as behind `search_text` ([`mark_search_index_stale`]).
+pub(super) fn search_index_marked_stale(conn: &Connection) -> rusqlite::Result<bool> {
+    marked(conn, "search_stale")
+}
+
 /// The settings index builds run under (see [`ensure_sort_indexes`]):
 /// - temporary files (`temp_store` 1) and two helper threads for the sorter;
 /// - the sorter's budget is the page cache size, and 8 MiB runs, measured against 2 to
@@ -239,7 +248,7 @@ pub fn drop_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Marks the search index as behind `search_text`, before a bulk load that defers indexing
-/// ([`crate::store::customers::SearchIndexing::Deferred`]). Every open rebuilds a marked
+/// (`store::bulk`). Every open rebuilds a marked
 /// index, so a load cut short still leaves every customer searchable.
 pub fn mark_search_index_stale(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1)")

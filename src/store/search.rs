@@ -11,8 +11,8 @@
 use rusqlite::Connection;
 use rusqlite::ToSql;
 
+use super::Result;
 use super::words;
-use crate::api::ApiError;
 
 /// What reading one vocabulary word's postings costs, in customers' texts checked by a scan.
 const VOCABULARY_WORD_COST: u64 = 6;
@@ -52,7 +52,7 @@ impl SearchPlan {
     }
 
     /// The row ids of every matching customer, ascending.
-    pub fn matches(&self, conn: &Connection) -> Result<Vec<i64>, ApiError> {
+    pub fn matches(&self, conn: &Connection) -> Result<Vec<i64>> {
         let mut candidates: Option<Vec<i64>> = None;
         for word in &self.indexed {
             let rids = words::customers_containing(conn, word)?;
@@ -74,7 +74,7 @@ impl SearchPlan {
                 // digits are in most tax ids) that reading their postings one by one costs
                 // more than checking every customer's text.
                 let ids = words::vocabulary_containing(conn, first)?;
-                let customers = super::customers::total_count(conn)?;
+                let customers = super::customers::count_of(conn)?;
                 if (ids.len() as u64).saturating_mul(VOCABULARY_WORD_COST) < customers {
                     short = rest;
                     Some(words::customers_of(conn, &ids)?)

@@ -1,10 +1,10 @@
-//! Users of the desk and the server: names, argon2 password hashes and rights.
+//! Users of the desk and the server: names, password hashes and rights, as stored. Which
+//! names and passwords are acceptable, and how a password is hashed and checked, is the
+//! API's business (`api::auth`).
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
-use crate::api::ApiError;
+use super::{Result, Snapshot, Tx};
 use crate::model::{Rights, UserInfo};
 
 /// A stored user (without the password hash).
@@ -28,43 +28,10 @@ impl UserRecord {
     }
 }
 
-/// Hashes a password with argon2id and a random salt.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(e.to_string()))
-}
+const SELECT_USER: &str = "SELECT id, user_name, display_name, rights FROM users";
 
-fn check_user_name(name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            "UserName",
-            "use 1 to 64 letters, digits, '.', '_', '-' or '@'",
-        ))
-    }
-}
-
-fn check_password(password: &str) -> Result<(), ApiError> {
-    if password.chars().count() < 4 {
-        return Err(ApiError::invalid(
-            "Password",
-            "must have at least 4 characters",
-        ));
-    }
-    Ok(())
-}
-
-fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+/// Reads a row of [`SELECT_USER`] (and of queries that start with its four columns).
+pub(super) fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     let rights: String = r.get(3)?;
     Ok(UserRecord {
         id: r.get(0)?,
@@ -74,27 +41,18 @@ fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
     })
 }
 
-/// Adds a user; the name must be free (case-insensitively).
-pub fn add_user(
-    conn: &Connection,
+/// Inserts a user whose name is free, with a new random id and the given password hash.
+pub fn insert_user(
+    tx: &Tx<'_>,
     user_name: &str,
-    password: &str,
+    password_hash: &str,
     rights: Rights,
     now_micros: i64,
-) -> Result<UserRecord, ApiError> {
-    check_user_name(user_name)?;
-    check_password(password)?;
-    if find_user(conn, user_name)?.is_some() {
-        return Err(ApiError::Validation(vec![crate::model::FieldError::coded(
-            "UserName",
-            format!("a user named {user_name} exists already"),
-            "Unique",
-        )]));
-    }
+) -> Result<UserRecord> {
     let id = hex::encode(rand::random::<[u8; 12]>());
-    conn.execute(
+    tx.conn().execute(
         "INSERT INTO users (id, user_name, display_name, password_hash, rights, created) VALUES (?1, ?2, ?2, ?3, ?4, ?5)",
-        params![id, user_name, hash_password(password)?, rights.to_string(), now_micros],
+        params![id, user_name, password_hash, rights.to_string(), now_micros],
     )?;
     Ok(UserRecord {
         id,
@@ -105,92 +63,69 @@ pub fn add_user(
 }
 
 /// The user with this name (case-insensitive), if any.
-pub fn find_user(conn: &Connection, user_name: &str) -> Result<Option<UserRecord>, ApiError> {
-    Ok(conn
-        .query_row(
-            "SELECT id, user_name, display_name, rights FROM users WHERE user_name = ?1",
-            [user_name],
-            row_to_user,
-        )
+pub fn find_user(snapshot: &Snapshot<'_>, user_name: &str) -> Result<Option<UserRecord>> {
+    Ok(snapshot
+        .conn()
+        .prepare_cached(&format!("{SELECT_USER} WHERE user_name = ?1"))?
+        .query_row([user_name], row_to_user)
+        .optional()?)
+}
+
+/// The user with this name and their stored password hash, if any.
+pub fn find_user_with_hash(
+    snapshot: &Snapshot<'_>,
+    user_name: &str,
+) -> Result<Option<(UserRecord, String)>> {
+    Ok(snapshot
+        .conn()
+        .prepare_cached(
+            "SELECT id, user_name, display_name, rights, password_hash FROM users WHERE user_name = ?1",
+        )?
+        .query_row([user_name], |r| Ok((row_to_user(r)?, r.get(4)?)))
         .optional()?)
 }
 
 /// Every user, by name.
-pub fn list_users(conn: &Connection) -> Result<Vec<UserRecord>, ApiError> {
-    let mut stmt =
-        conn.prepare("SELECT id, user_name, display_name, rights FROM users ORDER BY user_name")?;
+pub fn list_users(snapshot: &Snapshot<'_>) -> Result<Vec<UserRecord>> {
+    let conn = snapshot.conn();
+    let mut stmt = conn.prepare(&format!("{SELECT_USER} ORDER BY user_name"))?;
     let users = stmt
         .query_map([], row_to_user)?
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(users)
 }
 
 /// How many users exist (none means the first start).
-pub fn user_count(conn: &Connection) -> Result<u64, ApiError> {
-    Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)
+pub fn user_count(snapshot: &Snapshot<'_>) -> Result<u64> {
+    let n: i64 = snapshot
+        .conn()
+        .query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
 }
 
-/// Checks a password; `None` for an unknown user or a wrong password alike.
-pub fn verify_password(
-    conn: &Connection,
-    user_name: &str,
-    password: &str,
-) -> Result<Option<UserRecord>, ApiError> {
-    let row: Option<(String, UserRecord)> = conn
-        .query_row(
-            "SELECT id, user_name, display_name, rights, password_hash FROM users WHERE user_name = ?1",
-            [user_name],
-            |r| Ok((r.get(4)?, row_to_user(r)?)),
-        )
-        .optional()?;
-    let Some((hash, user)) = row else {
-        // Spend the same work as for a real user, so the answer's timing does not tell
-        // which user names exist.
-        static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let dummy =
-            DUMMY_HASH.get_or_init(|| hash_password("not a real password").unwrap_or_default());
-        if let Ok(parsed) = PasswordHash::new(dummy) {
-            let _ = Argon2::default().verify_password(password.as_bytes(), &parsed);
-        }
-        return Ok(None);
-    };
-    let parsed = PasswordHash::new(&hash).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok()
-        .then_some(user))
-}
-
-/// Replaces a user's rights.
-pub fn set_rights(conn: &Connection, user_name: &str, rights: Rights) -> Result<(), ApiError> {
-    let n = conn.execute(
+/// Replaces a user's rights; `false` when there is no such user.
+pub fn set_rights(tx: &Tx<'_>, user_name: &str, rights: Rights) -> Result<bool> {
+    let n = tx.conn().execute(
         "UPDATE users SET rights = ?1 WHERE user_name = ?2",
         params![rights.to_string(), user_name],
     )?;
-    if n == 0 {
-        return Err(ApiError::NotFound(user_name.to_owned()));
-    }
-    Ok(())
+    Ok(n > 0)
 }
 
-/// Replaces a user's password and signs out every session of that user.
-pub fn set_password(conn: &Connection, user_name: &str, password: &str) -> Result<(), ApiError> {
-    check_password(password)?;
-    let user =
-        find_user(conn, user_name)?.ok_or_else(|| ApiError::NotFound(user_name.to_owned()))?;
-    conn.execute(
+/// Replaces the password hash of the user with this id.
+pub fn set_password_hash(tx: &Tx<'_>, user_id: &str, password_hash: &str) -> Result<()> {
+    tx.conn().execute(
         "UPDATE users SET password_hash = ?1 WHERE id = ?2",
-        params![hash_password(password)?, user.id],
+        params![password_hash, user_id],
     )?;
-    conn.execute("DELETE FROM tokens WHERE user_id = ?1", [user.id])?;
     Ok(())
 }
 
-/// Removes a user and their sessions.
-pub fn remove_user(conn: &Connection, user_name: &str) -> Result<(), ApiError> {
-    let n = conn.execute("DELETE FROM users WHERE user_name = ?1", [user_name])?;
-    if n == 0 {
-        return Err(ApiError::NotFound(user_name.to_owned()));
-    }
-    Ok(())
+/// Removes a user, and with them (by the foreign key) their tokens; `false` when there is no
+/// such user.
+pub fn remove_user(tx: &Tx<'_>, user_name: &str) -> Result<bool> {
+    let n = tx
+        .conn()
+        .execute("DELETE FROM users WHERE user_name = ?1", [user_name])?;
+    Ok(n > 0)
 }

@@ -290,7 +290,7 @@ mod tests {
     fn a_word_finds_every_customer_containing_it_and_leaves_with_its_last_user() {
         let store = Store::open_in_memory().unwrap();
         store
-            .write(|conn| -> rusqlite::Result<()> {
+            .write_sql(|conn| -> crate::store::Result<()> {
                 add(conn, 1, "jana\nnovakova\nsk2020123456");
                 add(conn, 2, "petra\nnovakova");
                 add(conn, 3, "novak\ns.r.o.");

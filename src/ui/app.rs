@@ -5,13 +5,14 @@ use std::path::PathBuf;
 
 use super::desk::{Desk, DeskOutcome};
 use super::desk_ui::desk_ui;
-use super::service::{Command, Message, ServiceHandle};
 use super::settings::Settings;
 use super::shortcuts;
 use super::sign_in::{Credentials, Gate, GateAction, gate_ui};
 use super::style;
 use super::toasts::{ToastKind, Toasts};
+use super::words;
 use crate::model::UserInfo;
+use crate::service::{Message, ServiceError, ServiceHandle, SessionCommand, SessionMessage};
 
 /// The whole window.
 #[derive(Debug)]
@@ -37,15 +38,13 @@ impl App {
         let settings = Settings::load(cc.storage);
         style::apply_style(&cc.egui_ctx, settings.theme, settings.zoom);
         let store_name = db_path.display().to_string();
-        let (service, gate) = match ServiceHandle::spawn(db_path, cc.egui_ctx.clone()) {
-            Ok(service) => match service.send(Command::Start) {
-                Ok(()) => (Some(service), Gate::Starting),
-                Err(err) => (None, Gate::StoreFailed(err)),
-            },
-            Err(err) => (
-                None,
-                Gate::StoreFailed(format!("the store service could not start: {err}")),
-            ),
+        let ctx = cc.egui_ctx.clone();
+        let started =
+            ServiceHandle::spawn(db_path, std::sync::Arc::new(move || ctx.request_repaint()))
+                .and_then(|service| service.send(SessionCommand::Start).map(|()| service));
+        let (service, gate) = match started {
+            Ok(service) => (Some(service), Gate::Starting),
+            Err(err) => (None, Gate::StoreFailed(words::service_failure(&err))),
         };
         Self {
             has_customers: false,
@@ -76,7 +75,21 @@ impl App {
 
     fn handle(&mut self, message: Message) {
         match message {
-            Message::Started {
+            Message::Session(message) => self.handle_session(message),
+            Message::Customers(message) => match &mut self.desk {
+                Some(desk) => desk.handle(*message, &mut self.toasts),
+                None => tracing::debug!("no desk for {message:?}"),
+            },
+            Message::NotSignedIn => match &mut self.desk {
+                Some(_) => self.toasts.add(ToastKind::Error, "You are not signed in."),
+                None => tracing::debug!("not signed in"),
+            },
+        }
+    }
+
+    fn handle_session(&mut self, message: SessionMessage) {
+        match message {
+            SessionMessage::Started {
                 store,
                 has_users,
                 has_customers,
@@ -89,11 +102,11 @@ impl App {
                     Gate::CreateOwner(Credentials::default())
                 };
             }
-            Message::StoreFailed(reason) => {
+            SessionMessage::StoreFailed(error) => {
                 self.desk = None;
-                self.gate = Gate::StoreFailed(reason);
+                self.gate = Gate::StoreFailed(words::service_failure(&error));
             }
-            Message::SignedIn { user, server } => {
+            SessionMessage::SignedIn { user, server } => {
                 self.settings.sign_in_to_server = server.is_some();
                 if let Some(server) = server {
                     self.settings.server = server;
@@ -105,18 +118,18 @@ impl App {
                     self.enter_desk(user);
                 }
             }
-            Message::SignInFailed(reason) => {
+            SessionMessage::SignInFailed(error) => {
                 if let Gate::SignIn(form) | Gate::CreateOwner(form) = &mut self.gate {
                     form.busy = false;
-                    form.error = Some(reason);
+                    form.error = Some(words::sign_in_failure(&error));
                 }
             }
-            Message::SignedOut => {
+            SessionMessage::SignedOut => {
                 self.signing_out = false;
                 self.desk = None;
                 self.gate = self.sign_in_gate();
             }
-            Message::DemoProgress { done, total } => {
+            SessionMessage::DemoProgress { done, total } => {
                 if let Gate::OfferDemo {
                     load: Some(load), ..
                 } = &mut self.gate
@@ -125,7 +138,7 @@ impl App {
                     load.total = total;
                 }
             }
-            Message::DemoFinished(result) => match result {
+            SessionMessage::DemoFinished(result) => match result {
                 Ok(count) => {
                     self.toasts
                         .add(ToastKind::Success, format!("Loaded {count} demo customers"));
@@ -139,10 +152,6 @@ impl App {
                         *error = Some(format!("The demo data could not be loaded: {reason}"));
                     }
                 }
-            },
-            other => match &mut self.desk {
-                Some(desk) => desk.handle(other, &mut self.toasts),
-                None => tracing::debug!("no desk for {other:?}"),
             },
         }
     }
@@ -167,9 +176,9 @@ impl App {
     fn zoom_keys(&mut self, ctx: &egui::Context) {
         let (zoom_in, zoom_out, reset) = ctx.input_mut(|i| {
             (
-                i.consume_shortcut(&shortcuts::ZOOM_IN),
-                i.consume_shortcut(&shortcuts::ZOOM_OUT),
-                i.consume_shortcut(&shortcuts::ZOOM_RESET),
+                i.consume_shortcut(&shortcuts::ZOOM_IN.chord),
+                i.consume_shortcut(&shortcuts::ZOOM_OUT.chord),
+                i.consume_shortcut(&shortcuts::ZOOM_RESET.chord),
             )
         });
         let zoom = if reset {
@@ -209,9 +218,11 @@ impl eframe::App for App {
         match (self.desk.as_mut(), self.service.as_ref()) {
             (Some(desk), Some(service)) => {
                 match desk_ui(ui, desk, &mut self.settings, service, &mut self.toasts) {
-                    Some(DeskOutcome::SignOut) => match service.send(Command::SignOut) {
+                    Some(DeskOutcome::SignOut) => match service.send(SessionCommand::SignOut) {
                         Ok(()) => self.signing_out = true,
-                        Err(err) => self.toasts.add(ToastKind::Error, err),
+                        Err(err) => self
+                            .toasts
+                            .add(ToastKind::Error, words::service_failure(&err)),
                     },
                     // The editor is closed now, so this close goes through.
                     Some(DeskOutcome::Quit) => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
@@ -227,9 +238,9 @@ impl eframe::App for App {
                         let sent = self
                             .service
                             .as_ref()
-                            .map_or(Err("the store is not open".to_owned()), |s| s.send(command));
+                            .map_or(Err(ServiceError::Stopped), |s| s.send(command));
                         if let Err(err) = sent {
-                            self.gate = Gate::StoreFailed(err);
+                            self.gate = Gate::StoreFailed(words::service_failure(&err));
                         }
                     }
                     Some(GateAction::EnterDesk) => {

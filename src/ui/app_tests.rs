@@ -9,9 +9,10 @@ use egui_kittest::kittest::Queryable as _;
 use serde_json::json;
 
 use super::App;
-use crate::api::LocalApi;
+use std::sync::Arc;
+
+use crate::api::{Auth, AuthPolicy, LocalApi};
 use crate::model::{Actor, Rights};
-use crate::store::{Store, users};
 use crate::ui::editor::EditorAction;
 
 const PASSWORD: &str = "heslo-123";
@@ -19,9 +20,9 @@ const PASSWORD: &str = "heslo-123";
 fn store_with_one_customer() -> (tempfile::TempDir, std::path::PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("customers.db");
-    let api = LocalApi::with_system_clock(Store::open(&db).unwrap());
-    api.store()
-        .write(|tx| users::add_user(tx, "eva", PASSWORD, Rights::admin(), 0))
+    let api = Arc::new(LocalApi::open(&db).unwrap());
+    Auth::new(api.clone(), AuthPolicy::default())
+        .add_user("eva", PASSWORD, Rights::admin())
         .unwrap();
     let actor = Actor::new("eva", Rights::admin());
     let c = api

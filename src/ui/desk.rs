@@ -7,11 +7,12 @@ use egui::Context;
 use super::editor::{CustomerEditor, EditorAction};
 use super::grid::Page;
 use super::query::{Chip, Filters, GridQuery};
-use super::service::{Command, Message, ServiceHandle};
 use super::settings::Settings;
 use super::toasts::{ToastKind, Toasts};
+use super::words;
 use crate::api::ApiError;
 use crate::model::{Customer, Right, Rights, UserInfo};
+use crate::service::{CustomerCommand, CustomerMessage, ServiceHandle};
 
 /// How long the search waits after the last keystroke before it asks the store, so fast
 /// typing costs one query, not one per key. A query that is still running when a newer one
@@ -164,28 +165,28 @@ impl Desk {
         self.fetch_due = None;
         self.latest_request += 1;
         self.chips = self.query.filters.chips();
-        let command = Command::List {
+        let command = CustomerCommand::List {
             request: self.latest_request,
             params: self.query.params(),
         };
         match service.send(command) {
             Ok(()) => self.list_pending = true,
-            Err(err) => toasts.add(ToastKind::Error, err),
+            Err(err) => toasts.add(ToastKind::Error, words::service_failure(&err)),
         }
     }
 
     /// Sends a command the user asked for, counting it as pending.
-    pub fn send(&mut self, service: &ServiceHandle, toasts: &mut Toasts, command: Command) {
+    pub fn send(&mut self, service: &ServiceHandle, toasts: &mut Toasts, command: CustomerCommand) {
         match service.send(command) {
             Ok(()) => self.writes_pending += 1,
-            Err(err) => toasts.add(ToastKind::Error, err),
+            Err(err) => toasts.add(ToastKind::Error, words::service_failure(&err)),
         }
     }
 
     /// Takes an answer of the service.
-    pub fn handle(&mut self, message: Message, toasts: &mut Toasts) {
+    pub fn handle(&mut self, message: CustomerMessage, toasts: &mut Toasts) {
         match message {
-            Message::Page { request, result } => {
+            CustomerMessage::Page { request, result } => {
                 if request != self.latest_request {
                     return;
                 }
@@ -204,7 +205,7 @@ impl Desk {
                     Err(err) => self.list_error = Some(err.to_string()),
                 }
             }
-            Message::CardFound { serial, result } => {
+            CustomerMessage::CardFound { serial, result } => {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
                 self.refocus_scan = true;
                 match result {
@@ -220,11 +221,11 @@ impl Desk {
                     Err(err) => self.scan_message = Some(err.to_string()),
                 }
             }
-            Message::Saved { created, result } => {
+            CustomerMessage::Saved { created, result } => {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
                 self.saved(created, result, toasts);
             }
-            Message::CreditAdjusted(result) => {
+            CustomerMessage::CreditAdjusted(result) => {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
                 match result {
                     Ok(customer) => {
@@ -240,7 +241,7 @@ impl Desk {
                     Err(err) => self.refused("Credit not adjusted", err, toasts),
                 }
             }
-            Message::Deleted(result) => {
+            CustomerMessage::Deleted(result) => {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
                 match result {
                     Ok(customer) => {
@@ -258,7 +259,7 @@ impl Desk {
                     Err(err) => toasts.add(ToastKind::Error, format!("Not deleted: {err}")),
                 }
             }
-            Message::Fetched { id, result } => {
+            CustomerMessage::Fetched { id, result } => {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
                 match result {
                     Ok(customer) => {
@@ -275,8 +276,6 @@ impl Desk {
                     }
                 }
             }
-            Message::NotSignedIn => toasts.add(ToastKind::Error, "You are not signed in."),
-            other => tracing::debug!("the desk ignores {other:?}"),
         }
     }
 
@@ -403,13 +402,13 @@ impl Desk {
     ) {
         match action {
             EditorAction::Save { id, body } => {
-                self.send(service, toasts, Command::Save { id, body })
+                self.send(service, toasts, CustomerCommand::Save { id, body })
             }
             EditorAction::AdjustCredit { id, body } => {
-                self.send(service, toasts, Command::AdjustCredit { id, body })
+                self.send(service, toasts, CustomerCommand::AdjustCredit { id, body })
             }
             EditorAction::Delete { id, display_name } => self.ask_delete(id, display_name),
-            EditorAction::Reload { id } => self.send(service, toasts, Command::Get { id }),
+            EditorAction::Reload { id } => self.send(service, toasts, CustomerCommand::Get { id }),
             EditorAction::Close => {
                 self.leave_editor(AfterDiscard::Close);
             }
@@ -424,7 +423,7 @@ impl Desk {
             return;
         }
         self.scan_message = None;
-        self.send(service, toasts, Command::FindCard { serial });
+        self.send(service, toasts, CustomerCommand::FindCard { serial });
     }
 
     /// Remembers sort and page size for the next run.

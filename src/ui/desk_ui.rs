@@ -6,12 +6,12 @@ use egui::{Event, Key, RichText, ThemePreference, Ui};
 use super::desk::{AfterDiscard, Desk, DeskOutcome, Dialog};
 use super::filters;
 use super::grid;
-use super::service::{Command, ServiceHandle};
 use super::settings::Settings;
 use super::shortcuts;
 use super::style;
 use super::toasts::Toasts;
 use crate::model::Right;
+use crate::service::{CustomerCommand, ServiceHandle};
 
 /// Draws the desk.
 pub fn desk_ui(
@@ -105,9 +105,9 @@ fn shortcut_keys(ui: &mut Ui, desk: &mut Desk) {
     let ctx = ui.ctx().clone();
     let (search, scan, new) = ctx.input_mut(|i| {
         (
-            i.consume_shortcut(&shortcuts::FOCUS_SEARCH),
-            i.consume_shortcut(&shortcuts::SCAN_CARD),
-            i.consume_shortcut(&shortcuts::NEW_CUSTOMER),
+            i.consume_shortcut(&shortcuts::FOCUS_SEARCH.chord),
+            i.consume_shortcut(&shortcuts::SCAN_CARD.chord),
+            i.consume_shortcut(&shortcuts::NEW_CUSTOMER.chord),
         )
     });
     if let (true, Some(id)) = (search, desk.search_id) {
@@ -148,8 +148,8 @@ fn grid_keys(ui: &mut Ui, desk: &mut Desk) {
             moves,
             copy,
             i.key_pressed(Key::Enter),
-            i.consume_shortcut(&shortcuts::DELETE_CUSTOMER),
-            i.consume_shortcut(&shortcuts::SELECT_ALL),
+            i.consume_shortcut(&shortcuts::DELETE_CUSTOMER.chord),
+            i.consume_shortcut(&shortcuts::SELECT_ALL.chord),
         )
     });
     if !moves.is_empty() {
@@ -364,7 +364,7 @@ fn dialog_ui(
                 ui.label(format!("Delete {name}? This cannot be undone."));
                 ui.horizontal(|ui| {
                     if ui.button(format!("Delete {name}")).clicked() {
-                        desk.send(service, toasts, Command::Delete { id: id.clone() });
+                        desk.send(service, toasts, CustomerCommand::Delete { id: id.clone() });
                         close = true;
                     }
                     if ui.button("Keep").clicked() {

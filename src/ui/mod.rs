@@ -1,7 +1,8 @@
 //! Everything that draws: the egui back-office window. The only module that knows egui.
 //!
-//! The window ([`app::App`]) only draws and sends [`service::Command`]s; the service thread
-//! owns the store and answers with [`service::Message`]s.
+//! The window ([`app::App`]) only draws and sends [`crate::service::Command`]s; the service
+//! thread owns the store and answers with [`crate::service::Message`]s, which the window
+//! words for people ([`words`]).
 
 mod app;
 mod desk;
@@ -11,12 +12,12 @@ mod filters;
 mod grid;
 mod money;
 mod query;
-pub mod service;
 mod settings;
 pub mod shortcuts;
 mod sign_in;
 pub mod style;
 mod toasts;
+mod words;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,13 +30,8 @@ pub const WINDOW_TITLE: &str = "Customer Desk";
 
 const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
 
-/// Opens the window on the store at `db` (the default data directory when `None`) and runs
-/// until it is closed.
-pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
-    let db_path = match db {
-        Some(path) => path,
-        None => crate::store::default_db_path()?,
-    };
+/// Opens the window on the store at `db_path` and runs until it is closed.
+pub fn run(db_path: PathBuf) -> anyhow::Result<()> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(WINDOW_TITLE)
         .with_app_id("customer-desk")

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use egui::{RichText, Ui};
 
-use super::service::Command;
 use super::style;
+use crate::service::SessionCommand;
 
 /// How many demo customers the offer suggests.
 const DEFAULT_DEMO_COUNT: u64 = 10_000;
@@ -85,7 +85,7 @@ impl Gate {
 /// What a gate screen asks the app to do.
 #[derive(Debug)]
 pub enum GateAction {
-    Send(Command),
+    Send(SessionCommand),
     /// Skip the demo (or it finished): go to the desk.
     EnterDesk,
     /// On a first start: skip the owner account and sign in at the shop server.
@@ -165,7 +165,7 @@ fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Opt
     }
     form.error = None;
     form.busy = true;
-    Some(GateAction::Send(Command::CreateOwner {
+    Some(GateAction::Send(SessionCommand::CreateOwner {
         user_name: form.user_name.trim().to_owned(),
         password: form.password.clone(),
     }))
@@ -214,7 +214,7 @@ fn sign_in_ui(ui: &mut Ui, form: &mut Credentials) -> Option<GateAction> {
     }
     form.error = None;
     form.busy = true;
-    Some(GateAction::Send(Command::SignIn {
+    Some(GateAction::Send(SessionCommand::SignIn {
         user_name: form.user_name.trim().to_owned(),
         password: form.password.clone(),
         server: form.on_server.then(|| server.to_owned()),
@@ -270,7 +270,7 @@ fn offer_demo_ui(
                         cancel: cancel.clone(),
                     });
                     *error = None;
-                    action = Some(GateAction::Send(Command::LoadDemo { count, cancel }));
+                    action = Some(GateAction::Send(SessionCommand::LoadDemo { count, cancel }));
                 }
                 _ => *error = Some("Type a whole number of customers, e.g. 10000.".into()),
             }

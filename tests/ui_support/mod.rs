@@ -4,11 +4,12 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use customer_desk::api::LocalApi;
+use customer_desk::api::{Auth, AuthPolicy, LocalApi};
 use customer_desk::model::{Actor, Rights};
-use customer_desk::store::{Store, users};
+use customer_desk::store::Store;
 use customer_desk::ui::App;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -27,11 +28,10 @@ impl TestStore {
     pub fn new(user_rights: &[(&str, Rights)], customers: &[Value]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("customers.db");
-        let api = LocalApi::with_system_clock(Store::open(&db).unwrap());
+        let api = Arc::new(LocalApi::open(&db).unwrap());
+        let auth = Auth::new(api.clone(), AuthPolicy::default());
         for (name, rights) in user_rights {
-            api.store()
-                .write(|tx| users::add_user(tx, name, PASSWORD, *rights, 0))
-                .unwrap();
+            auth.add_user(name, PASSWORD, *rights).unwrap();
         }
         let admin = Actor::new("setup", Rights::admin());
         for body in customers {

@@ -1,17 +1,14 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::model::FieldError;
+use crate::ndata::QueryError;
 
-fn parse(query: &str) -> Result<ListQuery, ApiError> {
+fn parse(query: &str) -> Result<ListQuery, QueryError> {
     parse_list_query(&ListParams::from_query_string(query))
 }
 
-fn member_of(err: ApiError) -> String {
-    match err {
-        ApiError::Validation(errors) => errors[0].member_name.clone(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
+fn member_of(err: QueryError) -> String {
+    err.parameter
 }
 
 #[test]
@@ -93,15 +90,12 @@ fn errors_name_the_parameter() {
         member_of(parse("IsExpired=eq:true").unwrap_err()),
         "IsExpired"
     );
-    let ApiError::Validation(errors) = parse("DiscountRate=gt:abc").unwrap_err() else {
-        unreachable!()
-    };
     assert_eq!(
-        errors,
-        vec![FieldError::new(
-            "DiscountRate",
-            "\"abc\" is not a decimal number (e.g. 12.5)"
-        )]
+        parse("DiscountRate=gt:abc").unwrap_err(),
+        QueryError {
+            parameter: "DiscountRate".into(),
+            message: "\"abc\" is not a decimal number (e.g. 12.5)".into()
+        }
     );
 }
 
@@ -149,14 +143,8 @@ proptest! {
     ) {
         let params = ListParams(vec![(name.to_owned(), value)]);
         if let Err(err) = parse_list_query(&params) {
-            match err {
-                ApiError::Validation(errors) => {
-                    prop_assert!(!errors.is_empty());
-                    prop_assert_eq!(&errors[0].member_name, name);
-                    prop_assert!(!errors[0].message.is_empty());
-                }
-                other => prop_assert!(false, "unexpected error kind {:?}", other),
-            }
+            prop_assert_eq!(&err.parameter, name);
+            prop_assert!(!err.message.is_empty());
         }
     }
 
@@ -169,8 +157,8 @@ proptest! {
     ) {
         let value = format!("{op}:{}", args.join(":"));
         let params = ListParams(vec![(member.to_owned(), value)]);
-        if let Err(ApiError::Validation(errors)) = parse_list_query(&params) {
-            prop_assert_eq!(&errors[0].member_name, member);
+        if let Err(err) = parse_list_query(&params) {
+            prop_assert_eq!(&err.parameter, member);
         }
     }
 

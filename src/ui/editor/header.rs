@@ -3,8 +3,9 @@
 
 use egui::{RichText, Ui};
 
-use super::{Awaiting, CLOSE_SHORTCUT, CustomerEditor, EditorAction, SAVE_SHORTCUT};
+use super::{Awaiting, CustomerEditor, EditorAction};
 use crate::model::{CustomerStatus, Right};
+use crate::ui::shortcuts;
 
 impl CustomerEditor {
     pub(super) fn header_ui(&mut self, ui: &mut Ui) -> Option<EditorAction> {
@@ -59,8 +60,8 @@ impl CustomerEditor {
         if self.can_save() {
             let blocked = self.has_local_errors();
             let saving = self.awaiting == Some(Awaiting::Save);
-            let button =
-                egui::Button::new("Save").shortcut_text(ui.ctx().format_shortcut(&SAVE_SHORTCUT));
+            let button = egui::Button::new("Save")
+                .shortcut_text(ui.ctx().format_shortcut(&shortcuts::SAVE.chord));
             let response = ui
                 .add_enabled(
                     !blocked && !saving && (dirty || self.stored.is_none()),
@@ -88,8 +89,8 @@ impl CustomerEditor {
                 display_name: self.display_name(),
             });
         }
-        let close =
-            egui::Button::new("Close").shortcut_text(ui.ctx().format_shortcut(&CLOSE_SHORTCUT));
+        let close = egui::Button::new("Close")
+            .shortcut_text(ui.ctx().format_shortcut(&shortcuts::CLOSE_EDITOR.chord));
         if ui.add(close).accessible_name("Close").clicked() {
             action = Some(EditorAction::Close);
         }

@@ -17,15 +17,11 @@ mod meta;
 mod rates;
 mod widgets;
 
-use egui::{Key, KeyboardShortcut, Modifiers, Ui};
+use egui::Ui;
 
+use super::shortcuts;
 use crate::model::{CreditTransaction, Customer, FieldError, Right, Rights};
 use errors::{FieldErrors, Section};
-
-/// Saves the form.
-pub const SAVE_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
-/// Closes the editor (the shell asks first when there are unsaved changes).
-pub const CLOSE_SHORTCUT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::Escape);
 
 /// What the user asked the editor to do; the shell carries it out through the service.
 #[derive(Debug, Clone, PartialEq)]
@@ -263,11 +259,13 @@ impl CustomerEditor {
     /// Draws the editor and returns what the user asked for this frame.
     pub fn ui(&mut self, ui: &mut Ui) -> Option<EditorAction> {
         let mut action = None;
-        if ui.input_mut(|i| i.consume_shortcut(&SAVE_SHORTCUT)) {
+        if ui.input_mut(|i| i.consume_shortcut(&shortcuts::SAVE.chord)) {
             action = self.save_action();
         }
         // An open menu or combo box takes Esc for itself.
-        if !ui.ctx().any_popup_open() && ui.input_mut(|i| i.consume_shortcut(&CLOSE_SHORTCUT)) {
+        if !ui.ctx().any_popup_open()
+            && ui.input_mut(|i| i.consume_shortcut(&shortcuts::CLOSE_EDITOR.chord))
+        {
             action = Some(EditorAction::Close);
         }
 

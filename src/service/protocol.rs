@@ -1,0 +1,184 @@
+//! The window↔service protocol: what the window asks ([`Command`]) and what the service
+//! answers ([`Message`]). Each is split by concern, and every match on them is exhaustive,
+//! so a new command or message that one side does not handle is a compile error.
+//!
+//! Errors travel typed ([`ApiError`], [`ServiceError`]); the window words them.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use serde_json::Value;
+
+use crate::api::ApiError;
+use crate::model::{Customer, QueryResult, UserInfo};
+use crate::ndata::ListParams;
+
+/// What the window asks the service to do.
+#[derive(Debug)]
+pub enum Command {
+    /// Opening the store, signing in and out, demo data.
+    Session(SessionCommand),
+    /// A call of the Customers API as the signed-in user.
+    Customers(CustomerCommand),
+}
+
+/// The commands that need nobody signed in, or change who is.
+#[derive(Debug)]
+pub enum SessionCommand {
+    /// Open the store and report whether it has users yet.
+    Start,
+    /// First start: create the owner account (holding `admin`) and sign in as it.
+    CreateOwner {
+        user_name: String,
+        password: String,
+    },
+    /// Sign in on this computer's store, or at the shop server `server` (an address such as
+    /// `http://192.168.1.10:8080`).
+    SignIn {
+        user_name: String,
+        password: String,
+        server: Option<String>,
+    },
+    SignOut,
+    /// Fill the store with `count` demo customers; `cancel` stops it between batches.
+    LoadDemo {
+        count: u64,
+        cancel: Arc<AtomicBool>,
+    },
+}
+
+/// The Customers API calls of the signed-in user.
+#[derive(Debug)]
+pub enum CustomerCommand {
+    /// One page of the grid; `request` lets the window drop answers it no longer wants.
+    List {
+        request: u64,
+        params: ListParams,
+    },
+    /// A scanned or typed card serial number.
+    FindCard {
+        serial: String,
+    },
+    /// Create (`id` is `None`) or update a customer.
+    Save {
+        id: Option<String>,
+        body: Value,
+    },
+    AdjustCredit {
+        id: String,
+        body: Value,
+    },
+    Delete {
+        id: String,
+    },
+    /// Fetch one customer (open from the grid, or reload after a conflict).
+    Get {
+        id: String,
+    },
+}
+
+impl From<SessionCommand> for Command {
+    fn from(command: SessionCommand) -> Self {
+        Command::Session(command)
+    }
+}
+
+impl From<CustomerCommand> for Command {
+    fn from(command: CustomerCommand) -> Self {
+        Command::Customers(command)
+    }
+}
+
+/// What the service answers.
+#[derive(Debug)]
+pub enum Message {
+    Session(SessionMessage),
+    /// Boxed: a customer is some 900 bytes, and most messages are far smaller.
+    Customers(Box<CustomerMessage>),
+    /// A command arrived that needs someone signed in (on this computer's store, for demo
+    /// data), and nobody was.
+    NotSignedIn,
+}
+
+/// Answers to [`SessionCommand`]s.
+#[derive(Debug)]
+pub enum SessionMessage {
+    /// The store is open; `has_users` is false on a first start.
+    Started {
+        store: String,
+        has_users: bool,
+        /// Whether demo data is worth offering.
+        has_customers: bool,
+    },
+    /// The store could not be opened or read; nothing else will work.
+    StoreFailed(ServiceError),
+    SignedIn {
+        user: UserInfo,
+        /// The shop server's address; `None` on this computer's store.
+        server: Option<String>,
+    },
+    /// Signing in (or creating the owner) was refused.
+    SignInFailed(ApiError),
+    SignedOut,
+    DemoProgress {
+        done: u64,
+        total: u64,
+    },
+    /// The demo load ended: how many customers were loaded, or why it failed.
+    DemoFinished(Result<u64, ApiError>),
+}
+
+/// Answers to [`CustomerCommand`]s.
+#[derive(Debug)]
+pub enum CustomerMessage {
+    Page {
+        request: u64,
+        result: Result<QueryResult<Customer>, ApiError>,
+    },
+    CardFound {
+        serial: String,
+        result: Result<Option<Customer>, ApiError>,
+    },
+    Saved {
+        created: bool,
+        result: Result<Customer, ApiError>,
+    },
+    CreditAdjusted(Result<Customer, ApiError>),
+    Deleted(Result<Customer, ApiError>),
+    Fetched {
+        id: String,
+        result: Result<Customer, ApiError>,
+    },
+}
+
+impl From<SessionMessage> for Message {
+    fn from(message: SessionMessage) -> Self {
+        Message::Session(message)
+    }
+}
+
+impl From<CustomerMessage> for Message {
+    fn from(message: CustomerMessage) -> Self {
+        Message::Customers(Box::new(message))
+    }
+}
+
+/// Why the service could not take or carry out a command, apart from the API's own errors.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ServiceError {
+    /// The store could not be opened (the message names the file and the cause).
+    #[error("the store could not be opened: {0}")]
+    StoreUnavailable(String),
+    /// Reading the store failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The service's thread could not be started.
+    #[error("the store service could not start: {0}")]
+    NotStarted(String),
+    /// Too many commands are waiting; this one was dropped.
+    #[error("the store is busy")]
+    Busy,
+    /// The service has stopped.
+    #[error("the store service has stopped")]
+    Stopped,
+}

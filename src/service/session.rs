@@ -1,0 +1,232 @@
+//! The serve loop: opens the store, signs users in and out (on this computer's store or at a
+//! shop server), loads demo data, and hands customer commands to the signed-in user's API.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::mpsc;
+
+use super::customers::customer_call;
+use super::{Command, Message, Outbox, ServiceError, SessionCommand, SessionMessage};
+use crate::api::{ApiError, Auth, AuthPolicy, LocalApi, LocalSession, blocking};
+use crate::model::{Actor, Rights, UserInfo};
+use crate::ndata::ListParams;
+use crate::remote::RemoteClient;
+use crate::store::Store;
+
+/// The seed of the demo data, fixed so that two demo stores hold the same customers.
+const DEMO_SEED: u64 = 42;
+
+/// The API the signed-in user talks to: this computer's store or a shop server. Every
+/// customer call goes through the [`crate::api::CustomersApi`] trait that both implement.
+#[derive(Debug, Clone)]
+enum Backend {
+    Local(LocalSession),
+    Remote(Arc<RemoteClient>),
+}
+
+pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command>, outbox: Outbox) {
+    let store_name = db_path.display().to_string();
+    let opened = tokio::task::spawn_blocking(move || Store::open(&db_path)).await;
+    let api = match opened {
+        Ok(Ok(store)) => Arc::new(LocalApi::with_system_clock(store)),
+        Ok(Err(err)) => return fail_forever(&mut commands, &outbox, err.to_string()).await,
+        Err(err) => return fail_forever(&mut commands, &outbox, err.to_string()).await,
+    };
+    let auth = Arc::new(Auth::new(api.clone(), AuthPolicy::default()));
+    let mut backend: Option<Backend> = None;
+    while let Some(command) = commands.recv().await {
+        match command {
+            Command::Session(command) => {
+                session_command(command, &auth, &store_name, &mut backend, &outbox).await;
+            }
+            Command::Customers(command) => match &backend {
+                Some(backend) => {
+                    let (backend, outbox) = (backend.clone(), outbox.clone());
+                    tokio::spawn(async move {
+                        let message = match &backend {
+                            Backend::Local(session) => customer_call(session, command).await,
+                            Backend::Remote(client) => {
+                                customer_call(client.as_ref(), command).await
+                            }
+                        };
+                        outbox.send(message).await;
+                    });
+                }
+                None => outbox.send(Message::NotSignedIn).await,
+            },
+        }
+    }
+}
+
+async fn session_command(
+    command: SessionCommand,
+    auth: &Arc<Auth>,
+    store_name: &str,
+    backend: &mut Option<Backend>,
+    outbox: &Outbox,
+) {
+    let api = auth.api();
+    match command {
+        SessionCommand::Start => {
+            let (auth, api) = (auth.clone(), api.clone());
+            let counts = blocking(move || {
+                let users = auth.user_count()?;
+                // Nobody is signed in yet; this only decides whether to offer demo data.
+                let nobody = Actor::new("", Rights::NONE);
+                let customers = api.list(&nobody, &ListParams::new().with("$count", "true"))?;
+                Ok((users, customers.total_count))
+            })
+            .await;
+            outbox
+                .send(match counts {
+                    Ok((users, customers)) => SessionMessage::Started {
+                        store: store_name.to_owned(),
+                        has_users: users > 0,
+                        has_customers: customers > 0,
+                    },
+                    Err(err) => SessionMessage::StoreFailed(ServiceError::Api(err)),
+                })
+                .await;
+        }
+        SessionCommand::CreateOwner {
+            user_name,
+            password,
+        } => {
+            let auth = auth.clone();
+            let created = blocking(move || {
+                auth.add_user(&user_name, &password, Rights::admin())?;
+                auth.api().sign_in(&user_name, &password)
+            })
+            .await;
+            *backend = signed_in_locally(api, created, outbox).await;
+        }
+        SessionCommand::SignIn {
+            user_name,
+            password,
+            server: None,
+        } => {
+            let api2 = api.clone();
+            let signed = blocking(move || api2.sign_in(&user_name, &password)).await;
+            *backend = signed_in_locally(api, signed, outbox).await;
+        }
+        SessionCommand::SignIn {
+            user_name,
+            password,
+            server: Some(server),
+        } => {
+            let signed = RemoteClient::login(&server, &user_name, &password, &device_name()).await;
+            *backend = signed_in_remotely(signed, server, outbox).await;
+        }
+        SessionCommand::SignOut => {
+            if let Some(Backend::Remote(client)) = backend.take() {
+                // Revoke the token on the server; signing out here happens either way.
+                if let Err(err) = client.logout().await {
+                    tracing::warn!("signing out at the server failed: {err}");
+                }
+            }
+            outbox.send(SessionMessage::SignedOut).await;
+        }
+        SessionCommand::LoadDemo { count, cancel } => {
+            if !matches!(backend, Some(Backend::Local(_))) {
+                outbox.send(Message::NotSignedIn).await;
+                return;
+            }
+            let (api, out) = (api.clone(), outbox.clone());
+            tokio::spawn(async move {
+                let progress_out = out.clone();
+                let result = blocking(move || load_demo(&api, count, &cancel, &progress_out)).await;
+                out.send(SessionMessage::DemoFinished(result)).await;
+            });
+        }
+    }
+}
+
+/// Answers every command with `StoreFailed` once the store could not be opened.
+async fn fail_forever(commands: &mut mpsc::Receiver<Command>, outbox: &Outbox, reason: String) {
+    while commands.recv().await.is_some() {
+        outbox
+            .send(SessionMessage::StoreFailed(ServiceError::StoreUnavailable(
+                reason.clone(),
+            )))
+            .await;
+    }
+}
+
+async fn signed_in_locally(
+    api: &Arc<LocalApi>,
+    result: Result<(Actor, UserInfo), ApiError>,
+    outbox: &Outbox,
+) -> Option<Backend> {
+    match result {
+        Ok((actor, info)) => {
+            outbox
+                .send(SessionMessage::SignedIn {
+                    user: info.clone(),
+                    server: None,
+                })
+                .await;
+            Some(Backend::Local(LocalSession::for_user(
+                api.clone(),
+                actor,
+                info,
+            )))
+        }
+        Err(err) => {
+            outbox.send(SessionMessage::SignInFailed(err)).await;
+            None
+        }
+    }
+}
+
+async fn signed_in_remotely(
+    result: Result<RemoteClient, ApiError>,
+    server: String,
+    outbox: &Outbox,
+) -> Option<Backend> {
+    match result {
+        Ok(client) => {
+            outbox
+                .send(SessionMessage::SignedIn {
+                    user: client.user().clone(),
+                    server: Some(server),
+                })
+                .await;
+            Some(Backend::Remote(Arc::new(client)))
+        }
+        Err(err) => {
+            outbox.send(SessionMessage::SignInFailed(err)).await;
+            None
+        }
+    }
+}
+
+/// How this desk introduces itself to a server (the server lists sign-ins by device).
+fn device_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("COMPUTERNAME"))
+        .unwrap_or_else(|_| "a desk".to_owned());
+    format!("Customer Desk on {host}")
+}
+
+/// Fills the store with demo customers, reporting progress about a hundred times. A cancel
+/// keeps the customers added so far.
+fn load_demo(
+    api: &LocalApi,
+    count: u64,
+    cancel: &AtomicBool,
+    outbox: &Outbox,
+) -> Result<u64, ApiError> {
+    let step = (count / 100).max(1);
+    let mut next_report = 0;
+    let mut progress = |done: u64| {
+        if done >= next_report || done == count {
+            outbox.offer(SessionMessage::DemoProgress { done, total: count });
+            next_report = done + step;
+        }
+        !cancel.load(Ordering::Relaxed)
+    };
+    let report = crate::demo::load(api, count, DEMO_SEED, &mut progress)?;
+    Ok(report.added)
+}

@@ -1,0 +1,66 @@
+//! What the store can fail with. It speaks of the database, never of HTTP: the API decides
+//! what each of these means to a caller (a busy store is a `423`, the rest a `500`).
+
+use std::path::PathBuf;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Another connection held the database past the busy timeout (`SQLITE_BUSY` or
+    /// `SQLITE_LOCKED`); the same call may succeed in a moment.
+    #[error("the database is busy: {0}")]
+    Busy(String),
+    /// A stored row could not be read back (a damaged or unknown document format).
+    #[error("{0}")]
+    Corrupt(String),
+    /// A value the store cannot hold exactly: an amount or rate with more than six decimal
+    /// places or beyond the index columns' range. The API refuses such values before they
+    /// get here; this is the store's own guard.
+    #[error("{member} cannot be stored exactly (more than 6 decimal places or too large)")]
+    OutOfRange { member: &'static str },
+    /// A document could not be encoded or compressed.
+    #[error("{0}")]
+    Encode(String),
+    /// The database file could not be opened or brought up to date.
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    /// The folder for the database file could not be made.
+    #[error("cannot create the folder {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// No data directory is known for this user (no home directory).
+    #[error("no data directory could be found for this user")]
+    NoDataDir,
+    /// A background step of the store (a thread of a bulk load) stopped without its result.
+    #[error("{0} failed")]
+    Stopped(&'static str),
+    /// Any other SQLite error.
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl Error {
+    /// Whether trying the same call again in a moment may succeed.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Error::Busy(_))
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Self {
+        match err.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Error::Busy(err.to_string())
+            }
+            _ => Error::Sqlite(err),
+        }
+    }
+}
+
+/// A store result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
