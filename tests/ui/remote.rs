@@ -2,13 +2,10 @@
 //! first start, working on the server's customers with the server user's rights, and the
 //! errors a wrong password or a wrong address give.
 
-mod http_support;
-mod ui_support;
-
+use crate::http_support::{self, TestServer};
+use crate::support::*;
 use customer_desk::model::{Actor, Right, Rights};
 use egui_kittest::kittest::Queryable as _;
-use http_support::TestServer;
-use ui_support::*;
 
 /// A server on loopback with two customers that no desk's own store has.
 fn server_with_customers(runtime: &tokio::runtime::Runtime) -> TestServer {

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -- --db /tmp/big.db demo --count 1000000
-//! CUSTOMER_DESK_PERF_DB=/tmp/big.db cargo test --release --test ui_perf -- --ignored --nocapture
+//! CUSTOMER_DESK_PERF_DB=/tmp/big.db cargo test --release --test ui -- --ignored --nocapture perf
 //! ```
 //!
 //! It prints the median and 95th percentile of the UI thread's time per frame while
@@ -11,14 +11,12 @@
 //! results (the search debounce counts in egui's clock, so it is added separately), and the
 //! resident memory of the process at the end.
 
-mod ui_support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use customer_desk::api::{Auth, AuthPolicy, LocalApi};
 use customer_desk::model::Rights;
 use egui_kittest::kittest::Queryable as _;
-use ui_support::*;
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.sort_by(f64::total_cmp);

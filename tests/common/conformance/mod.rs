@@ -1,6 +1,6 @@
 //! The API conformance suite: the contract's cases written once against [`CustomersApi`], run
 //! against every implementation (the local store here, the HTTP server through the remote
-//! client in `conformance_http.rs`).
+//! client in `tests/server/conformance_http.rs`).
 //!
 //! An implementation provides a [`Harness`]; `conformance_cases!(make_harness)` expands to
 //! one `#[tokio::test]` per case, each on a fresh, empty store.

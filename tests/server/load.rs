@@ -1,17 +1,15 @@
 //! Many desks at once against one server on loopback: every request is answered without
 //! error, no acknowledged write is lost, and versions only go up.
 
-mod http_support;
-
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::http_support::TestServer;
 use customer_desk::api::{ApiError, CustomersApi};
 use customer_desk::model::{Customer, Rights};
 use customer_desk::ndata::ListParams;
 use customer_desk::remote::RemoteClient;
-use http_support::TestServer;
 use rust_decimal::Decimal;
 use serde_json::json;
 

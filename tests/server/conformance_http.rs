@@ -1,9 +1,6 @@
 //! The conformance suite over HTTP: the remote client talking to `serve` on loopback must
 //! give the same results as the local store.
 
-mod conformance;
-mod http_support;
-
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -11,8 +8,9 @@ use customer_desk::api::AuthPolicy;
 use customer_desk::model::Rights;
 use customer_desk::remote::RemoteClient;
 
-use conformance::Harness;
-use http_support::TestServer;
+use crate::conformance::{self, Harness};
+use crate::conformance_cases;
+use crate::http_support::TestServer;
 
 struct HttpHarness {
     server: TestServer,
@@ -44,4 +42,4 @@ async fn make_harness() -> HttpHarness {
     }
 }
 
-include!("conformance/case_list.rs");
+include!("../common/conformance/case_list.rs");

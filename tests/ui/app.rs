@@ -1,12 +1,10 @@
 //! The desktop window, driven like a user would (egui_kittest, no display): first start,
 //! sign-in, the grid with search and sort, card scans, delete, and what rights hide.
 
-mod ui_support;
-
+use crate::support::*;
 use customer_desk::model::{Right, Rights};
 use egui::accesskit::Role;
 use egui_kittest::kittest::{By, Queryable as _};
-use ui_support::*;
 
 #[test]
 fn first_start_asks_for_an_owner_then_offers_demo_data() {

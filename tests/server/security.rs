@@ -2,14 +2,12 @@
 //! without the right, one user posing as another, hostile queries, huge or broken bodies, and
 //! password guessing.
 
-mod http_support;
-
+use crate::http_support::{PASSWORD, TestServer};
 use chrono::{DateTime, Duration, Utc};
 use customer_desk::api::{ApiError, CustomersApi};
 use customer_desk::model::{Problem, Right, Rights};
 use customer_desk::ndata::ListParams;
 use customer_desk::remote::RemoteClient;
-use http_support::{PASSWORD, TestServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1,7 +1,5 @@
 //! The conformance suite against the local store.
 
-mod conformance;
-
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -10,7 +8,8 @@ use customer_desk::clock::FixedClock;
 use customer_desk::model::{Actor, Rights};
 use customer_desk::store::Store;
 
-use conformance::Harness;
+use crate::conformance::{self, Harness};
+use crate::conformance_cases;
 
 struct LocalHarness {
     api: Arc<LocalApi>,
@@ -45,4 +44,4 @@ async fn make_harness() -> LocalHarness {
     }
 }
 
-include!("conformance/case_list.rs");
+include!("../common/conformance/case_list.rs");

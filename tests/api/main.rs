@@ -1,0 +1,15 @@
+//! The library's API and store, in process: the conformance suite on the local store, the
+//! property tests, search, listing, migrations and checkpoints. One test binary, each file a
+//! module.
+
+#[path = "../common/conformance/mod.rs"]
+mod conformance;
+
+mod checkpoints;
+mod conformance_local;
+mod list_json;
+mod migrations;
+mod search_paths;
+mod search_properties;
+mod store_properties;
+mod update_properties;

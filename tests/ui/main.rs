@@ -1,0 +1,11 @@
+//! The desktop window, headless through egui_kittest: the app, the editor, a desk on a
+//! server, and the (ignored) frame-time measurement. One test binary, each file a module.
+
+#[path = "../common/http_support/mod.rs"]
+mod http_support;
+mod support;
+
+mod app;
+mod editor;
+mod perf;
+mod remote;
