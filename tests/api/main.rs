@@ -1,12 +1,13 @@
 //! The library's API and store, in process: the conformance suite on the local store, the
-//! property tests, search, listing, migrations and checkpoints. One test binary, each file a
-//! module.
+//! property tests, search, listing, migrations and checkpoints, and the check that the
+//! source keeps its layers. One test binary, each file a module.
 
 #[path = "../common/conformance/mod.rs"]
 mod conformance;
 
 mod checkpoints;
 mod conformance_local;
+mod layering;
 mod list_json;
 mod migrations;
 mod search_paths;
