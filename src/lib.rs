@@ -4,7 +4,7 @@
 //! Layers, bottom up: [`model`] (the resources), [`ndata`] (the query language), [`store`]
 //! (SQLite), [`api`] (the rules; every front end calls it), then the front ends: [`cli`],
 //! [`server`], [`remote`], [`service`] (the desk's service thread) and [`ui`], the only
-//! module that draws. Each layer imports only from below; `tests/layering.rs` checks the
+//! module that draws. Each layer imports only from below; `tests/api/layering.rs` checks the
 //! boundaries that matter most.
 
 // Errors are handled or returned, never unwrapped, outside tests.
@@ -20,5 +20,6 @@ pub mod remote;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod ui;

@@ -4,12 +4,14 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::body::parse_body;
+use super::replica::new_operation_id;
 use super::validate::normalise_and_check;
 use super::{ApiError, LocalApi, Upserted};
 use crate::model::{
     Actor, CreditAdjustment, CreditTransaction, Customer, FieldError, QueryResult, Right, new_id,
 };
 use crate::ndata::{ListParams, parse_list_query};
+use crate::store::replica::OutboxKind;
 use crate::store::{ListPlan, Snapshot, Tx, changelog, customers as rows};
 
 /// A list's page (`None` for `$count=true`) with its counts.
@@ -174,7 +176,7 @@ impl LocalApi {
         if input.id.is_empty() {
             input.id = new_id(self.clock.now());
         }
-        self.store.write(|tx| {
+        self.write(|tx| {
             if rows::find_by_id(tx, &input.id)?.is_some() {
                 return Err(ApiError::Validation(vec![FieldError::coded(
                     "Id",
@@ -191,7 +193,7 @@ impl LocalApi {
         let mut input: Customer = parse_body(body)?;
         let expected_version = body_version(body)?;
         input.id = id.to_owned();
-        self.store.write(|tx| match rows::find_by_id(tx, id)? {
+        self.write(|tx| match rows::find_by_id(tx, id)? {
             None => {
                 require(actor, Right::CustomerCreate)?;
                 let customer = self.insert_new(tx, actor, input)?;
@@ -203,6 +205,7 @@ impl LocalApi {
             Some((rid, before_doc)) => {
                 require(actor, Right::CustomerUpdate)?;
                 let before = rows::decode_doc(&before_doc)?;
+                let replica = self.replica_outbox(tx)?;
                 if let Some(v) = expected_version
                     && v != before.version
                 {
@@ -224,17 +227,31 @@ impl LocalApi {
                 }
                 input.credit_transactions = before.credit_transactions.clone();
                 let change = input.credit.amount - before.credit.amount;
+                let mut outbox = vec![OutboxKind::Write];
                 if !change.is_zero() {
+                    // On a replica the change goes to the server as an operation of its own.
+                    let operation_id = replica.then(new_operation_id);
+                    if let Some(operation_id) = &operation_id {
+                        self.check_spendable(tx, id, change)?;
+                        outbox.push(OutboxKind::Credit {
+                            operation_id: operation_id.clone(),
+                            amount: change,
+                            note: None,
+                        });
+                    }
                     input.credit_transactions.push(self.transaction(
                         actor,
                         change,
                         input.credit.amount,
                         None,
-                        None,
+                        operation_id,
                     ));
                 }
                 self.check_unique(tx, &input)?;
-                self.replace_stored(tx, actor, rid, (before.version, &before_doc), &mut input)?;
+                self.replace_stored(tx, actor, rid, before.version, &mut input)?;
+                if replica {
+                    self.record_local(tx, actor, id, &outbox)?;
+                }
                 Ok(Upserted {
                     customer: self.present(input),
                     created: false,
@@ -245,21 +262,47 @@ impl LocalApi {
 
     /// `DELETE /customers/{id}`: answers with the deleted customer.
     pub fn delete(&self, actor: &Actor, id: &str) -> Result<Customer, ApiError> {
+        self.delete_version(actor, id, None)
+    }
+
+    /// `DELETE /customers/{id}?_v=N` **[ours]**: deletes only when the stored version is
+    /// `expected_version` (else a 409), so a replica's delete never removes a customer
+    /// changed since it looked.
+    pub fn delete_version(
+        &self,
+        actor: &Actor,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<Customer, ApiError> {
         require(actor, Right::CustomerDelete)?;
-        self.store.write(|tx| {
+        self.write(|tx| {
             let (rid, doc) =
                 rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
             let before = rows::decode_doc(&doc)?;
+            if let Some(v) = expected_version
+                && v != before.version
+            {
+                return Err(ApiError::Conflict {
+                    id: id.to_owned(),
+                    stored_version: before.version,
+                });
+            }
+            let replica = self.replica_outbox(tx)?;
+            if replica {
+                self.check_no_pending_credit(tx, id)?;
+            }
             rows::delete(tx, rid)?;
             changelog::record(
                 tx,
                 id,
                 Some(before.version),
-                Some(&doc),
                 None,
                 &actor.user_name,
                 self.clock.now().timestamp_micros(),
             )?;
+            if replica {
+                self.record_local(tx, actor, id, &[OutboxKind::Delete])?;
+            }
             Ok(self.present(before))
         })
     }
@@ -277,14 +320,19 @@ impl LocalApi {
         if adjustment.amount.is_zero() {
             return Err(ApiError::invalid("Amount", "must not be zero"));
         }
-        let operation_id = adjustment
+        let given_operation_id = adjustment
             .operation_id
             .map(|o| o.trim().to_owned())
             .filter(|o| !o.is_empty());
-        self.store.write(|tx| {
+        self.write(|tx| {
             let (rid, before_doc) =
                 rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
             let before = rows::decode_doc(&before_doc)?;
+            let replica = self.replica_outbox(tx)?;
+            // A replica's adjustment goes to the server as an operation: it needs an id.
+            let operation_id = given_operation_id
+                .clone()
+                .or_else(|| replica.then(new_operation_id));
             if let Some(op) = &operation_id
                 && before
                     .credit_transactions
@@ -310,30 +358,40 @@ impl LocalApi {
                     "has more than 6 decimal places or is too large",
                 ));
             }
+            if replica {
+                self.check_spendable(tx, id, adjustment.amount)?;
+            }
             let note = adjustment.note.clone().filter(|n| !n.trim().is_empty());
             after.credit_transactions.push(self.transaction(
                 actor,
                 adjustment.amount,
                 after.credit.amount,
-                note,
+                note.clone(),
                 operation_id.clone(),
             ));
-            self.replace_stored(tx, actor, rid, (before.version, &before_doc), &mut after)?;
+            self.replace_stored(tx, actor, rid, before.version, &mut after)?;
+            if let (true, Some(operation_id)) = (replica, operation_id) {
+                let credit = OutboxKind::Credit {
+                    operation_id,
+                    amount: adjustment.amount,
+                    note,
+                };
+                self.record_local(tx, actor, id, &[credit])?;
+            }
             Ok(self.present(after))
         })
     }
 
-    /// Stores `after` in place of the customer at `rid`, whose stored version and document
-    /// were `before`: one version up, and the change logged in the same transaction.
+    /// Stores `after` in place of the customer at `rid`, whose stored version was
+    /// `before_version`: one version up, and the change logged in the same transaction.
     fn replace_stored(
         &self,
         tx: &Tx<'_>,
         actor: &Actor,
         rid: i64,
-        before: (i64, &[u8]),
+        before_version: i64,
         after: &mut Customer,
     ) -> Result<(), ApiError> {
-        let (before_version, before_doc) = before;
         after.version = before_version + 1;
         let doc = rows::encode_doc(after)?;
         rows::update(tx, rid, after, &doc)?;
@@ -341,8 +399,7 @@ impl LocalApi {
             tx,
             &after.id,
             Some(before_version),
-            Some(before_doc),
-            Some(&doc),
+            Some(after.version),
             &actor.user_name,
             self.clock.now().timestamp_micros(),
         )?;
@@ -365,14 +422,26 @@ impl LocalApi {
             require(actor, Right::CustomerSetDiscount)?;
         }
         input.credit_transactions.clear();
+        let replica = self.replica_outbox(tx)?;
+        let mut outbox = vec![OutboxKind::Write];
         if !input.credit.amount.is_zero() {
             require(actor, Right::CustomerSetCredit)?;
+            // A replica creates the customer on the server without credit, then pushes the
+            // opening balance as an operation of its own.
+            let operation_id = replica.then(new_operation_id);
+            if let Some(operation_id) = &operation_id {
+                outbox.push(OutboxKind::Credit {
+                    operation_id: operation_id.clone(),
+                    amount: input.credit.amount,
+                    note: None,
+                });
+            }
             input.credit_transactions.push(self.transaction(
                 actor,
                 input.credit.amount,
                 input.credit.amount,
                 None,
-                None,
+                operation_id,
             ));
         }
         input.version = 1;
@@ -383,11 +452,13 @@ impl LocalApi {
             tx,
             &input.id,
             None,
-            None,
-            Some(&doc),
+            Some(input.version),
             &actor.user_name,
             now.timestamp_micros(),
         )?;
+        if replica {
+            self.record_local(tx, actor, &input.id, &outbox)?;
+        }
         Ok(self.present(input))
     }
 
@@ -444,7 +515,7 @@ impl LocalApi {
 
     /// The customer as a response shows it: with its status as of now. Lists answered as
     /// JSON ([`Self::list_json`]) do the same on the stored document
-    /// (`store::customers::api_json`); `tests/list_json.rs` holds the two together.
+    /// (`store::customers::api_json`); `tests/api/list_json.rs` holds the two together.
     pub(crate) fn present(&self, mut c: Customer) -> Customer {
         c.status = c.status_at(self.clock.now());
         c

@@ -28,6 +28,13 @@ pub enum ApiError {
     /// No customer (or route) with that id (404).
     #[error("no customer with id {0}")]
     NotFound(String),
+    /// **[ours]** The feed cursor is from another history of the server (a new or restored
+    /// database, or one put back from a copy): read everything again (410, errorCode 7).
+    #[error("the server's history changed: {0}")]
+    Gone(String),
+    /// **[ours]** An `Idempotency-Key` sent again with a different request (422).
+    #[error("the Idempotency-Key was used for another request: {0}")]
+    KeyReused(String),
     /// The request body is larger than the server accepts (413).
     #[error("the request body is too large (at most {limit_bytes} bytes)")]
     PayloadTooLarge { limit_bytes: usize },
@@ -62,6 +69,8 @@ impl ApiError {
             ApiError::Locked(_) => 423,
             ApiError::Conflict { .. } => 409,
             ApiError::NotFound(_) => 404,
+            ApiError::Gone(_) => 410,
+            ApiError::KeyReused(_) => 422,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::Unavailable(_) => 503,
             ApiError::Internal(_) => 500,
@@ -76,6 +85,7 @@ impl ApiError {
             ApiError::Validation(_) => Some(3),
             ApiError::Locked(_) => Some(5),
             ApiError::Conflict { .. } => Some(6),
+            ApiError::Gone(_) => Some(7),
             _ => None,
         }
     }
@@ -93,6 +103,8 @@ impl ApiError {
                 vec![],
             ),
             ApiError::NotFound(id) => ("Not found", Some(json!({ "id": id })), vec![]),
+            ApiError::Gone(_) => ("Gone", None, vec![]),
+            ApiError::KeyReused(_) => ("Idempotency key reused", None, vec![]),
             ApiError::PayloadTooLarge { .. } => ("Payload too large", None, vec![]),
             ApiError::Unavailable(_) => ("Service unavailable", None, vec![]),
             ApiError::Internal(_) => ("Internal error", None, vec![]),
@@ -149,6 +161,8 @@ impl ApiError {
                 }
             }
             (Some(5), _) | (None, 423) => ApiError::Locked(detail),
+            (Some(7), _) | (None, 410) => ApiError::Gone(detail),
+            (_, 422) => ApiError::KeyReused(detail),
             (_, 404) => ApiError::NotFound(resource_str("id").unwrap_or(detail)),
             (_, 413) => ApiError::PayloadTooLarge { limit_bytes: 0 },
             _ => ApiError::Internal(detail),

@@ -5,6 +5,9 @@ mod auth;
 mod body;
 mod customers;
 mod error;
+mod feed;
+mod idempotency;
+mod replica;
 mod session;
 mod users;
 mod validate;
@@ -12,6 +15,8 @@ mod validate;
 pub use auth::{Auth, AuthPolicy, Authenticated, LoginRequest, LoginResponse, TokenPair};
 pub use body::{member_path, parse_body, parse_json};
 pub use error::ApiError;
+pub use feed::{FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FEED_MAX_WAIT_SECS, FeedAnswer};
+pub use idempotency::{IDEMPOTENCY_KEEP_DAYS, request_hash};
 pub use session::{CustomersApi, LocalSession, blocking};
 
 use std::sync::Arc;
@@ -33,6 +38,8 @@ pub struct Upserted {
 pub struct LocalApi {
     store: Store,
     clock: Arc<dyn Clock>,
+    /// Woken after every committed write, for the feed's long polls.
+    changed: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for dyn Clock {
@@ -44,7 +51,11 @@ impl std::fmt::Debug for dyn Clock {
 impl LocalApi {
     /// The API over `store`, telling time by `clock`.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            changed: tokio::sync::Notify::new(),
+        }
     }
 
     /// The API over the store in the file `path` (created if need be), with the system
@@ -67,5 +78,24 @@ impl LocalApi {
     /// The clock every rule uses.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// Completes after the next write committed through this API (a feed's long poll
+    /// waits on it). Create it before reading, so a write in between is not missed.
+    pub fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changed.notified()
+    }
+
+    /// Runs a write through the store and, when it committed, wakes whoever waits for a
+    /// change.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&crate::store::Tx<'_>) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let written = self.store.write(f);
+        if written.is_ok() {
+            self.changed.notify_waiters();
+        }
+        written
     }
 }

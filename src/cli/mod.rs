@@ -6,6 +6,7 @@ mod bench;
 mod bench_http;
 mod demo;
 mod serve;
+mod sync;
 mod users;
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ pub use api_call::ApiCallArgs;
 pub use bench::BenchArgs;
 pub use demo::DemoArgs;
 pub use serve::ServeArgs;
+pub use sync::{ConflictsArgs, SyncArgs};
 pub use users::UsersArgs;
 
 /// Customer Desk: loyalty customers of PORTOS shops.
@@ -44,6 +46,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the users who may sign in to the server.
     Users(UsersArgs),
+    /// Keep this store a replica of a shop server: pull and push until caught up.
+    Sync(SyncArgs),
+    /// List the replica's conflicts, or decide one.
+    Conflicts(ConflictsArgs),
 }
 
 impl Cli {
@@ -71,6 +77,8 @@ pub fn run(cli: Cli, command: Command) -> ExitCode {
         Command::Bench(args) => bench::run(cli.db.as_deref(), args),
         Command::Serve(args) => serve::run(&db, args),
         Command::Users(args) => users::run(&db, args),
+        Command::Sync(args) => sync::run(&db, args),
+        Command::Conflicts(args) => sync::run_conflicts(&db, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// variable instead of making one up.
     #[arg(long, default_value = ADMIN_PASSWORD_ENV, value_name = "VAR")]
     pub admin_password_env: String,
+    /// Answer as a plain PORTOS server: no /sync feed, no Idempotency-Key, no DELETE ?_v
+    /// (desks then sync by listing, as they would against PORTOS).
+    #[arg(long)]
+    pub portos_compatible: bool,
 }
 
 /// Reads `90s`, `30m`, `8h` or `2d` (a bare number is seconds).
@@ -107,7 +111,13 @@ pub fn run(db: &Path, args: ServeArgs) -> anyhow::Result<()> {
             db.display(),
             listener.local_addr()?
         );
-        server::serve(listener, AppState::new(auth), server::shutdown_signal()).await?;
+        let state = AppState::new(auth);
+        let state = if args.portos_compatible {
+            state.portos_compatible()
+        } else {
+            state
+        };
+        server::serve(listener, state, server::shutdown_signal()).await?;
         tracing::info!("stopped");
         anyhow::Ok(())
     })

@@ -1,6 +1,7 @@
 //! The resources of the Customers API, serialised exactly as the contract's JSON.
 
 mod customer;
+mod feed;
 mod id;
 mod problem;
 mod rights;
@@ -10,6 +11,7 @@ pub use customer::{
     Address, Card, CardStatus, Company, Coordinates, Credit, CreditTransaction, Customer,
     CustomerStatus, derived_full_name,
 };
+pub use feed::{FeedItem, FeedPage};
 pub use id::{new_id, object_id};
 pub use problem::{FieldError, Problem};
 pub use rights::{Actor, Right, Rights, UserInfo};

@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, RwLock};
 use url::Url;
 
 use crate::api::{ApiError, CustomersApi, LoginRequest, LoginResponse, TokenPair, Upserted};
-use crate::model::{Customer, Problem, QueryResult, UserInfo};
+use crate::model::{Customer, FeedPage, Problem, QueryResult, UserInfo};
 use crate::ndata::ListParams;
 
 /// Timeouts and retries of a [`RemoteClient`].
@@ -87,27 +87,8 @@ impl RemoteClient {
         device_name: &str,
         options: RemoteOptions,
     ) -> Result<Self, ApiError> {
-        let mut base = Url::parse(base_url.trim()).map_err(|e| {
-            ApiError::invalid(
-                "server",
-                format!("\"{base_url}\" is not a server address: {e}"),
-            )
-        })?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(ApiError::invalid(
-                "server",
-                format!("\"{base_url}\" must start with http:// or https://"),
-            ));
-        }
-        // Route paths are joined onto the base, which must end in a slash to keep its own path.
-        if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(options.request_timeout)
-            .connect_timeout(options.connect_timeout)
-            .build()
-            .map_err(|e| ApiError::Internal(format!("cannot set up HTTP: {e}")))?;
+        let base = parse_base(base_url)?;
+        let http = http_client(&options)?;
         let request = LoginRequest {
             user_name: user_name.to_owned(),
             password: password.to_owned(),
@@ -131,7 +112,7 @@ impl RemoteClient {
         };
         let url = client.url(&["api", "auth"])?;
         let answer = client
-            .send_with_retries(Method::POST, &url, None, Some(&to_value(&request)?))
+            .send_with_retries(Method::POST, &url, None, Some(&to_value(&request)?), None)
             .await?;
         let session: LoginResponse = read_answer(answer)?;
         client.tokens = RwLock::new(TokenPair {
@@ -140,6 +121,25 @@ impl RemoteClient {
         });
         client.user = session.user;
         Ok(client)
+    }
+
+    /// A client for a session signed in before (a desk that kept its token pair): the first
+    /// request refreshes the pair if it has expired.
+    pub fn resume(
+        base_url: &str,
+        tokens: TokenPair,
+        user: UserInfo,
+        options: RemoteOptions,
+    ) -> Result<Self, ApiError> {
+        let base = parse_base(base_url)?;
+        Ok(Self {
+            http: http_client(&options)?,
+            base,
+            options,
+            tokens: RwLock::new(tokens),
+            refreshing: Mutex::new(()),
+            user,
+        })
     }
 
     /// The user as the server described them at sign-in.
@@ -162,7 +162,7 @@ impl RemoteClient {
         let url = self.url(&["api", "auth"])?;
         let token = self.tokens.read().await.token_id.clone();
         let answer = self
-            .send_with_retries(Method::DELETE, &url, Some(&token), None)
+            .send_with_retries(Method::DELETE, &url, Some(&token), None, None)
             .await?;
         check_status(answer).map(|_| ())
     }
@@ -185,16 +185,27 @@ impl RemoteClient {
         url: Url,
         body: Option<&Value>,
     ) -> Result<Answer, ApiError> {
+        self.call_keyed(method, url, body, None).await
+    }
+
+    /// [`Self::call`] with an `Idempotency-Key` header when `key` is given.
+    async fn call_keyed(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Result<Answer, ApiError> {
         let token = self.tokens.read().await.token_id.clone();
         let answer = self
-            .send_with_retries(method.clone(), &url, Some(&token), body)
+            .send_with_retries(method.clone(), &url, Some(&token), body, key)
             .await?;
         if answer.status != StatusCode::UNAUTHORIZED {
             return Ok(answer);
         }
         let token = self.refresh_after(&token).await?;
         let answer = self
-            .send_with_retries(method, &url, Some(&token), body)
+            .send_with_retries(method, &url, Some(&token), body, key)
             .await?;
         if answer.status == StatusCode::UNAUTHORIZED {
             let reason = problem_of(&answer)
@@ -214,7 +225,7 @@ impl RemoteClient {
         }
         let url = self.url(&["api", "auth", "refresh"])?;
         let answer = self
-            .send_with_retries(Method::POST, &url, None, Some(&to_value(&current)?))
+            .send_with_retries(Method::POST, &url, None, Some(&to_value(&current)?), None)
             .await?;
         if !answer.status.is_success() {
             let reason = problem_of(&answer)
@@ -237,6 +248,7 @@ impl RemoteClient {
         url: &Url,
         token: Option<&str>,
         body: Option<&Value>,
+        key: Option<&str>,
     ) -> Result<Answer, ApiError> {
         let mut backoff = self.options.first_backoff;
         let mut attempt = 0;
@@ -247,6 +259,9 @@ impl RemoteClient {
             }
             if let Some(body) = body {
                 request = request.json(body);
+            }
+            if let Some(key) = key {
+                request = request.header("Idempotency-Key", key);
             }
             let outcome = match request.send().await {
                 Ok(response) => {
@@ -271,6 +286,35 @@ impl RemoteClient {
             return outcome.map_err(|(_, e)| unavailable(url, &e));
         }
     }
+}
+
+/// Reads a server address: `http://` or `https://`, with a path that ends in a slash so that
+/// route paths join onto it.
+fn parse_base(base_url: &str) -> Result<Url, ApiError> {
+    let mut base = Url::parse(base_url.trim()).map_err(|e| {
+        ApiError::invalid(
+            "server",
+            format!("\"{base_url}\" is not a server address: {e}"),
+        )
+    })?;
+    if !matches!(base.scheme(), "http" | "https") {
+        return Err(ApiError::invalid(
+            "server",
+            format!("\"{base_url}\" must start with http:// or https://"),
+        ));
+    }
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
+    }
+    Ok(base)
+}
+
+fn http_client(options: &RemoteOptions) -> Result<reqwest::Client, ApiError> {
+    reqwest::Client::builder()
+        .timeout(options.request_timeout)
+        .connect_timeout(options.connect_timeout)
+        .build()
+        .map_err(|e| ApiError::Internal(format!("cannot set up HTTP: {e}")))
 }
 
 fn unavailable(url: &Url, e: &reqwest::Error) -> ApiError {
@@ -339,6 +383,84 @@ fn read_answer<T: DeserializeOwned>(answer: Answer) -> Result<T, ApiError> {
             "the server's answer is not what the API promises: {e}"
         ))
     })
+}
+
+/// The routes a replica needs beyond the [`CustomersApi`] (`sync.md` §2–3).
+impl RemoteClient {
+    /// `GET /sync/customers`: the page of the feed after `since`; `Ok(None)` when the server
+    /// has no feed (a plain PORTOS server answers 404). `wait_secs` holds an up-to-date
+    /// request open until a change comes.
+    pub async fn feed(
+        &self,
+        since: Option<&str>,
+        limit: usize,
+        wait_secs: u64,
+    ) -> Result<Option<FeedPage>, ApiError> {
+        let mut url = self.url(&["sync", "customers"])?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(since) = since {
+                query.append_pair("since", since);
+            }
+            query.append_pair("limit", &limit.to_string());
+            if wait_secs > 0 {
+                query.append_pair("wait", &wait_secs.to_string());
+            }
+        }
+        let answer = self.call(Method::GET, url, None).await?;
+        if answer.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        read_answer(answer).map(Some)
+    }
+
+    /// `POST /customers` sent with an idempotency key.
+    pub async fn create_keyed(&self, body: &Value, key: &str) -> Result<Customer, ApiError> {
+        let url = self.url(&["customers"])?;
+        read_answer(
+            self.call_keyed(Method::POST, url, Some(body), Some(key))
+                .await?,
+        )
+    }
+
+    /// `PUT /customers/{id}` sent with an idempotency key (when given).
+    pub async fn upsert_keyed(
+        &self,
+        id: &str,
+        body: &Value,
+        key: Option<&str>,
+    ) -> Result<Customer, ApiError> {
+        let url = self.url(&["customers", id])?;
+        read_answer(self.call_keyed(Method::PUT, url, Some(body), key).await?)
+    }
+
+    /// `POST /customers/{id}/credit` sent with an idempotency key.
+    pub async fn adjust_credit_keyed(
+        &self,
+        id: &str,
+        body: &Value,
+        key: &str,
+    ) -> Result<Customer, ApiError> {
+        let url = self.url(&["customers", id, "credit"])?;
+        read_answer(
+            self.call_keyed(Method::POST, url, Some(body), Some(key))
+                .await?,
+        )
+    }
+
+    /// `DELETE /customers/{id}`, with `?_v=N` and an idempotency key when given (our server).
+    pub async fn delete_keyed(
+        &self,
+        id: &str,
+        version: Option<i64>,
+        key: Option<&str>,
+    ) -> Result<Customer, ApiError> {
+        let mut url = self.url(&["customers", id])?;
+        if let Some(v) = version {
+            url.query_pairs_mut().append_pair("_v", &v.to_string());
+        }
+        read_answer(self.call_keyed(Method::DELETE, url, None, key).await?)
+    }
 }
 
 impl CustomersApi for RemoteClient {

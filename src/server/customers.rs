@@ -1,11 +1,11 @@
 //! The `/customers` routes.
 
 use axum::extract::{OriginalUri, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::problem::{CustomerId, Failure, JsonBody, SignedIn, json_body_response, json_response};
-use super::{AppState, stream};
+use super::{AppState, idempotent, stream};
 use crate::api::blocking;
 use crate::api::{ApiError, LocalApi};
 use crate::model::Actor;
@@ -34,7 +34,7 @@ pub async fn list(
 
 /// Runs one call of the API logic for the signed-in user off the async threads and answers
 /// with the status and the JSON value the call returns.
-async fn call<T: serde::Serialize + Send + 'static>(
+pub(super) async fn call<T: serde::Serialize + Send + 'static>(
     state: AppState,
     user: SignedIn,
     path: &str,
@@ -65,12 +65,20 @@ pub async fn get_one(
 pub async fn create(
     State(state): State<AppState>,
     user: SignedIn,
+    headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
-    call(state, user, uri.path(), move |api, actor| {
-        Ok((StatusCode::CREATED, api.create(actor, &body)?))
-    })
+    let sent = body.clone();
+    idempotent::write(
+        state,
+        user,
+        &headers,
+        "POST",
+        &uri,
+        Some(&sent),
+        move |api, actor| Ok((StatusCode::CREATED, api.create(actor, &body)?)),
+    )
     .await
 }
 
@@ -79,45 +87,95 @@ pub async fn create(
 pub async fn upsert(
     State(state): State<AppState>,
     user: SignedIn,
+    headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     CustomerId(id): CustomerId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
-    call(state, user, uri.path(), move |api, actor| {
-        let upserted = api.upsert(actor, &id, &body)?;
-        let status = if upserted.created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        };
-        Ok((status, upserted.customer))
-    })
+    let sent = body.clone();
+    idempotent::write(
+        state,
+        user,
+        &headers,
+        "PUT",
+        &uri,
+        Some(&sent),
+        move |api, actor| {
+            let upserted = api.upsert(actor, &id, &body)?;
+            let status = if upserted.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok((status, upserted.customer))
+        },
+    )
     .await
 }
 
-/// `DELETE /customers/{id}`: 200 with the deleted customer.
+/// `DELETE /customers/{id}`: 200 with the deleted customer. **[ours]** With `?_v=N` it
+/// deletes only version `N` (else 409).
 pub async fn delete(
     State(state): State<AppState>,
     user: SignedIn,
+    headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     CustomerId(id): CustomerId,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, Failure> {
-    call(state, user, uri.path(), move |api, actor| {
-        Ok((StatusCode::OK, api.delete(actor, &id)?))
-    })
+    let expected_version = if state.sync_extras {
+        expected_version(query.as_deref()).map_err(|e| Failure::new(e, uri.path()))?
+    } else {
+        None
+    };
+    idempotent::write(
+        state,
+        user,
+        &headers,
+        "DELETE",
+        &uri,
+        None,
+        move |api, actor| {
+            Ok((
+                StatusCode::OK,
+                api.delete_version(actor, &id, expected_version)?,
+            ))
+        },
+    )
     .await
+}
+
+/// The `_v` of a delete's query, if it has one.
+fn expected_version(query: Option<&str>) -> Result<Option<i64>, ApiError> {
+    let params = ListParams::from_query_string(query.unwrap_or(""));
+    let Some((_, value)) = params.0.iter().find(|(name, _)| name == "_v") else {
+        return Ok(None);
+    };
+    value
+        .trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| ApiError::invalid("_v", format!("\"{value}\" is not a whole number")))
 }
 
 /// `POST /customers/{id}/credit`: 200 with the customer after the change.
 pub async fn adjust_credit(
     State(state): State<AppState>,
     user: SignedIn,
+    headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
     CustomerId(id): CustomerId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
-    call(state, user, uri.path(), move |api, actor| {
-        Ok((StatusCode::OK, api.adjust_credit(actor, &id, &body)?))
-    })
+    let sent = body.clone();
+    idempotent::write(
+        state,
+        user,
+        &headers,
+        "POST",
+        &uri,
+        Some(&sent),
+        move |api, actor| Ok((StatusCode::OK, api.adjust_credit(actor, &id, &body)?)),
+    )
     .await
 }

@@ -3,9 +3,11 @@
 //! JSON or a problem document. Every rule lives in [`crate::api`].
 
 mod customers;
+mod idempotent;
 mod problem;
 mod sessions;
 mod stream;
+mod sync;
 
 pub use problem::MAX_BODY_BYTES;
 
@@ -31,6 +33,9 @@ use problem::problem_response;
 pub struct AppState {
     pub api: Arc<LocalApi>,
     pub auth: Arc<Auth>,
+    /// Our extras for replicas: the `/sync` feed, `DELETE ?_v=N` and `Idempotency-Key`.
+    /// Off, the server answers as a plain PORTOS server would (`--portos-compatible`).
+    pub sync_extras: bool,
 }
 
 impl AppState {
@@ -39,13 +44,25 @@ impl AppState {
         Self {
             api: auth.api().clone(),
             auth,
+            sync_extras: true,
         }
+    }
+
+    /// The same state answering as a plain PORTOS server: no feed, no idempotency extras.
+    pub fn portos_compatible(mut self) -> Self {
+        self.sync_extras = false;
+        self
     }
 }
 
 /// Every route of the contract.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = if state.sync_extras {
+        Router::new().route("/sync/customers", get(sync::feed))
+    } else {
+        Router::new()
+    };
+    routes
         .route("/customers", get(customers::list).post(customers::create))
         .route(
             "/customers/{id}",
@@ -129,7 +146,7 @@ async fn log_request(request: Request, next: Next) -> Response {
 
 async fn no_route(request: Request) -> Response {
     let detail = format!(
-        "no route {} (routes: /customers, /customers/{{id}}, /customers/{{id}}/credit, /api/auth, /api/auth/refresh)",
+        "no route {} (routes: /customers, /customers/{{id}}, /customers/{{id}}/credit, /api/auth, /api/auth/refresh, /sync/customers)",
         request.uri().path()
     );
     route_problem(

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::customers::{Inserter, SearchIndexing, add_to_count, count_of};
-use super::{Error, Result, Store, checkpoint, schema};
+use super::{Error, Result, Snapshot, Store, Tx, checkpoint, schema};
 use crate::model::Customer;
 
 /// How a bulk load may trade safety for speed.
@@ -92,20 +92,31 @@ impl BulkLoad<'_> {
     /// ([`super::customers::encode_doc`]), in one transaction. Their ids, external ids and
     /// card serials must be free.
     pub fn insert_batch(&mut self, batch: &[(Customer, Vec<u8>)]) -> Result<u64> {
+        self.insert_batch_with(batch, |_| Ok(()))
+    }
+
+    /// [`BulkLoad::insert_batch`], with `extra` run in the same transaction after the
+    /// batch, for what must be written with it (a replica's shadows and cursor).
+    pub fn insert_batch_with<E: From<Error>>(
+        &mut self,
+        batch: &[(Customer, Vec<u8>)],
+        extra: impl FnOnce(&Tx<'_>) -> Result<(), E>,
+    ) -> Result<u64, E> {
         let indexing = if self.deferred {
             SearchIndexing::Deferred
         } else {
             SearchIndexing::WithRow
         };
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction().map_err(Error::from)?;
         let mut inserter = Inserter::new(&tx, indexing)?;
         for (customer, doc) in batch {
             inserter.insert(customer, doc)?;
         }
-        drop(inserter);
+        inserter.finish()?;
         let written = batch.len() as u64;
         add_to_count(&tx, written as i64)?;
-        tx.commit()?;
+        extra(&Tx(Snapshot(&tx)))?;
+        tx.commit().map_err(Error::from)?;
         self.added += written;
         Ok(written)
     }

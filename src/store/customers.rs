@@ -127,7 +127,9 @@ fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 19]> {
 /// Inserts a new customer (its id and external id must be free) and returns its row id.
 pub fn insert(tx: &Tx<'_>, c: &Customer, doc: &[u8]) -> Result<i64> {
     let conn = tx.conn();
-    let rid = Inserter::new(conn, SearchIndexing::WithRow)?.insert(c, doc)?;
+    let mut inserter = Inserter::new(conn, SearchIndexing::WithRow)?;
+    let rid = inserter.insert(c, doc)?;
+    inserter.finish()?;
     add_to_count(conn, 1)?;
     Ok(rid)
 }
@@ -151,8 +153,8 @@ pub(super) enum SearchIndexing {
 
 const INSERT_CARD: &str = "INSERT INTO cards (serial, customer_rid) VALUES (?1, ?2)";
 
-/// Inserts new customers, with their documents, cards and search text, without counting them
-/// ([`add_to_count`]). A bulk load keeps one for a whole batch: it takes its four statements
+/// Inserts new customers, with their documents, cards, search text and feed entries, without
+/// counting them ([`add_to_count`]); [`Inserter::finish`] saves the feed's counter. A bulk load keeps one for a whole batch: it takes its four statements
 /// from the connection's cache once, where looking each up for every customer cost a
 /// sixteenth of the writer's time.
 pub(super) struct Inserter<'c> {
@@ -162,6 +164,8 @@ pub(super) struct Inserter<'c> {
     card: CachedStatement<'c>,
     text: CachedStatement<'c>,
     indexing: SearchIndexing,
+    /// The feed seq handed out last, saved by `finish`.
+    seq: i64,
 }
 
 impl<'c> Inserter<'c> {
@@ -174,7 +178,13 @@ impl<'c> Inserter<'c> {
             card: conn.prepare_cached(INSERT_CARD)?,
             text: conn.prepare_cached("INSERT INTO search_text (rid, text) VALUES (?1, ?2)")?,
             indexing,
+            seq: super::feed::head_seq(conn)?,
         })
+    }
+
+    /// Saves the feed's counter past the seqs this inserter handed out.
+    pub(super) fn finish(self) -> Result<()> {
+        super::feed::set_head_seq(self.conn, self.seq)
     }
 
     /// Inserts `c`, stored as `doc`, and returns its row id.
@@ -190,6 +200,8 @@ impl<'c> Inserter<'c> {
         if self.indexing == SearchIndexing::WithRow {
             super::words::index(self.conn, rid, &search)?;
         }
+        self.seq += 1;
+        super::feed::record(self.conn, self.seq, &c.id, c.version, false)?;
         Ok(rid)
     }
 }
@@ -227,6 +239,8 @@ pub fn update(tx: &Tx<'_>, rid: i64, c: &Customer, doc: &[u8]) -> Result<()> {
     conn.prepare_cached("UPDATE customer_docs SET doc = ?1 WHERE rid = ?2")?
         .execute(params![doc, rid])?;
     update_cards(conn, rid, c)?;
+    let seq = super::feed::next_seq(conn)?;
+    super::feed::record(conn, seq, &c.id, c.version, false)?;
     let old = stored_search_text(conn, rid)?.unwrap_or_default();
     let new = search_text(c);
     if new != old {
@@ -297,6 +311,12 @@ fn delete_search(conn: &Connection, rid: i64) -> Result<()> {
 /// Deletes the customer at `rid` with its cards and search text.
 pub fn delete(tx: &Tx<'_>, rid: i64) -> Result<()> {
     let conn = tx.conn();
+    // The tombstone keeps the id and the last version.
+    let (id, version): (String, i64) = conn
+        .prepare_cached("SELECT id, version FROM customers WHERE rid = ?1")?
+        .query_row([rid], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let seq = super::feed::next_seq(conn)?;
+    super::feed::record(conn, seq, &id, version, true)?;
     delete_search(conn, rid)?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
         .execute([rid])?;

@@ -125,6 +125,77 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT OR REPLACE INTO counters (name, value) VALUES ('docs_stale', 1);
     "#,
+    // 5: sync (../shared/spec/sync.md). The server side: the change feed and idempotent
+    // requests. The desk side: a replica's shadows, outbox and conflicts. The change log
+    // keeps who changed what and when, not the documents, which cost two whole customers
+    // per write and nothing reads them.
+    r#"
+    -- One row per customer ever stored, live or deleted (a tombstone), with the seq of its
+    -- last change: a page of the feed is a walk of the seq index.
+    CREATE TABLE sync_feed (
+        customer_id TEXT PRIMARY KEY,
+        seq         INTEGER NOT NULL UNIQUE,
+        version     INTEGER NOT NULL,
+        deleted     INTEGER NOT NULL
+    ) WITHOUT ROWID, STRICT;
+    INSERT INTO sync_feed (customer_id, seq, version, deleted)
+        SELECT id, rid, version, 0 FROM customers ORDER BY rid;
+    INSERT OR REPLACE INTO counters (name, value)
+        VALUES ('feed_seq', (SELECT coalesce(max(rid), 0) FROM customers));
+
+    -- Facts about this store as text: its server id (new for every database), and on a desk
+    -- attached to a server, the replica's state (store::replica).
+    CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+    INSERT INTO store_meta (name, value) VALUES ('server_id', lower(hex(randomblob(12))));
+
+    -- Responses to requests sent with an Idempotency-Key, per user.
+    CREATE TABLE idempotency_keys (
+        user_name    TEXT NOT NULL,
+        key          TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status       INTEGER NOT NULL,
+        body         BLOB NOT NULL,
+        created      INTEGER NOT NULL,
+        PRIMARY KEY (user_name, key)
+    ) WITHOUT ROWID, STRICT;
+    CREATE INDEX idempotency_keys_created ON idempotency_keys(created);
+
+    -- A replica's last version of each customer from the server (the base of a merge).
+    CREATE TABLE replica_shadows (
+        customer_id TEXT PRIMARY KEY,
+        version     INTEGER NOT NULL,
+        doc         BLOB NOT NULL
+    ) WITHOUT ROWID, STRICT;
+    -- Local writes still to push, in the order they were made. kind: write (the customer's
+    -- fields, pushed as the difference from its shadow), credit (one adjustment), delete.
+    -- parked: the server's reason for refusing it, for a person.
+    CREATE TABLE replica_outbox (
+        seq          INTEGER PRIMARY KEY,
+        customer_id  TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        operation_id TEXT,
+        amount       TEXT,
+        note         TEXT,
+        user_name    TEXT NOT NULL,
+        time         INTEGER NOT NULL,
+        parked       TEXT
+    ) STRICT;
+    CREATE INDEX replica_outbox_customer ON replica_outbox(customer_id, seq);
+    -- Clashes a person decides; this desk's version is the local customer (or none when it
+    -- was deleted here), theirs the server's (none when deleted there).
+    CREATE TABLE replica_conflicts (
+        customer_id TEXT PRIMARY KEY,
+        base        BLOB,
+        theirs      BLOB,
+        fields      TEXT NOT NULL,
+        merged      TEXT NOT NULL,
+        detected    INTEGER NOT NULL
+    ) STRICT;
+
+    ALTER TABLE change_log DROP COLUMN before_doc;
+    ALTER TABLE change_log DROP COLUMN after_doc;
+    ALTER TABLE change_log ADD COLUMN new_version INTEGER;
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is

@@ -5,7 +5,7 @@ use egui::{Color32, Context, ThemePreference, Visuals};
 
 /// Sets fonts, spacing, theme and zoom. egui's bundled Ubuntu font covers the Latin
 /// Extended-A letters of Slovak, Czech and Hungarian (č ď ľ ĺ ň ř ť ž ő ű), so no extra font
-/// is loaded; `tests/ui_app.rs` draws them to prove it.
+/// is loaded; `tests/ui/app.rs` draws them to prove it.
 pub fn apply_style(ctx: &Context, theme: ThemePreference, zoom: f32) {
     ctx.set_theme(theme);
     ctx.set_zoom_factor(zoom);

@@ -19,6 +19,15 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
         .collect()
 }
 
+/// What migration 5 (sync) added, taken away again, for a store made to look older.
+const UNDO_SYNC_SCHEMA: &str = "
+    DROP TABLE sync_feed; DROP TABLE store_meta; DROP TABLE idempotency_keys;
+    DROP TABLE replica_shadows; DROP TABLE replica_outbox; DROP TABLE replica_conflicts;
+    DELETE FROM counters WHERE name = 'feed_seq';
+    ALTER TABLE change_log DROP COLUMN new_version;
+    ALTER TABLE change_log ADD COLUMN before_doc BLOB;
+    ALTER TABLE change_log ADD COLUMN after_doc BLOB;";
+
 #[test]
 fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
     let dir = tempfile::tempdir().expect("dir");
@@ -49,7 +58,8 @@ fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
                          JOIN search_text t ON instr(t.text, w.word) > 0;
                      DELETE FROM counters WHERE name = 'search_stale';
                      PRAGMA user_version = 2;",
-                )
+                )?;
+                tx.execute_batch(UNDO_SYNC_SCHEMA)
             })
             .expect("go back to schema 2");
     }
@@ -60,6 +70,16 @@ fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
         .read_sql(|conn| conn.query_row("PRAGMA user_version", [], |r| r.get(0)))
         .expect("version");
     assert_eq!(version, SCHEMA_VERSION as i64);
+    // The sync migration puts every customer stored before it into the feed.
+    let in_feed: Vec<String> = api
+        .store()
+        .read_sql(|conn| {
+            conn.prepare("SELECT customer_id FROM sync_feed ORDER BY seq")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()
+        })
+        .expect("feed");
+    assert_eq!(in_feed, ["c1", "c2", "c3"]);
     assert_eq!(searched(&api, "Search=novak&$sort=id"), ["c1", "c2"]);
     assert_eq!(searched(&api, "Search=kova&$sort=id"), ["c2", "c3"]);
     assert_eq!(searched(&api, "Search=a&$sort=id"), ["c1", "c2", "c3"]);
@@ -110,7 +130,8 @@ fn a_store_of_schema_3_opens_with_its_old_documents_rewritten() {
                     "UPDATE customer_docs SET doc = x'0900'
                          WHERE rid = (SELECT rid FROM customers WHERE id = 'd3');
                      PRAGMA user_version = 3;",
-                )
+                )?;
+                tx.execute_batch(UNDO_SYNC_SCHEMA)
             })
             .expect("go back to schema 3");
         before

@@ -36,6 +36,15 @@ impl TestServer {
 
     /// Starts a server on 127.0.0.1:0 whose clock shows `now`, signing in under `policy`.
     pub async fn start_with(now: DateTime<Utc>, policy: AuthPolicy) -> Self {
+        Self::start_as(now, policy, false).await
+    }
+
+    /// Starts a server that answers as a plain PORTOS server (`serve --portos-compatible`).
+    pub async fn start_portos(now: DateTime<Utc>) -> Self {
+        Self::start_as(now, AuthPolicy::default(), true).await
+    }
+
+    async fn start_as(now: DateTime<Utc>, policy: AuthPolicy, portos: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("server.db")).expect("store");
         let clock = Arc::new(FixedClock::new(now));
@@ -47,6 +56,11 @@ impl TestServer {
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let state = AppState::new(auth.clone());
+        let state = if portos {
+            state.portos_compatible()
+        } else {
+            state
+        };
         tokio::spawn(async move {
             let _ = server::serve(listener, state, async move {
                 let _ = stopped.await;

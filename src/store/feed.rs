@@ -1,0 +1,103 @@
+//! The change feed of a server (`GET /sync/customers`): every customer ever stored has one
+//! row in `sync_feed` with the `seq` of its last change, assigned in the write's own
+//! transaction from one counter, so seqs only grow and a reader's snapshot never misses a
+//! commit. A deleted customer keeps its row as a tombstone. Every path that writes customers
+//! (the API, bulk loads, a replica applying the server's changes) goes through the functions
+//! of `store::customers`, which call [`record`].
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Result, Snapshot};
+
+/// Takes the next seq from the counter.
+pub(super) fn next_seq(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE counters SET value = value + 1 WHERE name = 'feed_seq' RETURNING value",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// The last seq handed out.
+pub(super) fn head_seq(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM counters WHERE name = 'feed_seq'")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Sets the counter (after a bulk load handed out seqs from memory).
+pub(super) fn set_head_seq(conn: &Connection, seq: i64) -> Result<()> {
+    conn.prepare_cached("INSERT OR REPLACE INTO counters (name, value) VALUES ('feed_seq', ?1)")?
+        .execute([seq])?;
+    Ok(())
+}
+
+/// Records that the customer `id` is now at `version` (or deleted), as change `seq`.
+pub(super) fn record(
+    conn: &Connection,
+    seq: i64,
+    id: &str,
+    version: i64,
+    deleted: bool,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_feed (customer_id, seq, version, deleted) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (customer_id) DO UPDATE
+         SET seq = excluded.seq, version = excluded.version, deleted = excluded.deleted",
+    )?
+    .execute(params![id, seq, version, deleted])?;
+    Ok(())
+}
+
+/// One entry of a feed page: a customer's latest state as of the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    pub seq: i64,
+    pub customer_id: String,
+    pub version: i64,
+    /// The row of the live customer (for its document); `None` for a tombstone.
+    pub rid: Option<i64>,
+}
+
+/// The entries after `since`, in seq order, at most `limit`.
+pub fn page(snapshot: &Snapshot<'_>, since: i64, limit: usize) -> Result<Vec<FeedEntry>> {
+    let mut stmt = snapshot.conn().prepare_cached(
+        "SELECT f.seq, f.customer_id, f.version, CASE WHEN f.deleted THEN NULL ELSE c.rid END
+         FROM sync_feed f LEFT JOIN customers c ON c.id = f.customer_id
+         WHERE f.seq > ?1 ORDER BY f.seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![since, limit as i64], |r| {
+        Ok(FeedEntry {
+            seq: r.get(0)?,
+            customer_id: r.get(1)?,
+            version: r.get(2)?,
+            rid: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many entries come after `seq`.
+pub fn count_after(snapshot: &Snapshot<'_>, seq: i64) -> Result<u64> {
+    let n: i64 = snapshot
+        .conn()
+        .prepare_cached("SELECT count(*) FROM sync_feed WHERE seq > ?1")?
+        .query_row([seq], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+/// The newest seq of the feed (0 for a store that never changed).
+pub fn head(snapshot: &Snapshot<'_>) -> Result<i64> {
+    head_seq(snapshot.conn())
+}
+
+/// This database's server id: random, made when the database was created, and new after a
+/// restore, so a replica can tell it is talking to another history.
+pub fn server_id(snapshot: &Snapshot<'_>) -> Result<String> {
+    Ok(snapshot
+        .conn()
+        .prepare_cached("SELECT value FROM store_meta WHERE name = 'server_id'")?
+        .query_row([], |r| r.get(0))?)
+}
