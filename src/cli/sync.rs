@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use super::users::PASSWORD_ENV;
 use crate::api::LocalApi;
 use crate::sync::conflicts::{self, Take};
-use crate::sync::{self, Replica, SyncError, SyncReport};
+use crate::sync::{self, Replica, SyncReport};
 
 /// How long a watching sync waits on the server for a change before it looks again.
 const WATCH_WAIT_SECS: u64 = 20;
@@ -161,7 +161,7 @@ async fn watch(replica: &Replica, json: bool) -> anyhow::Result<()> {
                 }
                 Duration::ZERO
             }
-            Err(SyncError::Unreachable(e)) => {
+            Err(e) if e.is_transient() => {
                 eprintln!("{e}; trying again in {} s", backoff.as_secs());
                 let pause = jittered(backoff);
                 backoff = (backoff * 2).min(MAX_BACKOFF);

@@ -369,8 +369,18 @@ fn problem_of(answer: &Answer) -> Option<Problem> {
     }))
 }
 
+/// A failed answer as the error it stands for. A server that is overloaded, restarting or
+/// behind a gateway that lost it (`429`, `502`, `503`, `504`) is unavailable for the moment,
+/// like one that cannot be reached: the caller tries again later.
 fn check_status(answer: Answer) -> Result<Answer, ApiError> {
     match problem_of(&answer) {
+        Some(problem) if matches!(problem.status, 429 | 502 | 503 | 504) => {
+            Err(ApiError::Unavailable(format!(
+                "the server answered {}: {}",
+                problem.status,
+                problem.detail.unwrap_or(problem.title)
+            )))
+        }
         Some(problem) => Err(ApiError::from_problem(&problem)),
         None => Ok(answer),
     }

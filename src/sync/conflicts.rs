@@ -185,3 +185,31 @@ fn take_server(tx: &Tx<'_>, id: &str, theirs: Option<&Customer>) -> Result<(), S
     }
     Ok(())
 }
+
+/// Puts a parked write back in line (after the reason was mended, e.g. a right given).
+pub fn retry_parked(api: &LocalApi, seq: i64) -> Result<(), SyncError> {
+    api.store().write(|tx| replica::park(tx, seq, None))?;
+    Ok(())
+}
+
+/// Gives up a parked write: it is removed, and when nothing else of that customer waits,
+/// the local customer becomes the server's version again (or goes, when the server never
+/// had it).
+pub fn discard_parked(api: &LocalApi, seq: i64) -> Result<(), SyncError> {
+    api.store().write(|tx| {
+        let Some(entry) = replica::outbox(tx)?.into_iter().find(|e| e.seq == seq) else {
+            return Err(SyncError::Api(ApiError::NotFound(seq.to_string())));
+        };
+        replica::remove_entry(tx, seq)?;
+        let id = entry.customer_id;
+        if replica::outbox_of(tx, &id)?.is_empty() && replica::conflict_of(tx, &id)?.is_none() {
+            match replica::shadow(tx, &id)? {
+                Some(shadow) => replica::apply_server_customer(tx, &shadow)?,
+                None => {
+                    replica::apply_server_delete(tx, &id)?;
+                }
+            }
+        }
+        Ok(())
+    })
+}

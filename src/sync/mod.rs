@@ -45,6 +45,10 @@ pub enum SyncError {
     /// The server cannot be reached or is busy; the same sync later may succeed.
     #[error("the server cannot be reached right now: {0}")]
     Unreachable(ApiError),
+    /// The server failed, or answered with something that is not what the API promises
+    /// (not JSON, cut short, unknown members); nothing of it was applied. Tried again later.
+    #[error("the server's answer could not be used, nothing of it was applied: {0}")]
+    ServerFailed(ApiError),
     /// The session ended (and could not be renewed): sign in again.
     #[error("signed out at the server: {0}")]
     SignedOut(ApiError),
@@ -59,6 +63,13 @@ pub enum SyncError {
     /// The local store or the server's answer failed in a way a retry does not mend.
     #[error(transparent)]
     Api(ApiError),
+}
+
+impl SyncError {
+    /// Whether the same sync later may succeed by itself (a watch tries again).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Unreachable(_) | SyncError::ServerFailed(_))
+    }
 }
 
 impl From<ApiError> for SyncError {
@@ -77,10 +88,10 @@ impl From<crate::store::Error> for SyncError {
 /// lost session asks for a sign-in, everything else is the request's own.
 pub(crate) fn classify(error: ApiError) -> Result<ApiError, SyncError> {
     match error {
+        // A server error is retried too (the contract: 5xx for ever, with backoff); the
+        // request itself may be fine.
         ApiError::Unavailable(_) | ApiError::Locked(_) => Err(SyncError::Unreachable(error)),
-        ApiError::Internal(ref m) if m.starts_with("HTTP 5") || m.contains("status 5") => {
-            Err(SyncError::Unreachable(error))
-        }
+        ApiError::Internal(_) => Err(SyncError::ServerFailed(error)),
         ApiError::Unauthorized(_) => Err(SyncError::SignedOut(error)),
         other => Ok(other),
     }

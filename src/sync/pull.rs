@@ -110,13 +110,15 @@ fn rebased_customer(
     Ok(customer)
 }
 
-/// Applies one change of the server. `fresh` is true while re-reading everything after the
-/// server's history changed, when shadows say nothing.
-fn apply_item(tx: &Tx<'_>, item: &FeedItem, now: i64) -> Result<(), SyncError> {
+/// Applies one change of the server; `false` when it was nothing new (our own push coming
+/// back, or older news than the shadow).
+fn apply_item(tx: &Tx<'_>, item: &FeedItem, now: i64) -> Result<bool, SyncError> {
     let shadow = replica::shadow(tx, &item.id)?;
-    // Our own push coming back, or older news than we have.
     if !item.deleted && shadow.as_ref().is_some_and(|s| s.version >= item.version) {
-        return Ok(());
+        return Ok(false);
+    }
+    if item.deleted && shadow.is_none() && local_customer(tx, &item.id)?.is_none() {
+        return Ok(false);
     }
     if !has_local_work(tx, &item.id)? {
         match &item.customer {
@@ -129,7 +131,7 @@ fn apply_item(tx: &Tx<'_>, item: &FeedItem, now: i64) -> Result<(), SyncError> {
                 replica::remove_shadow(tx, &item.id)?;
             }
         }
-        return Ok(());
+        return Ok(true);
     }
     let mine = local_customer(tx, &item.id)?;
     let theirs = item.customer.as_ref().filter(|_| !item.deleted);
@@ -192,7 +194,7 @@ fn apply_item(tx: &Tx<'_>, item: &FeedItem, now: i64) -> Result<(), SyncError> {
             replica::set_shadow(tx, theirs)?;
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 impl Replica {
@@ -260,11 +262,12 @@ impl Replica {
         blocking_sync(move || {
             let now = api.clock().now().timestamp_micros();
             api.store().write(|tx| {
+                let mut applied = 0;
                 for item in &page.items {
-                    apply_item(tx, item, now)?;
+                    applied += u64::from(apply_item(tx, item, now)?);
                 }
                 save_cursor(tx, &page)?;
-                Ok::<_, SyncError>(page.items.len() as u64)
+                Ok::<_, SyncError>(applied)
             })
         })
         .await
@@ -348,19 +351,17 @@ impl Replica {
         Ok(applied)
     }
 
-    /// The server's history changed (`410`, or another server id): forget the cursor and the
-    /// shadows and read everything again, keeping every local write still to push. What
-    /// the server lost that this desk had is pushed again: customers this desk knew at a
-    /// newer version, and customers the server no longer has that the desk never saw
-    /// deleted.
+    /// The server's history changed (`410`, or another server id): read everything again
+    /// from the start, keeping every local write still to push. The shadows stay the bases
+    /// while it does, and what the server lost that this desk had is pushed again:
+    /// customers this desk knew at a newer version, and customers the server no longer has
+    /// that the desk never saw deleted.
     async fn start_over(&self) -> Result<(), SyncError> {
-        let known = self.api.store().read(replica::shadow_versions)?;
         self.api.store().write(|tx| {
-            replica::clear_shadows(tx)?;
             replica::set_meta(tx, meta::CURSOR, None)?;
             replica::set_meta(tx, meta::SERVER_ID, None)
         })?;
-        // Everything again, without the bulk path (the store is not empty).
+        let mut seen: Vec<String> = Vec::new();
         loop {
             let cursor = self.api.store().read(|s| replica::meta(s, meta::CURSOR))?;
             let page = match self.client.feed(cursor.as_deref(), FIRST_PAGE, 0).await {
@@ -371,32 +372,40 @@ impl Replica {
             let now = self.api.clock().now().timestamp_micros();
             self.api.store().write(|tx| {
                 for item in &page.items {
-                    let known_version = known
-                        .binary_search_by(|(id, _)| id.as_str().cmp(&item.id))
-                        .ok()
-                        .map(|i| known[i].1);
-                    match (&item.customer, known_version) {
-                        (Some(theirs), Some(v)) if !item.deleted && v > theirs.version => {
-                            // The server went back: the desk's newer state goes to it again.
+                    if !item.deleted {
+                        seen.push(item.id.clone());
+                    }
+                    let known = replica::shadow(tx, &item.id)?.map(|s| s.version);
+                    match (&item.customer, known) {
+                        (Some(theirs), Some(v)) if !item.deleted && v >= theirs.version => {
+                            // The version this desk started from, or an older one: the
+                            // desk's state goes to the server again if it differs.
                             replica::set_shadow(tx, theirs)?;
-                            replica::enqueue(tx, &item.id, &OutboxKind::Write, "sync", now)?;
+                            if v > theirs.version {
+                                replica::enqueue(tx, &item.id, &OutboxKind::Write, "sync", now)?;
+                            }
                         }
-                        _ => apply_item(tx, item, now)?,
+                        _ => {
+                            apply_item(tx, item, now)?;
+                        }
                     }
                 }
-                replica::set_meta(tx, meta::CURSOR, Some(&page.cursor))?;
-                replica::set_meta(tx, meta::SERVER_ID, Some(&page.server_id))?;
-                Ok::<_, SyncError>(())
+                save_cursor(tx, &page)
             })?;
             if page.remaining == 0 {
                 break;
             }
         }
-        // Customers the server no longer has at all: create them again.
+        // Customers the server no longer has at all: created on it again.
+        seen.sort_unstable();
+        let now = self.api.clock().now().timestamp_micros();
         self.api.store().write(|tx| {
-            for (id, _) in &known {
-                if replica::shadow(tx, id)?.is_none() && local_customer(tx, id)?.is_some() {
-                    replica::enqueue(tx, id, &OutboxKind::Write, "sync", 0)?;
+            for (id, _) in replica::shadow_versions(tx)? {
+                if seen.binary_search(&id).is_err() {
+                    replica::remove_shadow(tx, &id)?;
+                    if local_customer(tx, &id)?.is_some() {
+                        replica::enqueue(tx, &id, &OutboxKind::Write, "sync", now)?;
+                    }
                 }
             }
             Ok::<_, SyncError>(())
@@ -433,11 +442,7 @@ impl Replica {
                         deleted: false,
                         customer: Some(customer),
                     };
-                    let known = replica::shadow(tx, &item.id)?.map(|s| s.version);
-                    if known != Some(item.version) {
-                        apply_item(tx, &item, now)?;
-                        applied += 1;
-                    }
+                    applied += u64::from(apply_item(tx, &item, now)?);
                 }
                 Ok::<_, SyncError>(applied)
             })?;
@@ -459,8 +464,7 @@ impl Replica {
                         deleted: true,
                         customer: None,
                     };
-                    apply_item(tx, &item, now)?;
-                    deleted += 1;
+                    deleted += u64::from(apply_item(tx, &item, now)?);
                 }
             }
             Ok::<_, SyncError>(deleted)

@@ -243,3 +243,47 @@ async fn a_plain_portos_server_is_synced_by_listing() {
     assert_eq!(comparable(a.all()), comparable(server_customers(&server)));
     assert_eq!(comparable(b.all()), comparable(server_customers(&server)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restored_from_a_backup_gets_back_what_it_lost_and_pending_writes_stay() {
+    let server = server_with(3).await;
+    let (a, _b) = two_desks(&server).await;
+    let ids: Vec<String> = a.all().into_iter().map(|c| c.id).collect();
+    a.edit(&ids[0], "note", json!("written while the server was away"));
+    // The server comes back from an older copy: another history (a new server id), and
+    // without the customer ids[1] that was created after the copy was taken.
+    server
+        .auth
+        .api()
+        .store()
+        .write_sql(|tx| {
+            tx.execute(
+                "UPDATE store_meta SET value = 'restored0000000000000000' WHERE name = 'server_id'",
+                [],
+            )?;
+            tx.execute("DELETE FROM sync_feed WHERE customer_id = ?1", [&ids[1]])?;
+            tx.execute("DELETE FROM customers WHERE id = ?1", [&ids[1]])?;
+            tx.execute(
+                "UPDATE counters SET value = value - 1 WHERE name = 'customers'",
+                [],
+            )
+        })
+        .unwrap();
+    let report = a.sync().await;
+    assert_eq!(report.pending, 0, "{report:?}");
+    assert_eq!(
+        server
+            .auth
+            .api()
+            .get(&admin(), &ids[0])
+            .unwrap()
+            .note
+            .as_deref(),
+        Some("written while the server was away")
+    );
+    assert!(
+        server.auth.api().get(&admin(), &ids[1]).is_ok(),
+        "the customer the server lost was pushed to it again"
+    );
+    assert_eq!(comparable(a.all()), comparable(server_customers(&server)));
+}

@@ -5,6 +5,10 @@
 #[path = "../common/http_support/mod.rs"]
 mod http_support;
 
+mod bad_feed;
+mod convergence;
 mod engine;
 mod feed;
+mod kill;
+mod proxy;
 mod support;
