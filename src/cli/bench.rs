@@ -41,6 +41,10 @@ pub struct BenchArgs {
     /// For how many seconds every client searches without pause, to measure throughput.
     #[arg(long, default_value_t = 5, requires = "http", value_name = "SECONDS")]
     pub http_secs: u64,
+    /// Also time the sync engine through the server on loopback: a feed page, a first sync
+    /// of every customer, a push of 10,000 offline edits, how soon an edit shows elsewhere.
+    #[arg(long)]
+    pub sync: bool,
 }
 
 /// The timings of one kind of call, in milliseconds.
@@ -71,6 +75,8 @@ pub struct BenchReport {
     /// The mix over HTTP, with `--http`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http: Option<super::bench_http::HttpReport>,
+    /// The sync engine's figures, with `--sync`.
+    pub sync: Option<super::bench_sync::SyncBenchReport>,
 }
 
 fn millis(d: Duration) -> f64 {
@@ -159,8 +165,11 @@ pub fn run(db: Option<&Path>, args: BenchArgs) -> anyhow::Result<()> {
     if args.http {
         // The server serves the very store (and warm caches) the in-process figures were
         // taken on, so that the difference is what HTTP adds.
-        let http = super::bench_http::measure(api, &args, &report.kinds)?;
+        let http = super::bench_http::measure(api.clone(), &args, &report.kinds)?;
         report.http = Some(http);
+    }
+    if args.sync {
+        report.sync = Some(super::bench_sync::measure(api, &args)?);
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -356,7 +365,28 @@ pub fn measure_on(api: &LocalApi, args: &BenchArgs) -> anyhow::Result<BenchRepor
         bytes_per_customer: db_bytes as f64 / total.max(1) as f64,
         kinds,
         http: None,
+        sync: None,
     })
+}
+
+fn print_sync(sync: &super::bench_sync::SyncBenchReport) {
+    println!("\nsync through serve on loopback:");
+    println!(
+        "  feed page of 1,000 changes: p50 {:.1} ms, p95 {:.1} ms",
+        sync.feed_page_p50_ms, sync.feed_page_p95_ms
+    );
+    println!(
+        "  first sync of every customer: {:.1} s ({:.0} per second), desk peak memory {:.0} MB",
+        sync.initial_sync_secs, sync.initial_sync_per_second, sync.initial_sync_peak_rss_mb
+    );
+    println!(
+        "  push of {} offline edits: {:.0} per second",
+        sync.push_edits, sync.push_per_second
+    );
+    println!(
+        "  an edit at the server seen by a watching desk: p50 {:.0} ms, max {:.0} ms",
+        sync.edit_visible_p50_ms, sync.edit_visible_max_ms
+    );
 }
 
 fn print_table(report: &BenchReport) {
@@ -390,6 +420,9 @@ fn print_table(report: &BenchReport) {
     }
     if let Some(http) = &report.http {
         super::bench_http::print_table(http);
+    }
+    if let Some(sync) = &report.sync {
+        print_sync(sync);
     }
 }
 

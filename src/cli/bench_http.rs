@@ -523,6 +523,7 @@ mod tests {
             http: true,
             clients: 3,
             http_secs: 1,
+            sync: false,
         };
         let api = Arc::new(super::super::bench::open_bench_store(Some(&db), &args).unwrap());
         let in_process = super::super::bench::measure_on(&api, &args).unwrap();

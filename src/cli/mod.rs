@@ -4,6 +4,7 @@
 mod api_call;
 mod bench;
 mod bench_http;
+mod bench_sync;
 mod demo;
 mod serve;
 mod sync;

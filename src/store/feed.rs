@@ -79,12 +79,27 @@ pub fn page(snapshot: &Snapshot<'_>, since: i64, limit: usize) -> Result<Vec<Fee
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// How many entries come after `seq`.
+/// How many entries come after `seq`. Counting index entries one by one costs what it
+/// counts, so this counts the smaller side: the entries after `seq`, or (early in the
+/// feed, as in a first sync) the entries up to it, taken from the feed's size (the live
+/// customers' counter and the tombstones).
 pub fn count_after(snapshot: &Snapshot<'_>, seq: i64) -> Result<u64> {
-    let n: i64 = snapshot
-        .conn()
-        .prepare_cached("SELECT count(*) FROM sync_feed WHERE seq > ?1")?
-        .query_row([seq], |r| r.get(0))?;
+    let conn = snapshot.conn();
+    let head = head_seq(conn)?;
+    let count = |sql: &str, arg: i64| -> Result<i64> {
+        Ok(conn.prepare_cached(sql)?.query_row([arg], |r| r.get(0))?)
+    };
+    let n = if seq < head / 2 {
+        let live = super::customers::count_of(conn)? as i64;
+        let tombstones = count(
+            "SELECT count(*) FROM sync_feed WHERE deleted AND seq > ?1",
+            i64::MIN,
+        )?;
+        let up_to = count("SELECT count(*) FROM sync_feed WHERE seq <= ?1", seq)?;
+        live + tombstones - up_to
+    } else {
+        count("SELECT count(*) FROM sync_feed WHERE seq > ?1", seq)?
+    };
     Ok(n.max(0) as u64)
 }
 

@@ -138,6 +138,9 @@ const MIGRATIONS: &[&str] = &[
         version     INTEGER NOT NULL,
         deleted     INTEGER NOT NULL
     ) WITHOUT ROWID, STRICT;
+    -- The tombstones alone: with the live customers' counter they give the feed's size, so
+    -- a page's "remaining" counts the smaller side of its seq.
+    CREATE INDEX sync_feed_tombstones ON sync_feed(seq) WHERE deleted;
     INSERT INTO sync_feed (customer_id, seq, version, deleted)
         SELECT id, rid, version, 0 FROM customers ORDER BY rid;
     INSERT OR REPLACE INTO counters (name, value)

@@ -13,6 +13,7 @@
 //! - `400` and `403` park the entry with the server's reason; network failures, `5xx`, `423`
 //!   and `429` end the pass, to be tried again later. Nothing is dropped.
 
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -50,6 +51,8 @@ pub fn crash_point(name: &str) {
 const MERGE_ROUNDS: usize = 5;
 /// Customers taken from the outbox at a time.
 const BATCH: usize = 200;
+/// Customers pushed at once.
+const IN_FLIGHT: usize = 8;
 
 /// What pushing one outbox entry came to.
 enum Outcome {
@@ -164,9 +167,16 @@ impl Replica {
             if batch.is_empty() {
                 return Ok(pushed);
             }
-            for id in batch {
-                pushed += self.push_customer(&id).await?;
-                tried.push(id);
+            // Customers are independent: several are pushed at once, each one request at a
+            // time, so the round trips overlap.
+            let results: Vec<Result<u64, SyncError>> = futures_util::stream::iter(&batch)
+                .map(|id| self.push_customer(id))
+                .buffer_unordered(IN_FLIGHT)
+                .collect()
+                .await;
+            tried.extend(batch);
+            for result in results {
+                pushed += result?;
             }
         }
     }

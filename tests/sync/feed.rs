@@ -90,6 +90,16 @@ async fn the_feed_lists_each_customer_once_in_its_latest_state_with_tombstones()
         5,
         "each id once, the tombstone included"
     );
+    // Counted from either end of the feed, "remaining" is the same.
+    for n in 0..10 {
+        let mut body = serde_json::to_value(api.get(&admin(), &ids[0]).unwrap()).unwrap();
+        body["note"] = json!(format!("again {n}"));
+        api.upsert(&admin(), &ids[0], &body).unwrap();
+    }
+    for limit in 1..5 {
+        let first = page(&server, &token, &format!("limit={limit}")).await;
+        assert_eq!(first.remaining, 5 - limit as u64, "limit {limit}");
+    }
 }
 
 #[tokio::test]
