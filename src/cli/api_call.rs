@@ -15,9 +15,10 @@ use crate::store::Store;
 /// Arguments of `customer-desk api`.
 #[derive(Debug, Args)]
 pub struct ApiCallArgs {
-    /// Act as a user holding just these rights (comma-separated).
-    #[arg(long, default_value = "admin")]
-    pub rights: String,
+    /// Act as a user holding just these rights (comma-separated). Default: every right, or
+    /// on a replica of a shop server the rights of the server user who attached it.
+    #[arg(long)]
+    pub rights: Option<String>,
     /// GET, POST, PUT or DELETE.
     pub method: String,
     /// The route with its query, e.g. '/customers?Search=novak&$take=20'.
@@ -116,8 +117,12 @@ fn read_body(path: &Path) -> Result<Vec<u8>, UsageError> {
 /// 2 on a usage error.
 pub fn run(db: &Path, args: ApiCallArgs) -> ExitCode {
     let prepared = (|| -> Result<_, UsageError> {
-        let rights =
-            Rights::parse_list(&args.rights).map_err(|e| UsageError(format!("--rights: {e}")))?;
+        let rights = args
+            .rights
+            .as_deref()
+            .map(Rights::parse_list)
+            .transpose()
+            .map_err(|e| UsageError(format!("--rights: {e}")))?;
         let route = parse_route(&args.method, &args.path)?;
         let body = args.body.as_deref().map(read_body).transpose()?;
         Ok((rights, route, body))
@@ -137,7 +142,11 @@ pub fn run(db: &Path, args: ApiCallArgs) -> ExitCode {
         }
     };
     let api = LocalApi::with_system_clock(store);
-    let actor = Actor::new("cli", rights);
+    let actor = match (rights, crate::sync::local_actor(&api)) {
+        (Some(rights), _) => Actor::new("cli", rights),
+        (None, Ok(Some(server_user))) => server_user,
+        (None, _) => Actor::new("cli", Rights::admin()),
+    };
     let (json, code) = match call(&api, &actor, &route, body.as_deref()) {
         Ok(value) => (value, ExitCode::SUCCESS),
         Err(err) => {

@@ -172,3 +172,30 @@ async fn syncs_killed_at_random_moments_leave_a_replica_that_converges() {
     let store = Store::open(&db).expect("store");
     assert_eq!(store.integrity_check().expect("check"), ["ok"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watching_sync_stops_cleanly_on_sigterm() {
+    let server = TestServer::start(chrono::Utc::now()).await;
+    let user = server.add_user(Rights::admin());
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("desk.db");
+    until_done(&db, &server, &user).await;
+    let mut watch = sync_command(&db, &server, &user);
+    watch.arg("--watch");
+    let mut child = spawn(watch).await;
+    // Let it reach its long poll, then ask it to stop as a service manager would.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || child.wait().expect("wait"))
+        .await
+        .expect("join");
+    assert!(status.success(), "{status}");
+    assert!(started.elapsed() < Duration::from_secs(5), "it stopped at once, not after its poll");
+    let store = Store::open(&db).expect("store");
+    assert_eq!(store.integrity_check().expect("check"), ["ok"]);
+}
