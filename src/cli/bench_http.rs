@@ -148,30 +148,55 @@ fn run_against_server(
     args: &BenchArgs,
     in_process: &[KindReport],
 ) -> anyhow::Result<HttpReport> {
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name(SERVER_THREADS)
-        .build()?;
-    let listener = server_runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let base_url = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = server_runtime.spawn(server::serve(listener, AppState::new(auth), async {
-        let _ = stopped.await;
-    }));
-
+    let server = LoopbackServer::start(auth, SERVER_THREADS)?;
+    let base_url = server.base_url.clone();
     let client_runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name(CLIENT_THREADS)
         .build()?;
     let inputs = Arc::new(inputs(api, args)?);
     let report = client_runtime.block_on(run_mix(&base_url, password, args, in_process, inputs));
-
-    let _ = stop.send(());
-    server_runtime
-        .block_on(server)
-        .context("the bench server failed")?
-        .context("the bench server failed")?;
+    server.stop()?;
     report
+}
+
+/// `serve` on loopback, on a runtime of its own, for the benches.
+pub(super) struct LoopbackServer {
+    pub base_url: String,
+    runtime: tokio::runtime::Runtime,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl LoopbackServer {
+    /// Starts serving the store of `auth` on 127.0.0.1, on threads named `threads`.
+    pub fn start(auth: Arc<Auth>, threads: &str) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name(threads)
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = runtime.spawn(server::serve(listener, AppState::new(auth), async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            base_url,
+            runtime,
+            stop,
+            served,
+        })
+    }
+
+    /// Stops the server after the requests in flight.
+    pub fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.runtime
+            .block_on(self.served)
+            .context("the bench server failed")?
+            .context("the bench server failed")
+    }
 }
 
 /// Card serials and customer ids picked at random, enough for every client's rounds.

@@ -15,11 +15,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::bench::{BenchArgs, summarise};
+use super::bench_http::LoopbackServer;
 use crate::api::{Auth, AuthPolicy, CustomersApi, LocalApi};
 use crate::model::{Actor, Rights};
 use crate::ndata::ListParams;
 use crate::remote::RemoteClient;
-use crate::server::{self, AppState};
 use crate::store::feed;
 use crate::sync::Replica;
 
@@ -87,22 +87,9 @@ fn against_server(
     auth: Arc<Auth>,
     password: &str,
 ) -> anyhow::Result<SyncBenchReport> {
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("bench-sync-server")
-        .build()?;
-    let listener = server_runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-    let base_url = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = server_runtime.spawn(server::serve(listener, AppState::new(auth), async {
-        let _ = stopped.await;
-    }));
-    let report = run_sync_figures(api, &base_url, password);
-    let _ = stop.send(());
-    server_runtime
-        .block_on(server)
-        .context("the bench server failed")?
-        .context("the bench server failed")?;
+    let server = LoopbackServer::start(auth, "bench-sync-server")?;
+    let report = run_sync_figures(api, &server.base_url, password);
+    server.stop()?;
     report
 }
 

@@ -195,7 +195,10 @@ async fn a_watching_sync_stops_cleanly_on_sigterm() {
         .await
         .expect("join");
     assert!(status.success(), "{status}");
-    assert!(started.elapsed() < Duration::from_secs(5), "it stopped at once, not after its poll");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it stopped at once, not after its poll"
+    );
     let store = Store::open(&db).expect("store");
     assert_eq!(store.integrity_check().expect("check"), ["ok"]);
 }
