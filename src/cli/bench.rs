@@ -387,6 +387,10 @@ fn print_sync(sync: &super::bench_sync::SyncBenchReport) {
         "  an edit at the server seen by a watching desk: p50 {:.0} ms, max {:.0} ms",
         sync.edit_visible_p50_ms, sync.edit_visible_max_ms
     );
+    println!(
+        "  the server's change log: {:.0} bytes an entry",
+        sync.change_log_bytes_per_entry
+    );
 }
 
 fn print_table(report: &BenchReport) {

@@ -40,6 +40,8 @@ pub struct SyncBenchReport {
     pub push_per_second: f64,
     pub edit_visible_p50_ms: f64,
     pub edit_visible_max_ms: f64,
+    /// What an entry of the server's change log costs on the disk (table and index).
+    pub change_log_bytes_per_entry: f64,
 }
 
 /// Runs the sync figures over the bench store `api`.
@@ -58,6 +60,8 @@ pub fn measure(api: Arc<LocalApi>, args: &BenchArgs) -> anyhow::Result<SyncBench
     removed?;
     report.feed_page_p50_ms = feed_page_p50_ms;
     report.feed_page_p95_ms = feed_page_p95_ms;
+    let (entries, bytes) = api.store().change_log_size()?;
+    report.change_log_bytes_per_entry = bytes as f64 / entries.max(1) as f64;
     Ok(report)
 }
 
@@ -130,6 +134,7 @@ fn run_sync_figures(
         push_per_second,
         edit_visible_p50_ms,
         edit_visible_max_ms,
+        change_log_bytes_per_entry: 0.0,
     })
 }
 

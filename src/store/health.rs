@@ -51,3 +51,18 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// How many entries the change log holds and the bytes its table and index take.
+    pub fn change_log_size(&self) -> Result<(u64, u64)> {
+        self.read_sql(|conn| {
+            let entries: i64 = conn.query_row("SELECT count(*) FROM change_log", [], |r| r.get(0))?;
+            let bytes: Option<i64> = conn.query_row(
+                "SELECT sum(pgsize) FROM dbstat WHERE name IN ('change_log', 'change_log_customer')",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok((entries.max(0) as u64, bytes.unwrap_or(0).max(0) as u64))
+        })
+    }
+}
