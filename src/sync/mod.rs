@@ -328,7 +328,13 @@ impl Replica {
     }
 
     async fn sync_rounds(&self, wait_secs: u64, report: &mut SyncReport) -> Result<(), SyncError> {
-        report.pulled += self.pull(wait_secs).await?;
+        // Local writes waiting to go out are not kept waiting for the server's news.
+        let waiting = !self
+            .api
+            .store()
+            .read(|s| replica::customers_to_push(s, 1))?
+            .is_empty();
+        report.pulled += self.pull(if waiting { 0 } else { wait_secs }).await?;
         // Pushing changes the server; a few rounds settle what the pushes and the pulls
         // between them brought.
         for _ in 0..4 {
