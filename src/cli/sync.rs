@@ -162,8 +162,10 @@ async fn watch(replica: &Replica, json: bool) -> anyhow::Result<()> {
                 Duration::ZERO
             }
             Err(e) if e.is_transient() => {
-                eprintln!("{e}; trying again in {} s", backoff.as_secs());
-                let pause = jittered(backoff);
+                // The server's own Retry-After, when it gave one, is the least we wait.
+                let asked = replica.client().take_retry_after().unwrap_or_default();
+                let pause = jittered(backoff).max(asked);
+                eprintln!("{e}; trying again in {} s", pause.as_secs().max(1));
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 pause
             }

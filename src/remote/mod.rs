@@ -52,6 +52,8 @@ pub struct RemoteClient {
     /// Held while refreshing, so requests that all found the token expired refresh it once.
     refreshing: Mutex<()>,
     user: UserInfo,
+    /// The last `Retry-After` (seconds) a busy server asked for; 0 when none.
+    retry_after_secs: std::sync::atomic::AtomicU64,
 }
 
 /// A response that arrived: its status and body.
@@ -103,6 +105,7 @@ impl RemoteClient {
                 refresh_token: String::new(),
             }),
             refreshing: Mutex::new(()),
+            retry_after_secs: Default::default(),
             user: UserInfo {
                 id: String::new(),
                 name: String::new(),
@@ -138,6 +141,7 @@ impl RemoteClient {
             options,
             tokens: RwLock::new(tokens),
             refreshing: Mutex::new(()),
+            retry_after_secs: Default::default(),
             user,
         })
     }
@@ -150,6 +154,15 @@ impl RemoteClient {
     /// The server's address.
     pub fn base_url(&self) -> &Url {
         &self.base
+    }
+
+    /// How long the server last asked to wait (`Retry-After` on a 429 or 503), once: the
+    /// hint is cleared by reading it.
+    pub fn take_retry_after(&self) -> Option<Duration> {
+        let secs = self
+            .retry_after_secs
+            .swap(0, std::sync::atomic::Ordering::Relaxed);
+        (secs > 0).then(|| Duration::from_secs(secs))
     }
 
     /// The current token pair (for a desk that remembers its session).
@@ -266,6 +279,16 @@ impl RemoteClient {
             let outcome = match request.send().await {
                 Ok(response) => {
                     let status = response.status();
+                    if matches!(status.as_u16(), 429 | 503)
+                        && let Some(secs) = response
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.trim().parse::<u64>().ok())
+                    {
+                        self.retry_after_secs
+                            .store(secs, std::sync::atomic::Ordering::Relaxed);
+                    }
                     match response.bytes().await {
                         Ok(body) => Ok(Answer { status, body }),
                         Err(e) => Err((false, e)),

@@ -287,3 +287,46 @@ async fn a_server_restored_from_a_backup_gets_back_what_it_lost_and_pending_writ
     );
     assert_eq!(comparable(a.all()), comparable(server_customers(&server)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_server_is_tried_again_later_as_it_asks_and_nothing_is_parked() {
+    use crate::proxy::{Fault, FaultProxy};
+    let server = server_with(2).await;
+    let user = server.add_user(Rights::admin());
+    let proxy = FaultProxy::start(&server.base_url, 1).await;
+    let desk = Desk::attach(&proxy.url, &user).await;
+    desk.sync().await;
+    let id = desk.all()[0].id.clone();
+    desk.edit(&id, "email", json!("busy@x.sk"));
+    for fault in [
+        Fault::Busy503,
+        Fault::Slow429,
+        Fault::Locked423,
+        Fault::DropAnswer,
+        Fault::Truncate,
+    ] {
+        proxy.force(Some(fault));
+        let err = desk.replica.sync_once(0).await.unwrap_err();
+        assert!(err.is_transient(), "{fault:?}: {err}");
+        if matches!(fault, Fault::Busy503 | Fault::Slow429) {
+            assert_eq!(
+                desk.replica.client().take_retry_after(),
+                Some(std::time::Duration::from_secs(1)),
+                "{fault:?}"
+            );
+        }
+    }
+    proxy.force(None);
+    let report = desk.sync().await;
+    assert_eq!((report.pending, report.parked), (0, 0), "{report:?}");
+    assert_eq!(
+        server
+            .auth
+            .api()
+            .get(&admin(), &id)
+            .unwrap()
+            .email
+            .as_deref(),
+        Some("busy@x.sk")
+    );
+}

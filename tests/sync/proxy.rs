@@ -44,6 +44,8 @@ struct State {
     /// Faults per thousand requests.
     rate: AtomicU32,
     cut: AtomicBool,
+    /// Every request gets this fault, while set.
+    forced: Mutex<Option<Fault>>,
     counts: Mutex<BTreeMap<Fault, u64>>,
 }
 
@@ -70,6 +72,7 @@ impl FaultProxy {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             rate: AtomicU32::new(0),
             cut: AtomicBool::new(false),
+            forced: Mutex::new(None),
             counts: Mutex::new(BTreeMap::new()),
         });
         let shared = state.clone();
@@ -92,6 +95,11 @@ impl FaultProxy {
     /// Pulls the cable (`true`) or plugs it back.
     pub fn cut(&self, cut: bool) {
         self.state.cut.store(cut, Ordering::Relaxed);
+    }
+
+    /// Gives every request `fault` from now on (`None`: back to chance).
+    pub fn force(&self, fault: Option<Fault>) {
+        *self.state.forced.lock().expect("forced") = fault;
     }
 
     /// How many faults of each kind it made.
@@ -141,6 +149,9 @@ async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>
 }
 
 fn pick(state: &State) -> Option<Fault> {
+    if let Some(fault) = *state.forced.lock().expect("forced") {
+        return Some(fault);
+    }
     let mut rng = state.rng.lock().expect("rng");
     let rate = state.rate.load(Ordering::Relaxed);
     (rng.random_range(0..1000) < rate).then(|| FAULTS[rng.random_range(0..FAULTS.len())])
