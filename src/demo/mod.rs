@@ -92,6 +92,7 @@ fn load_deferring_from(
     let options = BulkOptions {
         defer_indexes_from: defer_from,
         durable: false,
+        big_memory: true,
     };
     let mut bulk = store.bulk_load(count, options)?;
     let loaded = (|| -> Result<(), ApiError> {

@@ -33,6 +33,9 @@ pub struct BulkOptions {
     /// `false` skips the disk syncs while loading (`synchronous = OFF`): for data that can
     /// be made again (demo data), where a power cut may cost what was loaded.
     pub durable: bool,
+    /// Trade memory for speed: a 256 MiB page cache while loading, and index builds that
+    /// map the table. A desk's replica loads without (its resident memory stays small).
+    pub big_memory: bool,
 }
 
 impl Default for BulkOptions {
@@ -40,6 +43,7 @@ impl Default for BulkOptions {
         Self {
             defer_indexes_from: 50_000,
             durable: true,
+            big_memory: false,
         }
     }
 }
@@ -50,6 +54,7 @@ pub struct BulkLoad<'s> {
     conn: MutexGuard<'s, Connection>,
     /// The indexes were dropped and are built by `finish`.
     deferred: bool,
+    big_memory: bool,
     added: u64,
     restored: bool,
 }
@@ -72,8 +77,10 @@ impl Store {
             schema::drop_sort_indexes(&conn)?;
             schema::mark_search_index_stale(&conn)?;
         }
-        // Four times the page cache of a server's connection while loading; set back after.
-        conn.execute_batch("PRAGMA cache_size = -262144;")?;
+        if options.big_memory {
+            // Four times the page cache of a server's connection; set back after.
+            conn.execute_batch("PRAGMA cache_size = -262144;")?;
+        }
         if !options.durable {
             conn.execute_batch("PRAGMA synchronous = OFF;")?;
         }
@@ -81,6 +88,7 @@ impl Store {
             store: self,
             conn,
             deferred,
+            big_memory: options.big_memory,
             added: 0,
             restored: false,
         })
@@ -131,7 +139,7 @@ impl BulkLoad<'_> {
     pub fn finish(mut self) -> Result<Duration> {
         let started = Instant::now();
         let built = if self.deferred {
-            build_deferred_indexes(self.store, &mut self.conn)
+            build_deferred_indexes(self.store, &mut self.conn, self.big_memory)
         } else {
             Ok(())
         };
@@ -164,13 +172,13 @@ impl Drop for BulkLoad<'_> {
 /// Builds what a load into an empty store left for the end: the sort indexes, on the writer,
 /// and the word index. A store in a file works the word index out on a read connection
 /// meanwhile, on the other core, so only writing it waits for the sort indexes.
-fn build_deferred_indexes(store: &Store, conn: &mut Connection) -> Result<()> {
+fn build_deferred_indexes(store: &Store, conn: &mut Connection, map: bool) -> Result<()> {
     if store.path().is_none() {
         // One connection only: one after the other.
         let tx = conn.transaction()?;
         schema::rebuild_search_index(&tx)?;
         tx.commit()?;
-        schema::ensure_sort_indexes(conn)?;
+        schema::ensure_sort_indexes(conn, map)?;
         return Ok(());
     }
     std::thread::scope(|scope| {
@@ -180,7 +188,7 @@ fn build_deferred_indexes(store: &Store, conn: &mut Connection) -> Result<()> {
                 store.read_sql(|c| schema::compute_search_index(c).map_err(Error::from))
             })
             .map_err(|_| Error::Stopped("starting the word index thread"))?;
-        let sorted = schema::ensure_sort_indexes(conn);
+        let sorted = schema::ensure_sort_indexes(conn, map);
         let words = words
             .join()
             .map_err(|_| Error::Stopped("working out the word index"))??;

@@ -211,6 +211,7 @@ pub fn update(tx: &Tx<'_>, rid: i64, c: &Customer, doc: &[u8]) -> Result<()> {
     let conn = tx.conn();
     // Only the columns whose value changed: SQLite rewrites the entries of every index on a
     // column named in SET, and an edit usually changes one or two of the 19.
+    super::replica::keep_shadow_doc(conn, &c.id, rid)?;
     let values = column_values(c)?;
     let stored: Vec<Value> = conn
         .prepare_cached(&SELECT_COLUMNS)?
@@ -317,6 +318,7 @@ pub fn delete(tx: &Tx<'_>, rid: i64) -> Result<()> {
         .query_row([rid], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let seq = super::feed::next_seq(conn)?;
     super::feed::record(conn, seq, &id, version, true)?;
+    super::replica::keep_shadow_doc(conn, &id, rid)?;
     delete_search(conn, rid)?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
         .execute([rid])?;

@@ -255,10 +255,38 @@ pub fn counts(snapshot: &Snapshot<'_>) -> Result<ReplicaCounts> {
 pub fn shadow(snapshot: &Snapshot<'_>, customer_id: &str) -> Result<Option<Customer>> {
     let doc: Option<Vec<u8>> = snapshot
         .conn()
-        .prepare_cached("SELECT doc FROM replica_shadows WHERE customer_id = ?1")?
+        .prepare_cached(
+            "SELECT coalesce(s.doc, d.doc) FROM replica_shadows s
+             LEFT JOIN customers c ON c.id = s.customer_id
+             LEFT JOIN customer_docs d ON d.rid = c.rid
+             WHERE s.customer_id = ?1",
+        )?
         .query_row([customer_id], |r| r.get(0))
-        .optional()?;
+        .optional()?
+        .flatten();
     doc.map(|d| decode_doc(&d)).transpose()
+}
+
+/// Records that the local customer is exactly the server's version `version`: its shadow is
+/// its own document (kept aside by the store before a local change writes another).
+pub fn set_shadow_to_local(tx: &Tx<'_>, customer_id: &str, version: i64) -> Result<()> {
+    tx.conn()
+        .prepare_cached(
+            "INSERT OR REPLACE INTO replica_shadows (customer_id, version, doc) VALUES (?1, ?2, NULL)",
+        )?
+        .execute(params![customer_id, version])?;
+    Ok(())
+}
+
+/// Before the local customer at `rid` is changed or deleted: a shadow that is its document
+/// gets a copy of it.
+pub(super) fn keep_shadow_doc(conn: &Connection, customer_id: &str, rid: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE replica_shadows SET doc = (SELECT doc FROM customer_docs WHERE rid = ?2)
+         WHERE customer_id = ?1 AND doc IS NULL",
+    )?
+    .execute(params![customer_id, rid])?;
+    Ok(())
 }
 
 /// Every shadow's id and version.

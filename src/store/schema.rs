@@ -163,11 +163,14 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID, STRICT;
     CREATE INDEX idempotency_keys_created ON idempotency_keys(created);
 
-    -- A replica's last version of each customer from the server (the base of a merge).
+    -- A replica's last version of each customer from the server (the base of a merge). A
+    -- NULL doc is the local customer's own document, as long as nothing changed it here (the
+    -- store keeps the old one before it writes a new one): most customers of a replica are
+    -- as the server has them, and are not stored twice.
     CREATE TABLE replica_shadows (
         customer_id TEXT PRIMARY KEY,
         version     INTEGER NOT NULL,
-        doc         BLOB NOT NULL
+        doc         BLOB
     ) WITHOUT ROWID, STRICT;
     -- Local writes still to push, in the order they were made. kind: write (the customer's
     -- fields, pushed as the difference from its shadow), credit (one adjustment), delete.
@@ -254,7 +257,7 @@ pub const SORT_INDEXES: &[(&str, &str)] = &[
 /// with temporary files, a small sorter budget and two helper threads, so that runs of keys
 /// are sorted on the other cores while this thread reads the table, and merged in a tree.
 /// This builds the indexes of 1,000,000 customers in about two thirds of the time.
-pub fn ensure_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
+pub fn ensure_sort_indexes(conn: &Connection, map: bool) -> rusqlite::Result<()> {
     let mut missing = Vec::new();
     for (name, definition) in SORT_INDEXES {
         if !index_exists(conn, name)? {
@@ -266,14 +269,22 @@ pub fn ensure_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
     }
     // The connection's own settings, to put back afterwards. A database in memory has no
     // map (and no row for it).
-    let mut own = Vec::with_capacity(BUILD_SETTINGS.len());
-    for (name, _) in BUILD_SETTINGS {
+    // Mapping the table counts the whole file in the process's resident memory while it is
+    // read: a desk (a replica's first pull, an open after a load was cut short) builds
+    // without it.
+    let settings: &[(&str, i64)] = if map {
+        &BUILD_SETTINGS
+    } else {
+        &BUILD_SETTINGS[..3]
+    };
+    let mut own = Vec::with_capacity(settings.len());
+    for (name, _) in settings {
         let value: Option<i64> = conn
             .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
             .optional()?;
         own.push((name, value));
     }
-    for (name, value) in BUILD_SETTINGS {
+    for (name, value) in settings {
         conn.execute_batch(&format!("PRAGMA {name} = {value}"))?;
     }
     let built = missing.iter().try_for_each(|(name, definition)| {
@@ -381,5 +392,5 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.execute_batch("DELETE FROM counters WHERE name = 'docs_stale'")?;
         tx.commit()?;
     }
-    ensure_sort_indexes(conn)
+    ensure_sort_indexes(conn, false)
 }

@@ -16,7 +16,7 @@ use crate::model::{Customer, FeedItem, FeedPage, QueryResult};
 use crate::ndata::ListParams;
 use crate::store::bulk::BulkOptions;
 use crate::store::replica::{self, ConflictRecord, OutboxKind};
-use crate::store::{Tx, customers as rows};
+use crate::store::{Snapshot, Tx, customers as rows};
 
 /// Changes per page once caught up, and for the first pull of everything.
 const PAGE: usize = 1000;
@@ -61,7 +61,7 @@ pub(crate) fn from_json(value: Value) -> Result<Customer, SyncError> {
 }
 
 /// The local customer `id`, if there is one.
-pub(crate) fn local_customer(tx: &Tx<'_>, id: &str) -> Result<Option<Customer>, SyncError> {
+pub(crate) fn local_customer(tx: &Snapshot<'_>, id: &str) -> Result<Option<Customer>, SyncError> {
     Ok(rows::find_by_id(tx, id)?
         .map(|(_, doc)| rows::decode_doc(&doc))
         .transpose()?)
@@ -124,7 +124,7 @@ fn apply_item(tx: &Tx<'_>, item: &FeedItem, now: i64) -> Result<bool, SyncError>
         match &item.customer {
             Some(customer) if !item.deleted => {
                 replica::apply_server_customer(tx, customer)?;
-                replica::set_shadow(tx, customer)?;
+                replica::set_shadow_to_local(tx, &customer.id, customer.version)?;
             }
             _ => {
                 replica::apply_server_delete(tx, &item.id)?;
@@ -285,6 +285,7 @@ impl Replica {
             let options = BulkOptions {
                 defer_indexes_from: BULK_FROM,
                 durable: true,
+                big_memory: false,
             };
             let mut bulk = api.store().bulk_load(expected, options)?;
             // Ids written by this load (as hashes): an id that comes again changed during
@@ -306,7 +307,7 @@ impl Replica {
                     written.extend(customers.iter().map(|(c, _)| id_hash(&c.id)));
                     bulk.insert_batch_with(&customers, |tx| {
                         for (customer, _) in &customers {
-                            replica::set_shadow(tx, customer)?;
+                            replica::set_shadow_to_local(tx, &customer.id, customer.version)?;
                         }
                         for item in &again {
                             apply_item(tx, item, now)?;

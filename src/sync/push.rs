@@ -214,6 +214,7 @@ impl Replica {
                     && local_customer(tx, &id)?.is_some()
                 {
                     replica::apply_server_customer(tx, &shadow)?;
+                    replica::set_shadow_to_local(tx, &id, shadow.version)?;
                 }
                 Ok::<_, SyncError>(())
             })
@@ -338,9 +339,10 @@ impl Replica {
     async fn push_write(&self, entry: &OutboxEntry) -> Result<Outcome, SyncError> {
         let id = entry.customer_id.as_str();
         for _ in 0..MERGE_ROUNDS {
-            let (local, shadow) = self.api.store().write(|tx| {
-                Ok::<_, SyncError>((local_customer(tx, id)?, replica::shadow(tx, id)?))
-            })?;
+            let (local, shadow) = self
+                .api
+                .store()
+                .read(|s| Ok::<_, SyncError>((local_customer(s, id)?, replica::shadow(s, id)?)))?;
             let Some(local) = local else {
                 // Deleted here since: the delete entry that follows says so.
                 self.done(entry, None).await?;
