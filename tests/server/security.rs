@@ -1,15 +1,21 @@
 //! What a server on a shop network must withstand: requests without a valid token, users
 //! without the right, one user posing as another, hostile queries, huge or broken bodies, and
-//! password guessing.
+//! password guessing, and clients that hold connections, streams or password checks without
+//! end.
+
+use std::time::{Duration as StdDuration, Instant};
 
 use crate::http_support::{PASSWORD, TestServer};
 use chrono::{DateTime, Duration, Utc};
-use customer_desk::api::{ApiError, CustomersApi};
+use customer_desk::api::{ApiError, AuthPolicy, CustomersApi};
 use customer_desk::model::{Problem, Right, Rights};
 use customer_desk::ndata::ListParams;
 use customer_desk::remote::RemoteClient;
+use customer_desk::server::ServerLimits;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 
 fn start_time() -> DateTime<Utc> {
     "2026-06-01T12:00:00Z".parse().expect("time")
@@ -542,4 +548,267 @@ async fn ids_with_spaces_plus_signs_and_diacritics_travel_intact() {
         .expect("put");
     assert!(!updated.created, "the second PUT updates (200)");
     assert_eq!(admin.delete(id).await.expect("delete").id, id);
+}
+
+// Connections that hold the server without using it (issue 18, item 1).
+
+/// Limits short enough for a test to see them run out.
+fn short_limits() -> ServerLimits {
+    ServerLimits {
+        header_read_timeout: StdDuration::from_secs(1),
+        idle_timeout: StdDuration::from_secs(2),
+        body_read_timeout: StdDuration::from_secs(1),
+        write_timeout: StdDuration::from_secs(1),
+        ..ServerLimits::default()
+    }
+}
+
+async fn limited_server(limits: ServerLimits) -> TestServer {
+    TestServer::start_limited(start_time(), AuthPolicy::default(), limits).await
+}
+
+async fn connect(server: &TestServer) -> TcpStream {
+    let address = server.base_url.trim_start_matches("http://");
+    TcpStream::connect(address).await.expect("connect")
+}
+
+/// Reads until the server closes the connection; what it sent, or `None` if it was still
+/// open after `within`.
+async fn closed_within(tcp: &mut TcpStream, within: StdDuration) -> Option<Vec<u8>> {
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok().map(|()| got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_request_head_is_cut_off() {
+    let server = limited_server(short_limits()).await;
+    let mut tcp = connect(&server).await;
+    let started = Instant::now();
+    let head = b"GET /customers HTTP/1.1\r\nHost: shop\r\nX-Slow: ";
+    // One byte every 200 ms: the head never ends, but the socket is never silent either.
+    let trickle = async {
+        for byte in head
+            .iter()
+            .chain(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        {
+            if tcp.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(StdDuration::from_millis(200)).await;
+        }
+    };
+    let _ = tokio::time::timeout(StdDuration::from_secs(4), trickle).await;
+    assert!(
+        closed_within(&mut tcp, StdDuration::from_secs(1))
+            .await
+            .is_some(),
+        "a head trickled for {:?} must be cut off after the 1 s head timeout",
+        started.elapsed()
+    );
+    assert!(started.elapsed() < StdDuration::from_secs(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_over_http1_and_http2() {
+    let server = limited_server(short_limits()).await;
+    let mut silent = connect(&server).await;
+    let mut h2_silent = connect(&server).await;
+    h2_silent
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .expect("h2 preface");
+    let mut after_request = connect(&server).await;
+    after_request
+        .write_all(b"GET /api/auth HTTP/1.1\r\nHost: shop\r\n\r\n")
+        .await
+        .expect("request");
+    for (what, tcp) in [
+        ("a connection that never sent anything", &mut silent),
+        ("an HTTP/2 connection with no stream", &mut h2_silent),
+        (
+            "a keep-alive connection after its answer",
+            &mut after_request,
+        ),
+    ] {
+        assert!(
+            closed_within(tcp, StdDuration::from_secs(5))
+                .await
+                .is_some(),
+            "{what} must be closed after the 2 s idle timeout"
+        );
+    }
+
+    // HTTP/2 by prior knowledge is served, within the same limits.
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let answer = h2.get(server.url("/api/auth")).send().await.expect("send");
+    assert_eq!(answer.version(), reqwest::Version::HTTP_2);
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_huge_body_is_refused_at_once_and_a_slow_one_is_cut_off() {
+    let server = limited_server(short_limits()).await;
+    let (token, _) = token_of(&server, &server.add_user(Rights::admin())).await;
+
+    let mut tcp = connect(&server).await;
+    let started = Instant::now();
+    let head = format!(
+        "POST /customers HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100000000000\r\n\r\n{{"
+    );
+    tcp.write_all(head.as_bytes()).await.expect("head");
+    let mut buf = [0u8; 4096];
+    let n = tokio::time::timeout(StdDuration::from_millis(500), tcp.read(&mut buf))
+        .await
+        .expect("an answer at once, not after 100 GB")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(started.elapsed() < StdDuration::from_millis(500));
+
+    let mut tcp = connect(&server).await;
+    let head = format!(
+        "POST /customers HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"firstName\""
+    );
+    tcp.write_all(head.as_bytes()).await.expect("head");
+    let answer = closed_within(&mut tcp, StdDuration::from_secs(4))
+        .await
+        .expect("a body that stops coming is given up after the 1 s body timeout");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+/// A `customer-desk serve` child process, killed when dropped.
+struct ServeProcess {
+    child: std::process::Child,
+    base_url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real server binary with the descriptor limit of a systemd service (1,024).
+fn serve_with_1024_descriptors() -> ServeProcess {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("server.db");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 1024 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_customer-desk"))
+        .arg("--db")
+        .arg(&db)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("CUSTOMER_DESK_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn,customer_desk::cli=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start customer-desk serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("serve stderr".into())
+        .spawn(move || {
+            // Read every line, so the server never blocks on a full pipe.
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(at) = line.find("http://") {
+                    let url: String = line[at..].split_whitespace().next().unwrap().into();
+                    let _ = tx.send(url);
+                }
+            }
+        })
+        .expect("stderr thread");
+    let base_url = rx
+        .recv_timeout(StdDuration::from_secs(60))
+        .expect("the server says where it listens");
+    ServeProcess {
+        child,
+        base_url,
+        _dir: dir,
+    }
+}
+
+fn median_ms(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+async fn list_timings(client: &RemoteClient, n: usize) -> Vec<f64> {
+    let mut times = Vec::new();
+    for _ in 0..n {
+        let started = Instant::now();
+        client
+            .list(&ListParams::new().with("$take", "5"))
+            .await
+            .expect("a signed-in desk is answered");
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eleven_hundred_idle_connections_leave_the_desks_served() {
+    let server = serve_with_1024_descriptors();
+    let desk = RemoteClient::login(&server.base_url, "admin", PASSWORD, "desk")
+        .await
+        .expect("sign in");
+    let quiet = median_ms(list_timings(&desk, 20).await);
+
+    let address = server.base_url.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    let opened = Instant::now();
+    for _ in 0..1100 {
+        match tokio::time::timeout(StdDuration::from_secs(2), TcpStream::connect(&address)).await {
+            Ok(Ok(tcp)) => idle.push(tcp),
+            _ => break,
+        }
+    }
+    let opened = opened.elapsed();
+
+    let busy = list_timings(&desk, 20).await;
+    let busy_max = busy.iter().copied().fold(0.0, f64::max);
+    let busy = median_ms(busy);
+    let started = Instant::now();
+    let fresh = tokio::time::timeout(
+        StdDuration::from_secs(10),
+        RemoteClient::login(&server.base_url, "admin", PASSWORD, "second desk"),
+    )
+    .await
+    .expect("a new desk signs in without waiting")
+    .expect("sign in with 1,100 idle connections open");
+    let fresh_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let fresh_list = median_ms(list_timings(&fresh, 5).await);
+    eprintln!(
+        "{} idle connections opened in {opened:?}; a signed-in list: {quiet:.2} ms quiet, \
+         {busy:.2} ms (max {busy_max:.2}) with them open; a new sign-in {fresh_ms:.1} ms, \
+         its lists {fresh_list:.2} ms",
+        idle.len()
+    );
+    assert_eq!(idle.len(), 1100, "every connection attempt is accepted");
+    assert!(busy_max < 2000.0, "{busy_max} ms");
+    drop(idle);
 }
