@@ -43,6 +43,8 @@ pub struct ServerLimits {
     pub write_timeout: Duration,
     /// Whole-list streams (`GET /customers` without `$take`) one user may have open at once.
     pub streams_per_user: usize,
+    /// Whole-list streams open at once in all.
+    pub streams_total: usize,
     /// Password checks (argon2, some 19 MiB each) that run at once.
     pub password_checks: usize,
     /// Sign-ins that may wait for a password check; past this they are refused with a 503.
@@ -58,6 +60,7 @@ impl Default for ServerLimits {
             body_read_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
             streams_per_user: 4,
+            streams_total: 32,
             password_checks: 2,
             password_queue: 8,
         }

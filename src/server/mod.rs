@@ -40,6 +40,8 @@ pub struct AppState {
     /// Off, the server answers as a plain PORTOS server would (`--portos-compatible`).
     pub sync_extras: bool,
     pub limits: Arc<ServerLimits>,
+    /// The whole-list streams open now, counted against `limits`.
+    streams: Arc<stream::OpenStreams>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             auth,
             sync_extras: true,
             limits: Arc::new(ServerLimits::default()),
+            streams: Arc::default(),
         }
     }
 

@@ -812,3 +812,79 @@ async fn eleven_hundred_idle_connections_leave_the_desks_served() {
     assert!(busy_max < 2000.0, "{busy_max} ms");
     drop(idle);
 }
+
+// A reader who stops reading a streamed list (issue 18, item 2).
+
+/// Sends `GET /customers` (the whole list, streamed) on a socket with a small receive buffer
+/// and reads only the start of the answer.
+async fn stalled_list(server: &TestServer, token: &str) -> (TcpStream, String) {
+    let address = server
+        .base_url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("buffer size");
+    let mut tcp = socket.connect(address).await.expect("connect");
+    let request =
+        format!("GET /customers HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer {token}\r\n\r\n");
+    tcp.write_all(request.as_bytes()).await.expect("request");
+    let mut buf = [0u8; 1024];
+    let n = tcp.read(&mut buf).await.expect("read the head");
+    (tcp, String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_stream_whose_reader_stops_is_given_up() {
+    let limits = ServerLimits {
+        streams_per_user: 2,
+        ..short_limits()
+    };
+    let server = limited_server(limits).await;
+    customer_desk::demo::load(server.auth.api(), 20_000, 1, &mut |_| true).expect("demo");
+    let (token, _) = token_of(&server, &server.add_user(Rights::NONE)).await;
+
+    let (mut first, head) = stalled_list(&server, &token).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (_second, head) = stalled_list(&server, &token).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let third = reqwest::Client::new()
+        .get(server.url("/customers"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(third.headers().contains_key("retry-after"));
+    assert!(
+        problem(third)
+            .await
+            .detail
+            .unwrap_or_default()
+            .contains("stream")
+    );
+
+    // Past the 1 s write timeout the server lets go: what the socket still holds arrives, and
+    // then the connection ends without the list's tail.
+    tokio::time::sleep(StdDuration::from_secs(3)).await;
+    let rest = closed_within(&mut first, StdDuration::from_secs(10))
+        .await
+        .expect("the stalled stream's connection is closed");
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(
+        !rest.contains("\"totalCount\":20000"),
+        "a stalled stream must not be kept until its reader comes back"
+    );
+
+    // The given-up streams no longer count against the user.
+    let whole: Value = reqwest::Client::new()
+        .get(server.url("/customers"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("the whole list");
+    assert_eq!(whole["count"], 20_000);
+}
