@@ -252,8 +252,9 @@ impl RemoteClient {
         Ok(token)
     }
 
-    /// One request, tried again with a growing wait after a 423 or when the server cannot be
-    /// reached. Other failures (a timeout after sending included: the server may have acted)
+    /// One request, tried again with a growing wait after a 423, a 429 or a 503 (the server
+    /// did nothing: locked, or too busy to take it), or when the server cannot be reached.
+    /// Other failures (a timeout after sending included: the server may have acted)
     /// are not retried.
     async fn send_with_retries(
         &self,
@@ -297,7 +298,12 @@ impl RemoteClient {
                 Err(e) => Err((e.is_connect(), e)),
             };
             let retry = match &outcome {
-                Ok(answer) => answer.status == StatusCode::LOCKED,
+                Ok(answer) => matches!(
+                    answer.status,
+                    StatusCode::LOCKED
+                        | StatusCode::TOO_MANY_REQUESTS
+                        | StatusCode::SERVICE_UNAVAILABLE
+                ),
                 Err((unsent, _)) => *unsent,
             };
             if retry && attempt < self.options.retries {

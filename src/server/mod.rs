@@ -42,22 +42,33 @@ pub struct AppState {
     pub limits: Arc<ServerLimits>,
     /// The whole-list streams open now, counted against `limits`.
     streams: Arc<stream::OpenStreams>,
+    /// Password checks running and waiting, bounded by `limits`.
+    password_gate: Arc<sessions::PasswordGate>,
 }
 
 impl AppState {
     /// The state for `auth`, whose API the customer routes use too, with the default limits.
     pub fn new(auth: Arc<Auth>) -> Self {
+        let limits = ServerLimits::default();
         Self {
             api: auth.api().clone(),
             auth,
             sync_extras: true,
-            limits: Arc::new(ServerLimits::default()),
+            password_gate: Arc::new(sessions::PasswordGate::new(
+                limits.password_checks,
+                limits.password_queue,
+            )),
+            limits: Arc::new(limits),
             streams: Arc::default(),
         }
     }
 
     /// The same state under `limits`.
     pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.password_gate = Arc::new(sessions::PasswordGate::new(
+            limits.password_checks,
+            limits.password_queue,
+        ));
         self.limits = Arc::new(limits);
         self
     }

@@ -888,3 +888,50 @@ async fn a_list_stream_whose_reader_stops_is_given_up() {
         .expect("the whole list");
     assert_eq!(whole["count"], 20_000);
 }
+
+// A flood of sign-ins, each an argon2 check of some 19 MiB (issue 18, item 3).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_flood_waits_in_a_short_queue_and_the_rest_is_told_to_come_back() {
+    let limits = ServerLimits {
+        password_checks: 1,
+        password_queue: 2,
+        ..ServerLimits::default()
+    };
+    let server = limited_server(limits).await;
+    let user = server.add_user(Rights::NONE);
+    let attempts: Vec<_> = (0..16)
+        .map(|_| {
+            let (url, user) = (server.url("/api/auth"), user.clone());
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .json(&json!({"userName": user, "password": PASSWORD}))
+                    .send()
+                    .await
+                    .expect("send")
+            })
+        })
+        .collect();
+    let (mut signed_in, mut refused) = (0, 0);
+    for attempt in attempts {
+        let response = attempt.await.expect("task");
+        match response.status() {
+            StatusCode::OK => signed_in += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(response.headers().contains_key("retry-after"));
+                let p = problem(response).await;
+                assert!(p.detail.unwrap_or_default().contains("sign-ins"));
+                refused += 1;
+            }
+            other => panic!("a sign-in answered {other}"),
+        }
+    }
+    assert!(signed_in >= 3, "the one running and the two queued get in");
+    assert!(refused > 0, "16 at once with room for 3: some are refused");
+    assert_eq!(
+        login_raw(&server, &user, PASSWORD).await.status(),
+        StatusCode::OK,
+        "the flood over, sign-in works"
+    );
+}
