@@ -1,10 +1,11 @@
 //! The `/api/auth` routes: sign in, who am I, refresh, sign out.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::extract::{OriginalUri, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, OriginalUri, State};
+use axum::http::{Extensions, StatusCode};
 use axum::response::Response;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -68,9 +69,15 @@ impl PasswordGate {
 pub async fn login(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
+    extensions: Extensions,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
     let path = uri.path();
+    // The address (without the port, which changes with every connection) that failed
+    // sign-ins are counted against. Behind a reverse proxy every desk has the proxy's.
+    let source = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
     let request: LoginRequest = parse_body(&body).map_err(|e| Failure::new(e, path))?;
     let turn = state
         .password_gate
@@ -80,7 +87,7 @@ pub async fn login(
     let auth = state.auth;
     // The turn goes with the check: it ends when argon2 does, even if the client hangs up.
     let session = blocking(move || {
-        let session = auth.login(&request);
+        let session = auth.login(&request, &source);
         drop(turn);
         session
     })

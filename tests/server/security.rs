@@ -935,3 +935,39 @@ async fn a_sign_in_flood_waits_in_a_short_queue_and_the_rest_is_told_to_come_bac
         "the flood over, sign-in works"
     );
 }
+
+// Lockout by a stranger (issue 18, item 12).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strangers_guesses_do_not_lock_out_the_owners_desk() {
+    let server = server().await;
+    let user = server.add_user(Rights::NONE);
+    // Another machine, as far as the server can tell: the same loopback server, reached from
+    // the source address 127.0.0.2.
+    let stranger = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().expect("address"))
+        .build()
+        .expect("client");
+    let guess = |password: &'static str| {
+        stranger
+            .post(server.url("/api/auth"))
+            .json(&json!({"userName": user, "password": password}))
+            .send()
+    };
+    for _ in 0..8 {
+        assert_eq!(
+            guess("guess").await.expect("send").status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let refused = problem(guess(PASSWORD).await.expect("send")).await;
+    assert!(
+        refused.detail.unwrap_or_default().contains("try again in"),
+        "the guesser is slowed down"
+    );
+    assert_eq!(
+        login_raw(&server, &user, PASSWORD).await.status(),
+        StatusCode::OK,
+        "the owner's desk, at another address, signs in"
+    );
+}
