@@ -971,3 +971,40 @@ async fn a_strangers_guesses_do_not_lock_out_the_owners_desk() {
         "the owner's desk, at another address, signs in"
     );
 }
+
+// Filters near the documented limit of 1,000 operations (issue 18, item 5).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_to_a_thousand_filter_operations_are_answered_and_more_are_refused() {
+    let server = server().await;
+    let admin = server.session(Rights::admin()).await;
+    admin
+        .create(&json!({"lastName": "Kept", "externalId": "keep"}))
+        .await
+        .expect("create");
+    let (token, _) = token_of(&server, &server.add_user(Rights::NONE)).await;
+    let http = reqwest::Client::new();
+    for (count, expected) in [
+        (995, StatusCode::OK),
+        (999, StatusCode::OK),
+        (1000, StatusCode::OK),
+        (1001, StatusCode::BAD_REQUEST),
+    ] {
+        let value: Vec<String> = (0..count).map(|i| format!("ne:x{i}")).collect();
+        let query = ListParams::new()
+            .with("ExternalId", value.join(";"))
+            .with("$take", "10")
+            .to_query_string();
+        let response = http
+            .get(server.url(&format!("/customers?{query}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.status(), expected, "{count} operations");
+        if expected == StatusCode::OK {
+            let body: Value = response.json().await.expect("json");
+            assert_eq!(body["count"], 1, "{count} operations");
+        }
+    }
+}
