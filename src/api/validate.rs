@@ -16,6 +16,10 @@ const MAX_TEXT_CHARS: usize = 1_000;
 const MAX_NOTE_CHARS: usize = 10_000;
 /// The longest card serial number.
 const MAX_SERIAL_CHARS: usize = 64;
+/// The deepest `meta`: a list page adds a few levels of its own, and a client's JSON reader
+/// refuses past 128 (serde_json's limit), so one customer nested deeper would make every
+/// page holding it unreadable.
+const MAX_META_DEPTH: usize = 32;
 
 /// Normalises `c` and returns every rule it breaks (empty when valid).
 pub fn normalise_and_check(
@@ -114,7 +118,7 @@ pub fn normalise_and_check(
 
     match &c.meta {
         Value::Null => c.meta = Value::Object(Default::default()),
-        Value::Object(_) => {}
+        Value::Object(_) => check_depth("Meta", &c.meta, &mut errors),
         _ => errors.push(FieldError::new("Meta", "must be a JSON object")),
     }
 
@@ -122,9 +126,34 @@ pub fn normalise_and_check(
     errors
 }
 
+/// How deep `value` nests: 1 for a scalar or an empty object, one more per level.
+fn depth(value: &Value) -> usize {
+    let inner = match value {
+        Value::Array(items) => items.iter().map(depth).max(),
+        Value::Object(members) => members.values().map(depth).max(),
+        _ => return 1,
+    };
+    1 + inner.unwrap_or(0)
+}
+
+fn check_depth(member: &str, value: &Value, errors: &mut Vec<FieldError>) {
+    let levels = depth(value);
+    if levels > MAX_META_DEPTH {
+        errors.push(FieldError::new(
+            member,
+            format!("is nested {levels} levels deep (at most {MAX_META_DEPTH})"),
+        ));
+    }
+}
+
 fn check_id(id: &str, errors: &mut Vec<FieldError>) {
     if id.is_empty() {
         errors.push(FieldError::coded("Id", "is required", "Required"));
+    } else if id == "." || id == ".." {
+        errors.push(FieldError::new(
+            "Id",
+            format!("\"{id}\" cannot be an id: a URL path drops it, so the customer could not be reached"),
+        ));
     } else if id.chars().count() > MAX_ID_CHARS
         || id.trim() != id
         || id
@@ -225,6 +254,8 @@ fn check_cards(
                 format!("Cards[{i}].Meta"),
                 "must be a JSON object",
             ));
+        } else {
+            check_depth(&format!("Cards[{i}].Meta"), &card.meta, errors);
         }
         // The status time follows the status: set to now when the status changes without one.
         let before = previous.and_then(|p| {

@@ -1008,3 +1008,91 @@ async fn up_to_a_thousand_filter_operations_are_answered_and_more_are_refused() 
         }
     }
 }
+
+// Bodies that are JSON but not what they claim to be (issue 18, items 4, 9 and 11).
+
+/// `levels` objects nested in one another.
+fn nested(levels: usize) -> String {
+    format!("{}1{}", "{\"a\":".repeat(levels), "}".repeat(levels))
+}
+
+/// Posts the raw text `body` as JSON and returns the member the 400 names.
+async fn refused_member(server: &TestServer, token: &str, path: &str, body: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(server.url(path))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send");
+    let shown: String = body.chars().take(60).collect();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{shown}");
+    let p = problem(response).await;
+    assert_eq!(p.error_code, Some(3), "{shown}");
+    p.errors
+        .first()
+        .map(|e| e.member_name.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_in_the_wrong_shape_are_refused_naming_the_member() {
+    let server = server().await;
+    let (token, _) = token_of(&server, &server.add_user(Rights::admin())).await;
+    let cases = [
+        (format!("{{\"meta\": {}}}", nested(40)), "Meta"),
+        (
+            format!(
+                "{{\"cards\": [{{\"serialNumber\": \"1\", \"meta\": {}}}]}}",
+                nested(40)
+            ),
+            "Cards[0].Meta",
+        ),
+        ("{\"id\": \".\"}".to_owned(), "Id"),
+        ("{\"id\": \"..\"}".to_owned(), "Id"),
+        ("{\"company\": [\"Acme\", \"123\"]}".to_owned(), "Company"),
+        ("{\"discountRate\": \"5\"}".to_owned(), "DiscountRate"),
+        (
+            "{\"credit\": {\"amount\": \"5\"}}".to_owned(),
+            "Credit.Amount",
+        ),
+        (
+            "{\"firstName\": \"Eva\", \"firstName\": \"Eve\"}".to_owned(),
+            "FirstName",
+        ),
+        ("{\"birthDate\": \"2000-1-1\"}".to_owned(), "BirthDate"),
+    ];
+    for (body, member) in &cases {
+        assert_eq!(
+            &refused_member(&server, &token, "/customers", body).await,
+            member,
+            "{}",
+            body.chars().take(60).collect::<String>()
+        );
+    }
+    // Just inside the limits is fine.
+    let fine = format!(
+        "{{\"id\": \"a.b\", \"meta\": {}, \"birthDate\": \"2000-01-01\", \"discountRate\": 5}}",
+        nested(31)
+    );
+    let response = reqwest::Client::new()
+        .post(server.url("/customers"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(fine)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let count: Value = reqwest::Client::new()
+        .get(server.url("/customers?$count=true"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(count["totalCount"], 1, "nothing refused was written");
+}
