@@ -1096,3 +1096,93 @@ async fn bodies_in_the_wrong_shape_are_refused_naming_the_member() {
         .expect("json");
     assert_eq!(count["totalCount"], 1, "nothing refused was written");
 }
+
+// Text members: lengths and control characters (issue 18, items 6 and 11).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_text_member_has_a_length_limit_and_no_control_characters() {
+    let server = server().await;
+    let (token, _) = token_of(&server, &server.add_user(Rights::admin())).await;
+    let long = "x".repeat(1001);
+    let long_note = "x".repeat(10_001);
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"externalId": "a\u{0}b"}), "ExternalId"),
+        (json!({"lastName": "No\u{7}vak"}), "LastName"),
+        (json!({"firstName": "Eva\u{1b}[2J"}), "FirstName"),
+        (json!({"company": {"name": "Acme\u{0}"}}), "Company.Name"),
+        (
+            json!({"cards": [{"serialNumber": "12\u{0}3"}]}),
+            "Cards[0].SerialNumber",
+        ),
+        (json!({"company": {"crn": long}}), "Company.Crn"),
+        (json!({"company": {"vatId": long}}), "Company.VatId"),
+        (json!({"company": {"taxId": long}}), "Company.TaxId"),
+        (json!({"address": {"street": long}}), "Address.Street"),
+        (json!({"address": {"city": long}}), "Address.City"),
+        (
+            json!({"address": {"postalCode": long}}),
+            "Address.PostalCode",
+        ),
+        (json!({"address": {"country": long}}), "Address.Country"),
+        (json!({"address": {"note": long_note}}), "Address.Note"),
+        (
+            json!({"deliveryAddress": {"street": long}}),
+            "DeliveryAddress.Street",
+        ),
+        (
+            json!({"credit": {"amount": 0, "currencyLabel": long}}),
+            "Credit.CurrencyLabel",
+        ),
+        (
+            json!({"cards": [{"serialNumber": "1", "processor": long}]}),
+            "Cards[0].Processor",
+        ),
+        (
+            json!({"cards": [{"serialNumber": "1", "statusReason": long}]}),
+            "Cards[0].StatusReason",
+        ),
+        (
+            json!({"cards": [{"serialNumber": "1", "externalId": long}]}),
+            "Cards[0].ExternalId",
+        ),
+        (
+            json!({"cards": [{"serialNumber": "1", "note": long_note}]}),
+            "Cards[0].Note",
+        ),
+    ];
+    for (body, member) in &cases {
+        assert_eq!(
+            &refused_member(&server, &token, "/customers", &body.to_string()).await,
+            member,
+            "{}",
+            body.to_string().chars().take(80).collect::<String>()
+        );
+    }
+    // Notes keep their line breaks and tabs.
+    let created: Value = reqwest::Client::new()
+        .post(server.url("/customers"))
+        .bearer_auth(&token)
+        .json(&json!({"lastName": "Fine", "note": "line 1\n\tline 2",
+            "address": {"note": "ring\r\ntwice"}}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("created").to_owned();
+    let credit = format!("/customers/{id}/credit");
+    for (body, member) in [
+        (json!({"amount": 1, "note": long_note}), "Note"),
+        (json!({"amount": 1, "operationId": long}), "OperationId"),
+        (
+            json!({"amount": 1, "operationId": "op\u{0}"}),
+            "OperationId",
+        ),
+    ] {
+        assert_eq!(
+            refused_member(&server, &token, &credit, &body.to_string()).await,
+            member
+        );
+    }
+}
