@@ -424,6 +424,41 @@ fn read_answer<T: DeserializeOwned>(answer: Answer) -> Result<T, ApiError> {
     })
 }
 
+/// A page of customers, each read on its own: a page nests three levels deeper than the
+/// customers in it, so one customer with a deep `meta` (stored before the API limited it)
+/// would take the page past serde_json's 128 levels and make it unreadable. Each is read at
+/// its own depth, and one that still cannot be read is left out with a warning instead of
+/// taking the page's other customers with it.
+fn read_page(answer: Answer) -> Result<QueryResult<Customer>, ApiError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct RawPage {
+        #[serde(default)]
+        items: Option<Vec<Box<serde_json::value::RawValue>>>,
+        count: u64,
+        total_count: u64,
+    }
+    let page: RawPage = read_answer(answer)?;
+    let items = page.items.map(|items| {
+        items
+            .iter()
+            .filter_map(|raw| match serde_json::from_str::<Customer>(raw.get()) {
+                Ok(customer) => Some(customer),
+                Err(e) => {
+                    let start: String = raw.get().chars().take(60).collect();
+                    tracing::warn!("left out a customer this desk cannot read ({e}): {start}");
+                    None
+                }
+            })
+            .collect()
+    });
+    Ok(QueryResult {
+        items,
+        count: page.count,
+        total_count: page.total_count,
+    })
+}
+
 /// The routes a replica needs beyond the [`CustomersApi`] (`sync.md` §2–3).
 impl RemoteClient {
     /// `GET /sync/customers`: the page of the feed after `since`; `Ok(None)` when the server
@@ -507,7 +542,7 @@ impl CustomersApi for RemoteClient {
         let mut url = self.url(&["customers"])?;
         let query = params.to_query_string();
         url.set_query((!query.is_empty()).then_some(query.as_str()));
-        read_answer(self.call(Method::GET, url, None).await?)
+        read_page(self.call(Method::GET, url, None).await?)
     }
 
     async fn get(&self, id: &str) -> Result<Customer, ApiError> {

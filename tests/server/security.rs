@@ -1186,3 +1186,55 @@ async fn every_text_member_has_a_length_limit_and_no_control_characters() {
         );
     }
 }
+
+// One customer too deep for a JSON reader must not wedge a desk (issue 18, item 4).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_customer_nested_too_deep_does_not_make_a_page_unreadable() {
+    use axum::routing::{get, post};
+    // A server that stored such a customer before the nesting limit: a page holding it
+    // nests deeper than serde_json's 128 levels; the customer alone does not.
+    let deep = format!(
+        "{{\"id\":\"deep\",\"lastName\":\"Deep\",\"meta\":{}}}",
+        nested(126)
+    );
+    let page = format!(
+        "{{\"items\":[{{\"id\":\"ok\",\"lastName\":\"Fine\"}},{deep}],\"count\":2,\"totalCount\":2}}"
+    );
+    let app = axum::Router::new()
+        .route(
+            "/api/auth",
+            post(|| async {
+                axum::Json(json!({"tokenId": "t", "refreshToken": "r",
+                    "user": {"id": "1", "name": "Eva", "userName": "eva", "rights": []}}))
+            }),
+        )
+        .route(
+            "/customers",
+            get(move || {
+                let page = page.clone();
+                async move { ([("content-type", "application/json")], page) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let served = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let desk = RemoteClient::login(&base, "eva", "pw", "desk")
+        .await
+        .expect("sign in");
+    let listed = desk
+        .list(&ListParams::new().with("$take", "50"))
+        .await
+        .expect("the page is read, whatever one customer holds");
+    let ids: Vec<_> = listed
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, ["ok", "deep"]);
+    served.abort();
+}
