@@ -202,13 +202,104 @@ impl Connections {
 }
 
 /// A socket that tells its slot when a request head starts arriving and when the client
-/// stops taking what is written.
+/// stops taking what is written. It also puts a problem document in place of the empty
+/// answers hyper itself sends to a request head it cannot read (400, 414, 431).
 struct WatchedIo {
     tcp: TcpStream,
     slot: Arc<Slot>,
+    /// A problem answer still to be written, and how much of it is.
+    replacement: Option<(Vec<u8>, usize)>,
+}
+
+/// hyper's own answer to an unreadable request head, as a problem document: `None` for any
+/// other bytes. Every answer of the router has a body; hyper's have none.
+fn problem_for_automatic_answer(bytes: &[u8]) -> Option<Vec<u8>> {
+    let status: u16 = match bytes.get(..12)? {
+        b"HTTP/1.1 400" => 400,
+        b"HTTP/1.1 414" => 414,
+        b"HTTP/1.1 431" => 431,
+        _ => return None,
+    };
+    let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = bytes[..head_end].to_ascii_lowercase();
+    if !head.windows(17).any(|w| w == b"content-length: 0") {
+        return None;
+    }
+    let status_line_end = bytes.windows(2).position(|w| w == b"\r\n")?;
+    let status_line = String::from_utf8_lossy(&bytes[..status_line_end]);
+    let (title, detail) = match status {
+        414 => (
+            "URI too long",
+            "the request's URL is longer than 65,534 bytes",
+        ),
+        431 => (
+            "Request header fields too large",
+            "the request's headers are more than the server reads (about 400 KB, or 100 fields)",
+        ),
+        _ => ("Bad request", "the request could not be read as HTTP"),
+    };
+    let problem = crate::model::Problem {
+        kind: format!(
+            "urn:customer-desk:problem:{}",
+            title.to_lowercase().replace(' ', "-")
+        ),
+        title: title.to_owned(),
+        status,
+        detail: Some(detail.to_owned()),
+        instance: None,
+        error_code: None,
+        resource: None,
+        errors: Vec::new(),
+    };
+    let body = serde_json::to_vec(&problem).ok()?;
+    let mut answer = format!(
+        "{status_line}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(&body);
+    Some(answer)
 }
 
 impl WatchedIo {
+    /// Writes what is left of a replacement answer; ready once it is all written.
+    fn drain_replacement(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some((bytes, written)) = &mut self.replacement {
+            if *written >= bytes.len() {
+                self.replacement = None;
+                break;
+            }
+            let poll = Pin::new(&mut self.tcp).poll_write(cx, &bytes[*written..]);
+            match self.wrote(poll) {
+                Poll::Ready(Ok(n)) => {
+                    if let Some((_, written)) = &mut self.replacement {
+                        *written += n;
+                    }
+                    if n == 0 {
+                        return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Takes hyper's answer to an unreadable head in, to write a problem document instead.
+    fn replaces(&mut self, buf: &[u8]) -> bool {
+        if !self.slot.is_idle() {
+            return false;
+        }
+        match problem_for_automatic_answer(buf) {
+            Some(answer) => {
+                self.replacement = Some((answer, 0));
+                true
+            }
+            None => false,
+        }
+    }
+
     fn wrote<T>(&self, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         let blocked = &self.slot.write_blocked_ms;
         if poll.is_pending() {
@@ -248,6 +339,12 @@ impl AsyncWrite for WatchedIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        std::task::ready!(self.drain_replacement(cx))?;
+        if self.replaces(buf) {
+            // hyper's bytes count as written; the problem goes out in their place.
+            let _ = self.drain_replacement(cx)?;
+            return Poll::Ready(Ok(buf.len()));
+        }
         let poll = Pin::new(&mut self.tcp).poll_write(cx, buf);
         self.wrote(poll)
     }
@@ -257,6 +354,16 @@ impl AsyncWrite for WatchedIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        std::task::ready!(self.drain_replacement(cx))?;
+        let first = bufs.iter().find(|b| !b.is_empty());
+        if self.slot.is_idle() && first.is_some_and(|b| b.starts_with(b"HTTP/1.1 4")) {
+            // Rare (an answer with nothing in flight): look at it whole.
+            let whole: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            if self.replaces(&whole) {
+                let _ = self.drain_replacement(cx)?;
+                return Poll::Ready(Ok(whole.len()));
+            }
+        }
         let poll = Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs);
         self.wrote(poll)
     }
@@ -266,11 +373,13 @@ impl AsyncWrite for WatchedIo {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.drain_replacement(cx))?;
         let poll = Pin::new(&mut self.tcp).poll_flush(cx);
         self.wrote(poll)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.drain_replacement(cx))?;
         Pin::new(&mut self.tcp).poll_shutdown(cx)
     }
 }
@@ -409,6 +518,7 @@ impl Connection {
         let io = TokioIo::new(WatchedIo {
             tcp,
             slot: slot.clone(),
+            replacement: None,
         });
         let connection = self.builder.serve_connection(io, service);
         tokio::pin!(connection);

@@ -1238,3 +1238,47 @@ async fn one_customer_nested_too_deep_does_not_make_a_page_unreadable() {
     assert_eq!(ids, ["ok", "deep"]);
     served.abort();
 }
+
+// What the HTTP layer refuses before any route is reached (issue 18, item 11).
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_the_http_layer_refuses_get_a_problem_document() {
+    let server = server().await;
+    let cases = [
+        (
+            format!(
+                "GET /customers?{} HTTP/1.1\r\nHost: shop\r\n\r\n",
+                "a".repeat(70_000)
+            ),
+            "414",
+        ),
+        (
+            format!(
+                "GET /customers HTTP/1.1\r\nHost: shop\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(500_000)
+            ),
+            "431",
+        ),
+        ("HELLO THERE\r\n\r\n".to_owned(), "400"),
+    ];
+    for (request, status) in cases {
+        let mut tcp = connect(&server).await;
+        // The server may answer before it has read everything: a failed write is fine.
+        let _ = tcp.write_all(request.as_bytes()).await;
+        let answer = closed_within(&mut tcp, StdDuration::from_secs(5))
+            .await
+            .expect("answered and closed");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("content-type: application/problem+json"),
+            "{answer}"
+        );
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let problem: Problem = serde_json::from_str(body).expect("a problem document");
+        assert_eq!(problem.status.to_string(), status);
+    }
+}
