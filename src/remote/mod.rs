@@ -253,7 +253,8 @@ impl RemoteClient {
     }
 
     /// One request, tried again with a growing wait after a 423, a 429 or a 503 (the server
-    /// did nothing: locked, or too busy to take it), or when the server cannot be reached.
+    /// did nothing: locked, or too busy to take it), when the server cannot be reached, or
+    /// when a `GET` could not be sent whole.
     /// Other failures (a timeout after sending included: the server may have acted)
     /// are not retried.
     async fn send_with_retries(
@@ -295,7 +296,13 @@ impl RemoteClient {
                         Err(e) => Err((false, e)),
                     }
                 }
-                Err(e) => Err((e.is_connect(), e)),
+                // A read whose connection the server closed as it went out (an idle
+                // keep-alive connection closed at that moment) did nothing: send it again.
+                Err(e) => {
+                    let resend = e.is_connect()
+                        || (method == Method::GET && e.is_request() && !e.is_timeout());
+                    Err((resend, e))
+                }
             };
             let retry = match &outcome {
                 Ok(answer) => matches!(
@@ -359,7 +366,13 @@ fn unavailable(url: &Url, e: &reqwest::Error) -> ApiError {
         .port_or_known_default()
         .map(|p| format!(":{p}"))
         .unwrap_or_default();
-    ApiError::Unavailable(format!("{host}{port}: {what} ({e})"))
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = format!("{cause}: {s}");
+        source = s.source();
+    }
+    ApiError::Unavailable(format!("{host}{port}: {what} ({e}{cause})"))
 }
 
 fn to_value<T: Serialize>(value: &T) -> Result<Value, ApiError> {
