@@ -61,7 +61,7 @@ impl Default for ServerLimits {
             write_timeout: Duration::from_secs(30),
             streams_per_user: 4,
             streams_total: 32,
-            password_checks: 2,
+            password_checks: 1,
             password_queue: 8,
         }
     }
