@@ -85,7 +85,7 @@ fn ms(d: Duration) -> u64 {
 
 /// What the server knows about one open connection.
 #[derive(Debug)]
-pub struct Slot {
+pub(crate) struct Slot {
     id: u64,
     epoch: Epoch,
     /// Requests whose response has not been sent whole yet.

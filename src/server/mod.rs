@@ -10,7 +10,8 @@ mod sessions;
 mod stream;
 mod sync;
 
-pub use conn::{ServerLimits, Slot};
+pub use conn::ServerLimits;
+use conn::Slot;
 pub use problem::MAX_BODY_BYTES;
 
 use std::future::Future;
