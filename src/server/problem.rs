@@ -1,6 +1,8 @@
 //! Turning errors into `application/problem+json` responses, and the extractors that read a
 //! request the contract's way (token, id, JSON body) with their failures as problems too.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -9,8 +11,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
-
-use std::sync::Arc;
 
 use super::{AppState, Slot};
 use crate::api::{ApiError, Authenticated, parse_json};
