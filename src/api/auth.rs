@@ -53,7 +53,8 @@ pub struct AuthPolicy {
     /// How long after its token was issued a refresh token can still renew it, so a desk left
     /// open over a weekend signs back in without a password.
     pub refresh_ttl: Duration,
-    /// Failed sign-ins for one user name allowed before each further try must wait.
+    /// Failed sign-ins for one user name from one address allowed before each further try
+    /// from there must wait.
     pub free_failures: u32,
     /// Failures older than this are forgotten.
     pub failure_window: Duration,
@@ -142,15 +143,22 @@ impl Auth {
         self.api.clock().now()
     }
 
-    /// Checks a password, refusing at once (401, "try again in N s") while the user name is
-    /// cooling down after repeated failures. Blocks for the argon2 check: call it off the
-    /// async executor.
-    pub fn check_password(&self, user_name: &str, password: &str) -> Result<UserRecord, ApiError> {
+    /// Checks a password sent from `source` (the client's address), refusing at once (401,
+    /// "try again in N s") while that user name is cooling down there after repeated
+    /// failures. The count is per name *and* source, so a stranger who guesses slows down
+    /// only the stranger, never the owner's own desk. Blocks for the argon2 check: call it
+    /// off the async executor.
+    pub fn check_password(
+        &self,
+        user_name: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<UserRecord, ApiError> {
         let user_name = user_name.trim();
         let name_lock = self.name_lock(user_name);
         let result = {
             let _guard = name_lock.lock().unwrap_or_else(|e| e.into_inner());
-            self.check_password_locked(user_name, password)
+            self.check_password_locked(user_name, password, source)
         };
         drop(name_lock);
         self.forget_idle_locks();
@@ -161,19 +169,21 @@ impl Auth {
         &self,
         user_name: &str,
         password: &str,
+        source: &str,
     ) -> Result<UserRecord, ApiError> {
         let now = self.now().timestamp_micros();
         let window = micros(self.policy.failure_window);
+        let since = now.saturating_sub(window);
         let recent = self
             .api
             .store()
-            .read(|s| sessions::recent_failures(s, user_name, now.saturating_sub(window)))?;
+            .read(|s| sessions::recent_failures(s, user_name, source, since))?;
         if let Some((failures, last_time)) = recent {
             let wait_until = last_time.saturating_add(micros(self.policy.delay_after(failures)));
             if now < wait_until {
                 let seconds = (wait_until - now + 999_999) / 1_000_000;
                 return Err(ApiError::Unauthorized(format!(
-                    "too many failed sign-ins for {user_name}; try again in {seconds} s"
+                    "too many failed sign-ins for {user_name} from {source}; try again in {seconds} s"
                 )));
             }
         }
@@ -182,8 +192,8 @@ impl Auth {
             .store()
             .read(|s| super::users::verify_password(s, user_name, password))?;
         self.api.store().write(|tx| match &verified {
-            Some(_) => sessions::clear_failures(tx, user_name),
-            None => sessions::record_failure(tx, user_name, now, now.saturating_sub(window)),
+            Some(_) => sessions::clear_failures(tx, user_name, source),
+            None => sessions::record_failure(tx, user_name, source, now, since),
         })?;
         verified.ok_or_else(|| ApiError::Unauthorized("wrong user name or password".into()))
     }
@@ -198,9 +208,10 @@ impl Auth {
         locks.retain(|_, lock| Arc::strong_count(lock) > 1);
     }
 
-    /// `POST /api/auth`: checks the password and issues a token pair for `device_name`.
-    pub fn login(&self, request: &LoginRequest) -> Result<LoginResponse, ApiError> {
-        let user = self.check_password(&request.user_name, &request.password)?;
+    /// `POST /api/auth` from `source` (the client's address): checks the password and issues
+    /// a token pair for `device_name`.
+    pub fn login(&self, request: &LoginRequest, source: &str) -> Result<LoginResponse, ApiError> {
+        let user = self.check_password(&request.user_name, &request.password, source)?;
         let pair = self.issue(&user, request.device_name.as_deref())?;
         Ok(LoginResponse {
             token_id: pair.token_id,
@@ -344,12 +355,22 @@ mod tests {
         (auth, clock, dir)
     }
 
+    /// The address every sign-in of these tests comes from, unless it says otherwise.
+    const DESK: &str = "192.168.1.20";
+
     fn login(auth: &Auth, password: &str) -> Result<LoginResponse, ApiError> {
-        auth.login(&LoginRequest {
-            user_name: "Eva".into(),
-            password: password.into(),
-            device_name: Some("desk 1".into()),
-        })
+        login_from(auth, password, DESK)
+    }
+
+    fn login_from(auth: &Auth, password: &str, source: &str) -> Result<LoginResponse, ApiError> {
+        auth.login(
+            &LoginRequest {
+                user_name: "Eva".into(),
+                password: password.into(),
+                device_name: Some("desk 1".into()),
+            },
+            source,
+        )
     }
 
     #[test]
@@ -446,6 +467,38 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("wrong user name or password")
+        );
+    }
+
+    #[test]
+    fn a_strangers_guesses_slow_the_stranger_and_not_the_owners_desk() {
+        let (auth, clock, _dir) = setup();
+        let stranger = "192.168.1.66";
+        for _ in 0..8 {
+            assert!(login_from(&auth, "guess", stranger).is_err());
+        }
+        assert!(
+            login_from(&auth, "secret-1", stranger)
+                .unwrap_err()
+                .to_string()
+                .contains("try again in"),
+            "the guesser waits"
+        );
+        assert!(
+            login(&auth, "secret-1").is_ok(),
+            "the owner's desk still gets in with the right password"
+        );
+        assert!(
+            login_from(&auth, "secret-1", stranger)
+                .unwrap_err()
+                .to_string()
+                .contains("try again in"),
+            "the owner's success does not clear the stranger's count"
+        );
+        clock.set("2026-06-01T12:20:00Z".parse().unwrap());
+        assert!(
+            login_from(&auth, "secret-1", stranger).is_ok(),
+            "failures are forgotten after the window"
         );
     }
 }

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::body::parse_body;
 use super::replica::new_operation_id;
-use super::validate::normalise_and_check;
+use super::validate::{self, normalise_and_check};
 use super::{ApiError, LocalApi, Upserted};
 use crate::model::{
     Actor, CreditAdjustment, CreditTransaction, Customer, FieldError, QueryResult, Right, new_id,
@@ -319,6 +319,10 @@ impl LocalApi {
         require(actor, Right::CustomerSetCredit)?;
         if adjustment.amount.is_zero() {
             return Err(ApiError::invalid("Amount", "must not be zero"));
+        }
+        let errors = validate::check_adjustment(&adjustment);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
         }
         let given_operation_id = adjustment
             .operation_id

@@ -38,6 +38,21 @@ pub enum ApiError {
     /// The request body is larger than the server accepts (413).
     #[error("the request body is too large (at most {limit_bytes} bytes)")]
     PayloadTooLarge { limit_bytes: usize },
+    /// The client took too long to send its request (408).
+    #[error("the request came too slowly: {0}")]
+    RequestTimeout(String),
+    /// One user asks for more at once than the server gives one user (429).
+    #[error("too many requests at once: {reason}; try again in {retry_after_secs} s")]
+    TooMany {
+        reason: String,
+        retry_after_secs: u64,
+    },
+    /// The server is too busy to take this request now (503).
+    #[error("the server is busy: {reason}; try again in {retry_after_secs} s")]
+    Busy {
+        reason: String,
+        retry_after_secs: u64,
+    },
     /// The server could not be reached (remote client only).
     #[error("cannot reach the server: {0}")]
     Unavailable(String),
@@ -60,6 +75,19 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(member, message)])
     }
 
+    /// How long a client should wait before it tries again, for the `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::TooMany {
+                retry_after_secs, ..
+            }
+            | ApiError::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The HTTP status the contract gives this error.
     pub fn status(&self) -> u16 {
         match self {
@@ -72,7 +100,9 @@ impl ApiError {
             ApiError::Gone(_) => 410,
             ApiError::KeyReused(_) => 422,
             ApiError::PayloadTooLarge { .. } => 413,
-            ApiError::Unavailable(_) => 503,
+            ApiError::RequestTimeout(_) => 408,
+            ApiError::TooMany { .. } => 429,
+            ApiError::Busy { .. } | ApiError::Unavailable(_) => 503,
             ApiError::Internal(_) => 500,
         }
     }
@@ -106,6 +136,21 @@ impl ApiError {
             ApiError::Gone(_) => ("Gone", None, vec![]),
             ApiError::KeyReused(_) => ("Idempotency key reused", None, vec![]),
             ApiError::PayloadTooLarge { .. } => ("Payload too large", None, vec![]),
+            ApiError::RequestTimeout(_) => ("Request timeout", None, vec![]),
+            ApiError::TooMany {
+                retry_after_secs, ..
+            } => (
+                "Too many requests",
+                Some(json!({ "retryAfterSeconds": retry_after_secs })),
+                vec![],
+            ),
+            ApiError::Busy {
+                retry_after_secs, ..
+            } => (
+                "Service unavailable",
+                Some(json!({ "retryAfterSeconds": retry_after_secs })),
+                vec![],
+            ),
             ApiError::Unavailable(_) => ("Service unavailable", None, vec![]),
             ApiError::Internal(_) => ("Internal error", None, vec![]),
         };
@@ -165,6 +210,26 @@ impl ApiError {
             (_, 422) => ApiError::KeyReused(detail),
             (_, 404) => ApiError::NotFound(resource_str("id").unwrap_or(detail)),
             (_, 413) => ApiError::PayloadTooLarge { limit_bytes: 0 },
+            (_, 408) => ApiError::RequestTimeout(detail),
+            (_, 429 | 503) => {
+                let retry_after_secs = problem
+                    .resource
+                    .as_ref()
+                    .and_then(|r| r.get("retryAfterSeconds"))
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(1);
+                if problem.status == 429 {
+                    ApiError::TooMany {
+                        reason: detail,
+                        retry_after_secs,
+                    }
+                } else {
+                    ApiError::Busy {
+                        reason: detail,
+                        retry_after_secs,
+                    }
+                }
+            }
             _ => ApiError::Internal(detail),
         }
     }

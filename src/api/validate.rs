@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::model::{Customer, FieldError, derived_full_name};
+use crate::model::{CreditAdjustment, Customer, FieldError, derived_full_name};
 use crate::store::decimal::SCALE;
 
 /// The longest id accepted; ids travel in URL paths.
@@ -16,6 +16,10 @@ const MAX_TEXT_CHARS: usize = 1_000;
 const MAX_NOTE_CHARS: usize = 10_000;
 /// The longest card serial number.
 const MAX_SERIAL_CHARS: usize = 64;
+/// The deepest `meta`: a list page adds a few levels of its own, and a client's JSON reader
+/// refuses past 128 (serde_json's limit), so one customer nested deeper would make every
+/// page holding it unreadable.
+const MAX_META_DEPTH: usize = 32;
 
 /// Normalises `c` and returns every rule it breaks (empty when valid).
 pub fn normalise_and_check(
@@ -31,36 +35,7 @@ pub fn normalise_and_check(
         .take()
         .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty());
-    let texts: [(&str, Option<&str>); 8] = [
-        ("ExternalId", c.external_id.as_deref()),
-        ("FirstName", c.first_name.as_deref()),
-        ("LastName", c.last_name.as_deref()),
-        ("FullName", c.full_name.as_deref()),
-        ("Gender", c.gender.as_deref()),
-        ("Email", c.email.as_deref()),
-        ("Phone", c.phone.as_deref()),
-        (
-            "Company.Name",
-            c.company.as_ref().and_then(|co| co.name.as_deref()),
-        ),
-    ];
-    for (member, value) in texts {
-        if value.is_some_and(|v| v.chars().count() > MAX_TEXT_CHARS) {
-            errors.push(FieldError::new(
-                member,
-                format!("is longer than {MAX_TEXT_CHARS} characters"),
-            ));
-        }
-    }
-    if c.note
-        .as_deref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
-    {
-        errors.push(FieldError::new(
-            "Note",
-            format!("is longer than {MAX_NOTE_CHARS} characters"),
-        ));
-    }
+    check_texts(c, &mut errors);
 
     if c.full_name.as_deref().is_none_or(|f| f.trim().is_empty()) {
         c.full_name = derived_full_name(c);
@@ -114,7 +89,7 @@ pub fn normalise_and_check(
 
     match &c.meta {
         Value::Null => c.meta = Value::Object(Default::default()),
-        Value::Object(_) => {}
+        Value::Object(_) => check_depth("Meta", &c.meta, &mut errors),
         _ => errors.push(FieldError::new("Meta", "must be a JSON object")),
     }
 
@@ -122,9 +97,146 @@ pub fn normalise_and_check(
     errors
 }
 
+/// How deep `value` nests: 1 for a scalar or an empty object, one more per level.
+fn depth(value: &Value) -> usize {
+    let inner = match value {
+        Value::Array(items) => items.iter().map(depth).max(),
+        Value::Object(members) => members.values().map(depth).max(),
+        _ => return 1,
+    };
+    1 + inner.unwrap_or(0)
+}
+
+fn check_depth(member: &str, value: &Value, errors: &mut Vec<FieldError>) {
+    let levels = depth(value);
+    if levels > MAX_META_DEPTH {
+        errors.push(FieldError::new(
+            member,
+            format!("is nested {levels} levels deep (at most {MAX_META_DEPTH})"),
+        ));
+    }
+}
+
+/// How a text member may be written.
+#[derive(Debug, Clone, Copy)]
+enum Text {
+    /// One line of at most [`MAX_TEXT_CHARS`], without control characters: names and codes,
+    /// where a NUL or an escape sequence would hide the value from every filter and search.
+    Line,
+    /// Up to [`MAX_NOTE_CHARS`], line breaks and tabs allowed.
+    Note,
+}
+
+fn check_text(member: &str, value: Option<&str>, kind: Text, errors: &mut Vec<FieldError>) {
+    let Some(value) = value else { return };
+    let (max, allowed): (usize, &[char]) = match kind {
+        Text::Line => (MAX_TEXT_CHARS, &[]),
+        Text::Note => (MAX_NOTE_CHARS, &['\n', '\r', '\t']),
+    };
+    if value.chars().count() > max {
+        errors.push(FieldError::new(
+            member,
+            format!("is longer than {max} characters"),
+        ));
+    }
+    if let Some(bad) = value
+        .chars()
+        .find(|ch| ch.is_control() && !allowed.contains(ch))
+    {
+        errors.push(FieldError::new(
+            member,
+            format!("contains the control character U+{:04X}", u32::from(bad)),
+        ));
+    }
+}
+
+/// Every text member of the customer and its company, addresses, credit and cards (the
+/// card serial numbers have their own, shorter, limit in [`check_cards`]).
+fn check_texts(c: &Customer, errors: &mut Vec<FieldError>) {
+    use Text::{Line, Note};
+    let mut texts: Vec<(String, Option<&str>, Text)> = vec![
+        ("ExternalId".into(), c.external_id.as_deref(), Line),
+        ("FirstName".into(), c.first_name.as_deref(), Line),
+        ("LastName".into(), c.last_name.as_deref(), Line),
+        ("FullName".into(), c.full_name.as_deref(), Line),
+        ("Gender".into(), c.gender.as_deref(), Line),
+        ("Email".into(), c.email.as_deref(), Line),
+        ("Phone".into(), c.phone.as_deref(), Line),
+        ("Note".into(), c.note.as_deref(), Note),
+        (
+            "Credit.CurrencyLabel".into(),
+            c.credit.currency_label.as_deref(),
+            Line,
+        ),
+    ];
+    if let Some(co) = &c.company {
+        texts.extend([
+            ("Company.Name".into(), co.name.as_deref(), Line),
+            ("Company.Crn".into(), co.crn.as_deref(), Line),
+            ("Company.VatId".into(), co.vat_id.as_deref(), Line),
+            ("Company.TaxId".into(), co.tax_id.as_deref(), Line),
+        ]);
+    }
+    for (name, address) in [
+        ("Address", &c.address),
+        ("DeliveryAddress", &c.delivery_address),
+    ] {
+        if let Some(a) = address {
+            texts.extend([
+                (format!("{name}.Street"), a.street.as_deref(), Line),
+                (format!("{name}.City"), a.city.as_deref(), Line),
+                (format!("{name}.PostalCode"), a.postal_code.as_deref(), Line),
+                (format!("{name}.Country"), a.country.as_deref(), Line),
+                (format!("{name}.Note"), a.note.as_deref(), Note),
+            ]);
+        }
+    }
+    for (i, card) in c.cards.iter().enumerate() {
+        texts.extend([
+            (
+                format!("Cards[{i}].ExternalId"),
+                card.external_id.as_deref(),
+                Line,
+            ),
+            (
+                format!("Cards[{i}].Processor"),
+                card.processor.as_deref(),
+                Line,
+            ),
+            (
+                format!("Cards[{i}].StatusReason"),
+                card.status_reason.as_deref(),
+                Line,
+            ),
+            (format!("Cards[{i}].Note"), card.note.as_deref(), Note),
+        ]);
+    }
+    for (member, value, kind) in texts {
+        check_text(&member, value, kind, errors);
+    }
+}
+
+/// The rules for the texts of a credit adjustment: its note and its operation id.
+pub fn check_adjustment(adjustment: &CreditAdjustment) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    check_text("Note", adjustment.note.as_deref(), Text::Note, &mut errors);
+    check_text(
+        "OperationId",
+        adjustment.operation_id.as_deref(),
+        Text::Line,
+        &mut errors,
+    );
+    errors
+}
+
 fn check_id(id: &str, errors: &mut Vec<FieldError>) {
     if id.is_empty() {
         errors.push(FieldError::coded("Id", "is required", "Required"));
+    } else if id == "." || id == ".." {
+        errors.push(FieldError::new(
+            "Id",
+            format!("\"{id}\" cannot be an id: a URL path drops it, so the customer could not be reached"),
+        ));
     } else if id.chars().count() > MAX_ID_CHARS
         || id.trim() != id
         || id
@@ -203,6 +315,10 @@ fn check_cards(
                     format!("is longer than {MAX_SERIAL_CHARS} characters"),
                 ))
             }
+            Some(serial) if serial.chars().any(char::is_control) => errors.push(FieldError::new(
+                member,
+                "contains a control character, which no scanner sends and no filter finds",
+            )),
             Some(serial) if seen.contains(serial) => errors.push(FieldError::coded(
                 member,
                 format!("card {serial} is listed twice"),
@@ -225,6 +341,8 @@ fn check_cards(
                 format!("Cards[{i}].Meta"),
                 "must be a JSON object",
             ));
+        } else {
+            check_depth(&format!("Cards[{i}].Meta"), &card.meta, errors);
         }
         // The status time follows the status: set to now when the status changes without one.
         let before = previous.and_then(|p| {

@@ -10,7 +10,7 @@ use clap::Args;
 
 use crate::api::{Auth, AuthPolicy, LocalApi};
 use crate::model::Rights;
-use crate::server::{self, AppState};
+use crate::server::{self, AppState, ServerLimits};
 use crate::store::Store;
 
 /// The environment variable `serve` reads the first admin's password from by default.
@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// (desks then sync by listing, as they would against PORTOS).
     #[arg(long)]
     pub portos_compatible: bool,
+    /// Open connections at most; past it an idle one is closed to make room. Keep it well
+    /// below the process's descriptor limit (`ulimit -n`, 1,024 under systemd).
+    #[arg(long, default_value_t = ServerLimits::default().max_connections, value_name = "N")]
+    pub max_connections: usize,
 }
 
 /// Reads `90s`, `30m`, `8h` or `2d` (a bare number is seconds).
@@ -111,7 +115,11 @@ pub fn run(db: &Path, args: ServeArgs) -> anyhow::Result<()> {
             db.display(),
             listener.local_addr()?
         );
-        let state = AppState::new(auth);
+        let limits = ServerLimits {
+            max_connections: args.max_connections.max(1),
+            ..ServerLimits::default()
+        };
+        let state = AppState::new(auth).with_limits(limits);
         let state = if args.portos_compatible {
             state.portos_compatible()
         } else {

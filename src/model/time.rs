@@ -10,6 +10,10 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
+    // chrono's `%Y-%m-%d` also reads `2000-1-1`; the contract's dates have every digit.
+    if !starts_with_full_date(text) {
+        return Err(not_a_time(text));
+    }
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }
@@ -22,9 +26,24 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
             return Ok(t.and_utc());
         }
     }
-    Err(format!(
+    Err(not_a_time(text))
+}
+
+fn not_a_time(text: &str) -> String {
+    format!(
         "\"{text}\" is not a time (expected RFC 3339, e.g. 2024-01-31T10:00:00Z, or a date YYYY-MM-DD)"
-    ))
+    )
+}
+
+/// Whether `text` starts with `YYYY-MM-DD`, all ten characters there.
+fn starts_with_full_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() >= 10
+        && b[..10].iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+        && b.get(10).is_none_or(|c| matches!(c, b'T' | b't' | b' '))
 }
 
 /// Formats a time the way the contract writes it: RFC 3339, UTC, `Z`.

@@ -22,7 +22,7 @@ pub async fn list(
     let params = ListParams::from_query_string(query.as_deref().unwrap_or(""));
     let parsed = parse_list_query(&params).map_err(|e| Failure::new(e.into(), &path))?;
     if parsed.take.is_none() && !parsed.count_only {
-        return stream::whole_list(state.api, user.who.actor, params, path).await;
+        return stream::whole_list(&state, user.who.actor, params, path).await;
     }
     let api = state.api;
     let actor = user.who.actor;

@@ -2,6 +2,7 @@
 //! one function of the API logic on a blocking thread (SQLite calls block), and answer with
 //! JSON or a problem document. Every rule lives in [`crate::api`].
 
+mod conn;
 mod customers;
 mod idempotent;
 mod problem;
@@ -9,6 +10,8 @@ mod sessions;
 mod stream;
 mod sync;
 
+pub use conn::ServerLimits;
+use conn::Slot;
 pub use problem::MAX_BODY_BYTES;
 
 use std::future::Future;
@@ -18,17 +21,18 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
-use crate::api::{Auth, LocalApi};
+use crate::api::{ApiError, Auth, LocalApi};
 use crate::model::Problem;
-use problem::problem_response;
+use problem::{Failure, problem_response};
 
-/// What every handler shares: the API logic and sign-in over one store.
+/// What every handler shares: the API logic and sign-in over one store, and the limits that
+/// keep one client from taking the server's memory, threads or descriptors.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub api: Arc<LocalApi>,
@@ -36,16 +40,38 @@ pub struct AppState {
     /// Our extras for replicas: the `/sync` feed, `DELETE ?_v=N` and `Idempotency-Key`.
     /// Off, the server answers as a plain PORTOS server would (`--portos-compatible`).
     pub sync_extras: bool,
+    pub limits: Arc<ServerLimits>,
+    /// The whole-list streams open now, counted against `limits`.
+    streams: Arc<stream::OpenStreams>,
+    /// Password checks running and waiting, bounded by `limits`.
+    password_gate: Arc<sessions::PasswordGate>,
 }
 
 impl AppState {
-    /// The state for `auth`, whose API the customer routes use too.
+    /// The state for `auth`, whose API the customer routes use too, with the default limits.
     pub fn new(auth: Arc<Auth>) -> Self {
+        let limits = ServerLimits::default();
         Self {
             api: auth.api().clone(),
             auth,
             sync_extras: true,
+            password_gate: Arc::new(sessions::PasswordGate::new(
+                limits.password_checks,
+                limits.password_queue,
+            )),
+            limits: Arc::new(limits),
+            streams: Arc::default(),
         }
+    }
+
+    /// The same state under `limits`.
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.password_gate = Arc::new(sessions::PasswordGate::new(
+            limits.password_checks,
+            limits.password_queue,
+        ));
+        self.limits = Arc::new(limits);
+        self
     }
 
     /// The same state answering as a plain PORTOS server: no feed, no idempotency extras.
@@ -81,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(refuse_declared_oversize))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -92,16 +119,25 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Without TCP_NODELAY the last small segment of a response can wait for the client's
-    // delayed ACK: 40 ms on Linux, forty times a card lookup.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = ServerLimits::clone(&state.limits);
+    conn::serve(listener, router(state), limits, shutdown).await
+}
+
+/// A body declared larger than the limit is refused before a byte of it is read, so the
+/// client learns at once and the connection is not held while it sends.
+async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        let error = ApiError::PayloadTooLarge {
+            limit_bytes: MAX_BODY_BYTES,
+        };
+        return Failure::new(error, request.uri().path()).into_response();
+    }
+    next.run(request).await
 }
 
 /// Completes on Ctrl-C or (on Unix) SIGTERM, the signals a service manager sends.

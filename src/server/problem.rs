@@ -1,16 +1,18 @@
 //! Turning errors into `application/problem+json` responses, and the extractors that read a
 //! request the contract's way (token, id, JSON body) with their failures as problems too.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::AppState;
+use super::{AppState, Slot};
 use crate::api::{ApiError, Authenticated, parse_json};
 use crate::model::Problem;
 
@@ -39,7 +41,13 @@ impl IntoResponse for Failure {
         if let ApiError::Internal(message) = &self.error {
             tracing::error!(instance = %self.instance, "internal error: {message}");
         }
-        problem_response(&self.error.to_problem(Some(&self.instance)))
+        let mut response = problem_response(&self.error.to_problem(Some(&self.instance)));
+        if let Some(secs) = self.error.retry_after_secs() {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -104,6 +112,10 @@ impl FromRequestParts<AppState> for SignedIn {
             .auth
             .authenticate(token.as_deref())
             .map_err(|e| Failure::new(e, instance))?;
+        // A connection that carries a desk is the last to be closed to make room.
+        if let Some(slot) = parts.extensions.get::<Arc<Slot>>() {
+            slot.mark_signed_in();
+        }
         Ok(SignedIn {
             who,
             token: token.unwrap_or_default(),
@@ -129,17 +141,31 @@ impl<S: Send + Sync> FromRequestParts<S> for CustomerId {
     }
 }
 
-/// A request body read as JSON: larger than [`MAX_BODY_BYTES`] is a 413, malformed JSON a 400
-/// naming the problem and where it is.
+/// A request body read as JSON: larger than [`MAX_BODY_BYTES`] is a 413, one that does not
+/// arrive within the body timeout a 408, malformed JSON a 400 naming the problem and where.
 #[derive(Debug, Clone)]
 pub struct JsonBody(pub Value);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl FromRequest<AppState> for JsonBody {
     type Rejection = Failure;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Failure> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Failure> {
         let instance = req.uri().path().to_owned();
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        let timeout = state.limits.body_read_timeout;
+        // The whole body within the time, not each piece: a trickle of one byte a second
+        // would otherwise hold the connection for days.
+        let read = tokio::time::timeout(timeout, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| {
+                Failure::new(
+                    ApiError::RequestTimeout(format!(
+                        "the body did not arrive whole within {} s",
+                        timeout.as_secs()
+                    )),
+                    instance.clone(),
+                )
+            })?;
+        let bytes = read.map_err(|rejection| {
             let error = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge {
                     limit_bytes: MAX_BODY_BYTES,

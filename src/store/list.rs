@@ -89,7 +89,7 @@ impl ListPlan {
         if self.conditions.is_empty() {
             String::new()
         } else {
-            format!(" WHERE {}", self.conditions.join(" AND "))
+            format!(" WHERE {}", all_of(&self.conditions))
         }
     }
 
@@ -398,6 +398,20 @@ fn scalar_value(s: &Scalar) -> SqlValue {
         Scalar::Time(t) => SqlValue::Integer(t.timestamp_micros()),
         // Decimals go through decimal_condition; never reached for them.
         Scalar::Decimal(d) => SqlValue::Text(d.to_string()),
+    }
+}
+
+/// `conditions` joined with AND as a balanced tree. SQLite limits an expression's depth to
+/// 1,000 and parses `a AND b AND c …` as a chain, one level per AND, so a chain of the 1,000
+/// filter operations a request may have would fail; a balanced tree is 10 levels deep.
+fn all_of(conditions: &[String]) -> String {
+    match conditions {
+        [] => "1".to_owned(),
+        [one] => one.clone(),
+        _ => {
+            let (left, right) = conditions.split_at(conditions.len() / 2);
+            format!("({} AND {})", all_of(left), all_of(right))
+        }
     }
 }
 

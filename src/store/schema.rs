@@ -202,6 +202,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE change_log DROP COLUMN after_doc;
     ALTER TABLE change_log ADD COLUMN new_version INTEGER;
     "#,
+    // 6: failed sign-ins are counted per user name and source address, so that a
+    // stranger's guesses slow down the stranger and not the owner's own desk. The counts
+    // are minutes old at most: starting them over loses nothing.
+    r#"
+    DROP TABLE login_failures;
+    CREATE TABLE login_failures (
+        user_name TEXT NOT NULL COLLATE NOCASE,
+        source    TEXT NOT NULL,
+        failures  INTEGER NOT NULL,
+        last_time INTEGER NOT NULL,
+        PRIMARY KEY (user_name, source)
+    ) STRICT;
+    CREATE INDEX login_failures_time ON login_failures(last_time);
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is

@@ -111,40 +111,50 @@ pub fn delete_user_tokens(tx: &Tx<'_>, user_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The failed sign-ins of `user_name` whose last one came after `since`: (how many, when the
-/// last was).
+/// The failed sign-ins of `user_name` from `source` whose last one came after `since`: (how
+/// many, when the last was).
 pub fn recent_failures(
     snapshot: &Snapshot<'_>,
     user_name: &str,
+    source: &str,
     since: i64,
 ) -> Result<Option<(u32, i64)>> {
     Ok(snapshot
         .conn()
         .prepare_cached(
-            "SELECT failures, last_time FROM login_failures WHERE user_name = ?1 AND last_time > ?2",
+            "SELECT failures, last_time FROM login_failures
+             WHERE user_name = ?1 AND source = ?2 AND last_time > ?3",
         )?
-        .query_row(params![user_name, since], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![user_name, source, since], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?)
 }
 
-/// Counts one more failed sign-in of `user_name` at `now`, forgetting entries whose last
-/// failure is not after `forget_until`, so that guessed names do not pile up.
-pub fn record_failure(tx: &Tx<'_>, user_name: &str, now: i64, forget_until: i64) -> Result<()> {
+/// Counts one more failed sign-in of `user_name` from `source` at `now`, forgetting entries
+/// whose last failure is not after `forget_until`, so that guessed names do not pile up.
+pub fn record_failure(
+    tx: &Tx<'_>,
+    user_name: &str,
+    source: &str,
+    now: i64,
+    forget_until: i64,
+) -> Result<()> {
     let conn = tx.conn();
     conn.prepare_cached("DELETE FROM login_failures WHERE last_time <= ?1")?
         .execute([forget_until])?;
     conn.prepare_cached(
-        "INSERT INTO login_failures (user_name, failures, last_time) VALUES (?1, 1, ?2)
-         ON CONFLICT (user_name) DO UPDATE SET failures = failures + 1, last_time = ?2",
+        "INSERT INTO login_failures (user_name, source, failures, last_time) VALUES (?1, ?2, 1, ?3)
+         ON CONFLICT (user_name, source) DO UPDATE SET failures = failures + 1, last_time = ?3",
     )?
-    .execute(params![user_name, now])?;
+    .execute(params![user_name, source, now])?;
     Ok(())
 }
 
-/// Forgets the failed sign-ins of `user_name` (after a success).
-pub fn clear_failures(tx: &Tx<'_>, user_name: &str) -> Result<()> {
+/// Forgets the failed sign-ins of `user_name` from `source` (after a success from there).
+pub fn clear_failures(tx: &Tx<'_>, user_name: &str, source: &str) -> Result<()> {
     tx.conn()
-        .prepare_cached("DELETE FROM login_failures WHERE user_name = ?1")?
-        .execute([user_name])?;
+        .prepare_cached("DELETE FROM login_failures WHERE user_name = ?1 AND source = ?2")?
+        .execute([user_name, source])?;
     Ok(())
 }

@@ -246,13 +246,12 @@ impl Replica {
                     // PORTOS has no credit route: the server's amount plus the change, under
                     // the version it was read at.
                     let mut body = to_json(&shadow)?;
-                    body["credit"]["amount"] = serde_json::to_value(shadow.credit.amount + *amount)
-                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    body["credit"]["amount"] = number(shadow.credit.amount + *amount)?;
                     self.client
                         .upsert_keyed(&entry.customer_id, &body, None)
                         .await
                 } else {
-                    let body = json!({"amount": amount, "note": note, "operationId": operation_id});
+                    let body = json!({"amount": number(*amount)?, "note": note, "operationId": operation_id});
                     self.client
                         .adjust_credit_keyed(&entry.customer_id, &body, operation_id)
                         .await
@@ -518,4 +517,11 @@ impl Replica {
             .as_deref()
             == Some("listing"))
     }
+}
+
+/// `amount` as a JSON number with every digit: a plain `json!` of a decimal writes a string,
+/// which the API refuses for a decimal member.
+fn number(amount: rust_decimal::Decimal) -> Result<Value, ApiError> {
+    rust_decimal::serde::arbitrary_precision::serialize(&amount, serde_json::value::Serializer)
+        .map_err(|e| ApiError::Internal(format!("cannot write {amount} as a number: {e}")))
 }

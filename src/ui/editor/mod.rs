@@ -228,14 +228,14 @@ impl CustomerEditor {
         self.rights.has(right)
     }
 
-    /// The body of the save: the full customer, `_v` the stored version so a stale form is
-    /// refused; without `id` and `_v` when creating.
+    /// The body of the save: the customer, `_v` the stored version so a stale form is
+    /// refused; without `id` and `_v` when creating. Without the ledger: the API keeps the
+    /// one it has whatever a save sends, and years of it would make the body too large.
     fn save_action(&mut self) -> Option<EditorAction> {
         if !self.can_save() || self.has_local_errors() || self.awaiting == Some(Awaiting::Save) {
             return None;
         }
-        let mut customer = self.form_customer();
-        customer.credit_transactions = self.ledger.clone();
+        let customer = self.form_customer();
         let mut body = match serde_json::to_value(&customer) {
             Ok(body) => body,
             Err(e) => {
@@ -244,11 +244,12 @@ impl CustomerEditor {
             }
         };
         let id = self.customer_id().map(str::to_owned);
-        if id.is_none()
-            && let Some(object) = body.as_object_mut()
-        {
-            object.remove("id");
-            object.remove("_v");
+        if let Some(object) = body.as_object_mut() {
+            object.remove("creditTransactions");
+            if id.is_none() {
+                object.remove("id");
+                object.remove("_v");
+            }
         }
         self.awaiting = Some(Awaiting::Save);
         self.conflict = None;

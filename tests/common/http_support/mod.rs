@@ -11,7 +11,7 @@ use customer_desk::api::{Auth, AuthPolicy, LocalApi};
 use customer_desk::clock::FixedClock;
 use customer_desk::model::Rights;
 use customer_desk::remote::RemoteClient;
-use customer_desk::server::{self, AppState};
+use customer_desk::server::{self, AppState, ServerLimits};
 use customer_desk::store::Store;
 use tokio::sync::oneshot;
 
@@ -36,15 +36,30 @@ impl TestServer {
 
     /// Starts a server on 127.0.0.1:0 whose clock shows `now`, signing in under `policy`.
     pub async fn start_with(now: DateTime<Utc>, policy: AuthPolicy) -> Self {
-        Self::start_as(now, policy, false).await
+        Self::start_as(now, policy, false, ServerLimits::default()).await
     }
 
     /// Starts a server that answers as a plain PORTOS server (`serve --portos-compatible`).
     pub async fn start_portos(now: DateTime<Utc>) -> Self {
-        Self::start_as(now, AuthPolicy::default(), true).await
+        Self::start_as(now, AuthPolicy::default(), true, ServerLimits::default()).await
     }
 
-    async fn start_as(now: DateTime<Utc>, policy: AuthPolicy, portos: bool) -> Self {
+    /// Starts a server on 127.0.0.1:0 whose clock shows `now`, signing in under `policy`,
+    /// holding its clients to `limits`.
+    pub async fn start_limited(
+        now: DateTime<Utc>,
+        policy: AuthPolicy,
+        limits: ServerLimits,
+    ) -> Self {
+        Self::start_as(now, policy, false, limits).await
+    }
+
+    async fn start_as(
+        now: DateTime<Utc>,
+        policy: AuthPolicy,
+        portos: bool,
+        limits: ServerLimits,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("server.db")).expect("store");
         let clock = Arc::new(FixedClock::new(now));
@@ -55,7 +70,7 @@ impl TestServer {
             .expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let state = AppState::new(auth.clone());
+        let state = AppState::new(auth.clone()).with_limits(limits);
         let state = if portos {
             state.portos_compatible()
         } else {
