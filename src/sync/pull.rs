@@ -168,6 +168,7 @@ fn apply_item(tx: &Tx<'_>, item: &FeedItem, now: i64) -> Result<bool, SyncError>
             if merged.is_clean() && open.is_none() {
                 let customer = rebased_customer(tx, merged.value, &mine, theirs)?;
                 replica::apply_server_customer(tx, &customer)?;
+                super::count_merge();
             } else {
                 let mut fields = merged.clashes.clone();
                 if let Some(open) = &open {

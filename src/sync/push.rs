@@ -460,6 +460,9 @@ impl Replica {
         let merged = merge3(Some(&to_json(shadow)?), &to_json(local)?, &to_json(theirs)?);
         let now = self.api.clock().now().timestamp_micros();
         let clean = merged.is_clean();
+        if clean {
+            super::count_merge();
+        }
         self.api.store().write(|tx| {
             if clean {
                 let mut customer = from_json(merged.value.clone())?;

@@ -75,6 +75,59 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// What the run did that a check needs: each accepted edit of a field, each sync attempt,
+/// the customers deleted or given cards (whose pushes can clash on other grounds).
+#[derive(Debug, Default)]
+struct Journal {
+    /// (op index, desk, customer, field, new value, value before).
+    edits: Vec<(usize, usize, String, usize, Value, Value)>,
+    syncs: Vec<(usize, usize)>,
+    set_aside: HashSet<String>,
+}
+
+impl Journal {
+    /// Edits of the same field of the same customer to different values on two desks, each
+    /// from the same value, the first not pushed (its desk did not even try to sync) before
+    /// the second was made: each pair must end as a conflict, never as a silent overwrite.
+    fn concurrent_clashes(&self) -> Vec<(String, usize)> {
+        let last_of = |desk: usize, id: &str, field: usize| {
+            self.edits
+                .iter()
+                .rposition(|e| e.1 == desk && e.2 == id && e.3 == field)
+        };
+        let mut clashes = Vec::new();
+        for (a, e1) in self.edits.iter().enumerate() {
+            for (b, e2) in self.edits.iter().enumerate().skip(a + 1) {
+                let pair = e1.1 != e2.1 && e1.2 == e2.2 && e1.3 == e2.3;
+                // Same field, different new values, the same value before, each a change.
+                let changes = e1.4 != e1.5 && e2.4 != e2.5;
+                if !pair
+                    || !changes
+                    || e1.4 == e2.4
+                    || e1.5 != e2.5
+                    || self.set_aside.contains(&e1.2)
+                {
+                    continue;
+                }
+                let unsynced = !self
+                    .syncs
+                    .iter()
+                    .any(|&(i, d)| d == e1.1 && i > e1.0 && i < e2.0);
+                let last =
+                    last_of(e1.1, &e1.2, e1.3) == Some(a) && last_of(e2.1, &e2.2, e2.3) == Some(b);
+                // A third desk's later edit of the field may settle it for both.
+                let third = self.edits[a + 1..]
+                    .iter()
+                    .any(|e| e.2 == e1.2 && e.3 == e1.3 && e.1 != e1.1 && e.1 != e2.1);
+                if unsynced && last && !third {
+                    clashes.push((e1.2.clone(), e1.3));
+                }
+            }
+        }
+        clashes
+    }
+}
+
 /// What the run did, for the figures.
 #[derive(Debug, Default)]
 struct Tally {
@@ -82,6 +135,7 @@ struct Tally {
     acknowledged: usize,
     faults: BTreeMap<Fault, u64>,
     conflicts_for_a_person: u64,
+    clashes_checked: usize,
     converge: Duration,
 }
 
@@ -97,9 +151,10 @@ async fn run_ops(
     proxies: &[FaultProxy],
     ops: &[Op],
     serials: &mut u64,
+    journal: &mut Journal,
 ) -> HashMap<String, (usize, String)> {
     let mut credits = HashMap::new();
-    for op in ops {
+    for (index, op) in ops.iter().enumerate() {
         match *op {
             Op::Create { desk } => {
                 let d = &desks[desk % desks.len()];
@@ -116,8 +171,19 @@ async fn run_ops(
                 let d = &desks[desk % desks.len()];
                 if let Some(c) = pick(d, n) {
                     let mut body = serde_json::to_value(&c).expect("json");
+                    let before = body[FIELDS[field]].clone();
                     body[FIELDS[field]] = json!(VALUES[value]);
-                    let _ = d.api.upsert(&d.actor, &c.id, &body);
+                    if d.api.upsert(&d.actor, &c.id, &body).is_ok() {
+                        let desk = desk % desks.len();
+                        journal.edits.push((
+                            index,
+                            desk,
+                            c.id.clone(),
+                            field,
+                            json!(VALUES[value]),
+                            before,
+                        ));
+                    }
                 }
             }
             Op::Credit {
@@ -129,7 +195,11 @@ async fn run_ops(
                 if let Some(c) = pick(d, n)
                     && cents != 0
                 {
-                    let amount = rust_decimal::Decimal::new(cents, 2);
+                    // A JSON number with exactly these digits (a Decimal would be written as a
+                    // string, which the API refuses for a number).
+                    let amount: Value =
+                        serde_json::from_str(&rust_decimal::Decimal::new(cents, 2).to_string())
+                            .expect("number");
                     if let Ok(after) =
                         d.api
                             .adjust_credit(&d.actor, &c.id, &json!({"amount": amount}))
@@ -144,13 +214,16 @@ async fn run_ops(
             }
             Op::Delete { desk, pick: n } => {
                 let d = &desks[desk % desks.len()];
-                if let Some(c) = pick(d, n) {
-                    let _ = d.api.delete(&d.actor, &c.id);
+                if let Some(c) = pick(d, n)
+                    && d.api.delete(&d.actor, &c.id).is_ok()
+                {
+                    journal.set_aside.insert(c.id);
                 }
             }
             Op::AddCard { desk, pick: n } => {
                 let d = &desks[desk % desks.len()];
                 if let Some(c) = pick(d, n) {
+                    journal.set_aside.insert(c.id.clone());
                     *serials += 1;
                     let mut body = serde_json::to_value(&c).expect("json");
                     body["cards"]
@@ -166,6 +239,8 @@ async fn run_ops(
                     && a.id != b.id
                     && let Some(card) = a.cards.first().cloned()
                 {
+                    journal.set_aside.insert(a.id.clone());
+                    journal.set_aside.insert(b.id.clone());
                     let mut without = serde_json::to_value(&a).expect("json");
                     without["cards"].as_array_mut().expect("cards").remove(0);
                     if d.api.upsert(&d.actor, &a.id, &without).is_ok() {
@@ -180,6 +255,7 @@ async fn run_ops(
             }
             Op::Sync { desk } => {
                 let d = &desks[desk % desks.len()];
+                journal.syncs.push((index, desk % desks.len()));
                 let _ = d.replica.sync_once(0).await;
             }
             Op::Offline { desk, cut } => proxies[desk % proxies.len()].cut(cut),
@@ -248,7 +324,8 @@ async fn converge(
         proxies.push(proxy);
     }
     let mut serials = 0;
-    let credits = run_ops(&desks, &proxies, &ops, &mut serials).await;
+    let mut journal = Journal::default();
+    let credits = run_ops(&desks, &proxies, &ops, &mut serials, &mut journal).await;
 
     // Everyone online, no faults: settle.
     for p in &proxies {
@@ -302,6 +379,23 @@ async fn converge(
                 .expect("read");
             prop_assert!(seen_ops.contains(op) || waits, "operation {} was lost", op);
         }
+    }
+    // Every concurrent clash on one field is a conflict on some desk.
+    let mut recorded: Vec<(String, String)> = Vec::new();
+    for d in &desks {
+        for c in conflicts::list(&d.api).expect("conflicts") {
+            recorded.extend(c.fields.into_iter().map(|f| (c.id.clone(), f.field)));
+        }
+    }
+    let clashes = journal.concurrent_clashes();
+    let checked_clashes = clashes.len();
+    for (id, field) in clashes {
+        prop_assert!(
+            recorded.contains(&(id.clone(), FIELDS[field].to_owned())),
+            "{} of {} was changed on two desks at once and no conflict says so",
+            FIELDS[field],
+            id
+        );
     }
     // Every desk equals the server, but for customers that wait for a person there.
     let mut conflicts_for_a_person = 0;
@@ -360,6 +454,7 @@ async fn converge(
         acknowledged: credits.len(),
         faults,
         conflicts_for_a_person,
+        clashes_checked: checked_clashes,
         converge,
     })
 }
@@ -388,6 +483,7 @@ fn check(portos: bool) {
         totals.ops += tally.ops;
         totals.acknowledged += tally.acknowledged;
         totals.conflicts_for_a_person += tally.conflicts_for_a_person;
+        totals.clashes_checked += tally.clashes_checked;
         totals.converge = totals.converge.max(tally.converge);
         for (k, v) in tally.faults {
             *totals.faults.entry(k).or_default() += v;
@@ -395,7 +491,7 @@ fn check(portos: bool) {
     });
     let totals = totals.into_inner().expect("totals");
     println!(
-        "convergence ({}): {} operations, {} credit adjustments acknowledged, faults {:?}, {} conflicts left to a person, slowest settle {:?}",
+        "convergence ({}): {} operations, {} credit adjustments acknowledged, faults {:?}, {} merged automatically, {} conflicts left to a person ({} concurrent same-field clashes checked), slowest settle {:?}",
         if portos {
             "PORTOS-compatible"
         } else {
@@ -404,7 +500,9 @@ fn check(portos: bool) {
         totals.ops,
         totals.acknowledged,
         totals.faults,
+        customer_desk::sync::merged_automatically(),
         totals.conflicts_for_a_person,
+        totals.clashes_checked,
         totals.converge
     );
 }
