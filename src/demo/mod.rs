@@ -502,6 +502,13 @@ mod tests {
             !health.search_index_stale,
             "the word index is still marked stale"
         );
+        // Every customer is in the feed, filled in one pass at the end.
+        let in_feed = store
+            .read(|s| crate::store::feed::count_after(s, 0))
+            .expect("feed");
+        assert_eq!(in_feed, 3_000);
+        let head = store.read(crate::store::feed::head).expect("head");
+        assert_eq!(head, 3_000);
 
         let actor = Actor::new("t", Rights::admin());
         let everyone = api
@@ -573,6 +580,39 @@ mod tests {
             api.store().read(rows::total_count).expect("count"),
             2 * BATCH
         );
+    }
+
+    /// A bulk load that never finished (the process died) leaves what it wrote, and the next
+    /// open builds what it left for the end: the indexes and the feed.
+    #[test]
+    fn a_bulk_load_cut_short_is_whole_after_the_next_open() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("cut.db");
+        let now = "2026-06-01T00:00:00Z".parse().expect("time");
+        let batch: Vec<(Customer, Vec<u8>)> = (0..100)
+            .map(|i| {
+                let c = generate(1, i, now);
+                let doc = rows::encode_doc(&c).expect("doc");
+                (c, doc)
+            })
+            .collect();
+        {
+            let store = Store::open(&path).expect("store");
+            let options = BulkOptions {
+                defer_indexes_from: 0,
+                durable: true,
+                big_memory: false,
+            };
+            let mut bulk = store.bulk_load(100, options).expect("bulk");
+            bulk.insert_batch(&batch).expect("batch");
+            // Dropped without `finish`, as a crash would leave it.
+        }
+        let store = Store::open(&path).expect("reopen");
+        assert!(store.index_health().expect("health").is_whole());
+        let in_feed = store
+            .read(|s| crate::store::feed::count_after(s, 0))
+            .expect("feed");
+        assert_eq!(in_feed, 100);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::customers::{Inserter, SearchIndexing, add_to_count, count_of};
-use super::{Error, Result, Snapshot, Store, Tx, checkpoint, schema};
+use super::{Error, Result, Snapshot, Store, Tx, checkpoint, feed, schema};
 use crate::model::Customer;
 
 /// How a bulk load may trade safety for speed.
@@ -76,6 +76,7 @@ impl Store {
         if deferred {
             schema::drop_sort_indexes(&conn)?;
             schema::mark_search_index_stale(&conn)?;
+            feed::mark_stale(&conn)?;
         }
         if options.big_memory {
             // Four times the page cache of a server's connection; set back after.
@@ -177,6 +178,7 @@ fn build_deferred_indexes(store: &Store, conn: &mut Connection, map: bool) -> Re
         // One connection only: one after the other.
         let tx = conn.transaction()?;
         schema::rebuild_search_index(&tx)?;
+        feed::fill(&tx)?;
         tx.commit()?;
         schema::ensure_sort_indexes(conn, map)?;
         return Ok(());
@@ -195,6 +197,7 @@ fn build_deferred_indexes(store: &Store, conn: &mut Connection, map: bool) -> Re
         sorted?;
         let tx = conn.transaction()?;
         schema::replace_search_index(&tx, words)?;
+        feed::fill(&tx)?;
         tx.commit()?;
         // The builds left a log of some 100 MB; copy it back and empty the file, so that the
         // store takes no more room than its data. Should that not work out, the log is

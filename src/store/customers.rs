@@ -200,8 +200,11 @@ impl<'c> Inserter<'c> {
         if self.indexing == SearchIndexing::WithRow {
             super::words::index(self.conn, rid, &search)?;
         }
-        self.seq += 1;
-        super::feed::record(self.conn, self.seq, &c.id, c.version, false)?;
+        // A deferred bulk load fills the feed in one pass at its end (`feed::fill`).
+        if self.indexing == SearchIndexing::WithRow {
+            self.seq += 1;
+            super::feed::record(self.conn, self.seq, &c.id, c.version, false)?;
+        }
         Ok(rid)
     }
 }

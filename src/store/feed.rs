@@ -51,6 +51,30 @@ pub(super) fn record(
     Ok(())
 }
 
+/// Marks the feed as missing customers, before a bulk load that leaves it for the end
+/// (`store::bulk`); every open fills a marked feed, so a load cut short still lists every
+/// customer.
+pub(super) fn mark_stale(conn: &Connection) -> Result<()> {
+    conn.execute_batch("INSERT OR REPLACE INTO counters (name, value) VALUES ('feed_stale', 1)")?;
+    Ok(())
+}
+
+/// Gives every live customer without a live entry one, in row order, and clears the mark:
+/// one pass, several times faster than an entry per insert.
+pub(super) fn fill(conn: &Connection) -> Result<()> {
+    let head = head_seq(conn)?;
+    let added = conn.execute(
+        "INSERT OR REPLACE INTO sync_feed (customer_id, seq, version, deleted)
+         SELECT c.id, ?1 + row_number() OVER (ORDER BY c.rid), c.version, 0 FROM customers c
+         WHERE NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.customer_id = c.id AND NOT f.deleted)
+         ORDER BY c.rid",
+        [head],
+    )?;
+    set_head_seq(conn, head + added as i64)?;
+    conn.execute_batch("DELETE FROM counters WHERE name = 'feed_stale'")?;
+    Ok(())
+}
+
 /// One entry of a feed page: a customer's latest state as of the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedEntry {

@@ -400,6 +400,14 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         rebuild_search_index(&tx)?;
         tx.commit()?;
     }
+    if marked(conn, "feed_stale")? {
+        let tx = conn.transaction()?;
+        super::feed::fill(&tx).map_err(|e| match e {
+            super::Error::Sqlite(e) => e,
+            other => rusqlite::Error::ModuleError(other.to_string()),
+        })?;
+        tx.commit()?;
+    }
     if marked(conn, "docs_stale")? {
         let tx = conn.transaction()?;
         super::customers::upgrade_docs(&tx)?;
