@@ -56,7 +56,8 @@ impl DemoReport {
 }
 
 /// Adds `count` demo customers. `progress` gets the number added so far after each batch and
-/// returns `false` to stop early.
+/// returns `false` to stop early. A replica of a shop server is refused: its customers are
+/// the server's, and demo data written past the outbox would never reach it.
 pub fn load(
     api: &LocalApi,
     count: u64,
@@ -82,6 +83,12 @@ fn load_deferring_from(
     let now = DateTime::from_timestamp(now.timestamp() - now.timestamp().rem_euclid(86_400), 0)
         .unwrap_or(now);
     let store = api.store();
+    if store.read(crate::store::replica::is_attached)? {
+        return Err(ApiError::invalid(
+            "count",
+            "this store is a replica of a shop server; load demo data on the server instead",
+        ));
+    }
     let first_index = store.read(rows::total_count)?;
 
     // Customers are made and serialised on other threads while this one writes.

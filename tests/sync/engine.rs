@@ -330,3 +330,13 @@ async fn a_busy_server_is_tried_again_later_as_it_asks_and_nothing_is_parked() {
         Some("busy@x.sk")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_takes_no_demo_data_of_its_own() {
+    let server = server_with(1).await;
+    let user = server.add_user(Rights::admin());
+    let desk = Desk::attach(&server.base_url, &user).await;
+    let refused = customer_desk::demo::load(&desk.api, 10, 1, &mut |_| true).unwrap_err();
+    assert!(refused.to_string().contains("replica"), "{refused}");
+    assert!(desk.all().is_empty());
+}
