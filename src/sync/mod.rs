@@ -98,16 +98,15 @@ impl From<crate::store::Error> for SyncError {
     }
 }
 
-/// Sorts a server's answer: a failure of the network or a busy server is retried later, a
-/// lost session asks for a sign-in, everything else is the request's own.
-pub(crate) fn classify(error: ApiError) -> Result<ApiError, SyncError> {
+/// Sorts a server's answer: a failure of the network or a busy server is retried later
+/// (`Unreachable`, `ServerFailed`: the contract retries 5xx for ever, with backoff), a lost
+/// session asks for a sign-in, everything else is the request's own (`Api`).
+pub(crate) fn server_error(error: ApiError) -> SyncError {
     match error {
-        // A server error is retried too (the contract: 5xx for ever, with backoff); the
-        // request itself may be fine.
-        ApiError::Unavailable(_) | ApiError::Locked(_) => Err(SyncError::Unreachable(error)),
-        ApiError::Internal(_) => Err(SyncError::ServerFailed(error)),
-        ApiError::Unauthorized(_) => Err(SyncError::SignedOut(error)),
-        other => Ok(other),
+        ApiError::Unavailable(_) | ApiError::Locked(_) => SyncError::Unreachable(error),
+        ApiError::Internal(_) => SyncError::ServerFailed(error),
+        ApiError::Unauthorized(_) => SyncError::SignedOut(error),
+        other => SyncError::Api(other),
     }
 }
 
@@ -220,7 +219,7 @@ impl Replica {
         let client =
             RemoteClient::login_with(server, user_name, password, device_name, client_options())
                 .await
-                .map_err(|e| classify(e).map_or_else(|e| e, SyncError::Api))?;
+                .map_err(server_error)?;
         let server = client.base_url().to_string();
         match &attached {
             Some(url) if *url != server => {

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::merge::merge3;
-use super::{Replica, SyncError, classify, meta};
+use super::{Replica, SyncError, meta, server_error};
 use crate::api::ApiError;
 use crate::model::{Customer, FeedItem, FeedPage, QueryResult};
 use crate::ndata::ListParams;
@@ -226,7 +226,7 @@ impl Replica {
                     self.start_over().await?;
                     continue;
                 }
-                Err(e) => return Err(classify(e).map_or_else(|e| e, SyncError::Api)),
+                Err(e) => return Err(server_error(e)),
             };
             wait = 0;
             let stored_server = self
@@ -339,7 +339,7 @@ impl Replica {
                 page = match self.client.feed(Some(&cursor), FIRST_PAGE, 0).await {
                     Ok(Some(page)) => page,
                     Ok(None) => return Ok(()),
-                    Err(e) => return Err(classify(e).map_or_else(|e| e, SyncError::Api)),
+                    Err(e) => return Err(server_error(e)),
                 };
                 crate::sync::push::crash_point("pull-fetched");
             }
@@ -369,7 +369,7 @@ impl Replica {
             let page = match self.client.feed(cursor.as_deref(), FIRST_PAGE, 0).await {
                 Ok(Some(page)) => page,
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(classify(e).map_or_else(|e| e, SyncError::Api)),
+                Err(e) => return Err(server_error(e)),
             };
             let now = self.api.clock().now().timestamp_micros();
             self.api.store().write(|tx| {
@@ -429,7 +429,7 @@ impl Replica {
                 .with("$take", LISTING_PAGE.to_string());
             let page: QueryResult<Customer> = crate::api::CustomersApi::list(&self.client, &params)
                 .await
-                .map_err(|e| classify(e).map_or_else(|e| e, SyncError::Api))?;
+                .map_err(server_error)?;
             let items = page.items.unwrap_or_default();
             let count = items.len() as u64;
             let now = self.api.clock().now().timestamp_micros();

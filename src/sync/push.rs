@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::merge::{changed_members, merge3};
 use super::pull::{blocking_sync, from_json, local_customer, to_json};
-use super::{Replica, SyncError, classify, meta};
+use super::{Replica, SyncError, meta, server_error};
 use crate::api::{ApiError, CustomersApi};
 use crate::model::Customer;
 use crate::store::Tx;
@@ -257,7 +257,7 @@ impl Replica {
                         .await
                 };
                 crash_point("push-sent");
-                match result.map_err(|e| classify(e).map_or_else(|e| e, SyncError::Api)) {
+                match result.map_err(server_error) {
                     Ok(customer) => {
                         self.done(entry, Some(&customer)).await?;
                         Ok(Outcome::Done)
@@ -301,7 +301,7 @@ impl Replica {
                     .delete_keyed(&entry.customer_id, version, key.as_deref())
                     .await;
                 crash_point("push-sent");
-                match result.map_err(|e| classify(e).map_or_else(|e| e, SyncError::Api)) {
+                match result.map_err(server_error) {
                     Ok(_) | Err(SyncError::Api(ApiError::NotFound(_))) => {
                         self.done(entry, None).await?;
                         self.api
@@ -357,7 +357,7 @@ impl Replica {
                     self.client.create_keyed(&body, &key).await
                 };
                 crash_point("push-sent");
-                return match result.map_err(|e| classify(e).map_or_else(|e| e, SyncError::Api)) {
+                return match result.map_err(server_error) {
                     Ok(created) => {
                         self.done(entry, Some(&created)).await?;
                         Ok(Outcome::Done)
@@ -398,7 +398,7 @@ impl Replica {
             let key = (!portos).then(|| body_key(&self.desk_id, entry, Some(&body)));
             let result = self.client.upsert_keyed(id, &body, key.as_deref()).await;
             crash_point("push-sent");
-            match result.map_err(|e| classify(e).map_or_else(|e| e, SyncError::Api)) {
+            match result.map_err(server_error) {
                 Ok(updated) => {
                     self.done(entry, Some(&updated)).await?;
                     return Ok(Outcome::Done);
@@ -496,7 +496,7 @@ impl Replica {
         match self.client.get(id).await {
             Ok(customer) => Ok(Some(customer)),
             Err(ApiError::NotFound(_)) => Ok(None),
-            Err(e) => Err(classify(e).map_or_else(|e| e, SyncError::Api)),
+            Err(e) => Err(server_error(e)),
         }
     }
 
