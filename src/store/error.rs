@@ -27,6 +27,10 @@ pub enum Error {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    /// The file is not a store this program may open: another program's database, or a store
+    /// of a newer schema. Nothing in it was changed.
+    #[error("cannot open {path} as a store: {reason}")]
+    NotOurs { path: PathBuf, reason: String },
     /// The folder for the database file could not be made.
     #[error("cannot create the folder {path}: {source}")]
     CreateDir {

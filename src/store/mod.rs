@@ -27,7 +27,7 @@ pub use customers::search_text;
 pub use error::{Error, Result};
 pub use health::IndexHealth;
 pub use list::{ListPlan, Selection};
-pub use schema::{SCHEMA_VERSION, SORT_INDEXES, mark_search_index_stale};
+pub use schema::{APPLICATION_ID, SCHEMA_VERSION, SORT_INDEXES, mark_search_index_stale};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -137,6 +137,17 @@ impl Store {
             path: path.to_owned(),
             source,
         };
+        // Look before changing anything: opening switches the file to WAL and migrates it.
+        if path.exists() {
+            let look = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(open_err)?;
+            if let Some(reason) = schema::refusal(&look).map_err(open_err)? {
+                return Err(Error::NotOurs {
+                    path: path.to_owned(),
+                    reason,
+                });
+            }
+        }
         let mut writer = open_connection(Some(path), memory).map_err(open_err)?;
         schema::migrate(&mut writer).map_err(open_err)?;
         let own = open_connection(Some(path), memory).map_err(open_err)?;

@@ -384,10 +384,42 @@ fn marked(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
     )
 }
 
+/// The `application_id` of a Customer Desk store ("CDSK"), so that another program's SQLite
+/// file is told apart from ours.
+pub const APPLICATION_ID: i32 = 0x4344_534b;
+
+/// Why a database file is not opened as a store, if it is not one this program may change:
+/// another program's SQLite file, or a store of a newer schema than this program knows.
+pub fn refusal(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION as i64 {
+        return Ok(Some(format!(
+            "it was written by a newer Customer Desk (schema version {version}; this one knows up to {SCHEMA_VERSION}): update Customer Desk"
+        )));
+    }
+    // Stores made before the id was set carry a schema version and no id: they are ours.
+    let ours = id == APPLICATION_ID || (id == 0 && (version > 0 || tables == 0));
+    if !ours {
+        return Ok(Some(if id == 0 {
+            "it is another program's SQLite database, not a Customer Desk store".to_owned()
+        } else {
+            format!(
+                "it is another program's SQLite database (application id {id:#x}), not a Customer Desk store"
+            )
+        }));
+    }
+    Ok(None)
+}
+
 /// Applies the migrations the database has not seen yet.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let current: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if current == 0 {
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
@@ -413,6 +445,9 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         super::customers::upgrade_docs(&tx)?;
         tx.execute_batch("DELETE FROM counters WHERE name = 'docs_stale'")?;
         tx.commit()?;
+    }
+    if conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i32>(0))? == 0 {
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     }
     ensure_sort_indexes(conn, false)
 }

@@ -163,3 +163,53 @@ fn a_store_of_schema_3_opens_with_its_old_documents_rewritten() {
         "the broken document still says so"
     );
 }
+
+/// Another program's SQLite file, or a store of a newer schema, is refused by name and left
+/// exactly as it was (no WAL switch, no tables added).
+#[test]
+fn a_foreign_or_newer_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let foreign = dir.path().join("other.db");
+    {
+        let conn = rusqlite::Connection::open(&foreign).expect("sqlite");
+        conn.execute_batch("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine');")
+            .expect("table");
+    }
+    let before = std::fs::read(&foreign).expect("read");
+    let err = Store::open(&foreign).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("another program's SQLite database"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&foreign).expect("read"),
+        before,
+        "the file was changed"
+    );
+    assert!(!dir.path().join("other.db-wal").exists());
+
+    let newer = dir.path().join("newer.db");
+    Store::open(&newer).expect("store");
+    {
+        let conn = rusqlite::Connection::open(&newer).expect("sqlite");
+        conn.pragma_update(None, "user_version", 99)
+            .expect("version");
+    }
+    let err = Store::open(&newer).unwrap_err();
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+
+    // A store made before the application id existed opens, and gets it.
+    let older = dir.path().join("older.db");
+    Store::open(&older).expect("store");
+    {
+        let conn = rusqlite::Connection::open(&older).expect("sqlite");
+        conn.pragma_update(None, "application_id", 0).expect("id");
+    }
+    Store::open(&older).expect("an older store of ours opens");
+    let conn = rusqlite::Connection::open(&older).expect("sqlite");
+    let id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .expect("id");
+    assert_eq!(id, customer_desk::store::APPLICATION_ID);
+}
