@@ -124,6 +124,10 @@ pub fn run(db: &Path, args: SyncArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let replica = match (&args.server, &args.user) {
+            // Attached to this server as this user already: the kept session serves.
+            (Some(server), Some(user)) if is_attached_as(&api, server, user) => {
+                Replica::resume(api)?
+            }
             (Some(server), Some(user)) => {
                 let password = read_password(user)?;
                 Replica::attach(api, server, user, &password, &device_name()).await?
@@ -139,6 +143,27 @@ pub fn run(db: &Path, args: SyncArgs) -> anyhow::Result<()> {
         }
         watch(&replica, args.json).await
     })
+}
+
+/// Whether the store is already a replica of `server` (however the address is written) for
+/// `user`.
+fn is_attached_as(api: &LocalApi, server: &str, user: &str) -> bool {
+    let Ok(status) = sync::status(api) else {
+        return false;
+    };
+    let same_server = match (
+        url::Url::parse(server.trim()),
+        url::Url::parse(&status.server),
+    ) {
+        (Ok(a), Ok(b)) => {
+            a.scheme() == b.scheme()
+                && a.host_str() == b.host_str()
+                && a.port_or_known_default() == b.port_or_known_default()
+                && a.path().trim_end_matches('/') == b.path().trim_end_matches('/')
+        }
+        _ => false,
+    };
+    same_server && status.user.eq_ignore_ascii_case(user)
 }
 
 /// Syncs until Ctrl-C or SIGTERM. A stop takes effect between two transactions: the store's

@@ -180,8 +180,12 @@ async fn a_watching_sync_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("desk.db");
     until_done(&db, &server, &user).await;
+    // Later runs reuse the kept session: no password is needed (nor asked for).
     let mut watch = sync_command(&db, &server, &user);
-    watch.arg("--watch");
+    watch
+        .arg("--watch")
+        .env_remove("CUSTOMER_DESK_PASSWORD")
+        .stdin(Stdio::null());
     let mut child = spawn(watch).await;
     // Let it reach its long poll, then ask it to stop as a service manager would.
     tokio::time::sleep(Duration::from_millis(1500)).await;
