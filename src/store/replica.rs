@@ -383,11 +383,32 @@ fn row_to_conflict(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConflictRow> {
 
 /// Every open conflict, oldest first.
 pub fn conflicts(snapshot: &Snapshot<'_>) -> Result<Vec<ConflictRecord>> {
-    let mut stmt = snapshot.conn().prepare_cached(
+    read_conflicts(
+        snapshot.conn(),
         "SELECT customer_id, base, theirs, fields, merged, detected FROM replica_conflicts ORDER BY detected, customer_id",
-    )?;
+        [],
+    )
+}
+
+/// The customer's open conflict, if any: one lookup by key (a pull asks for every customer
+/// it applies).
+pub fn conflict_of(snapshot: &Snapshot<'_>, customer_id: &str) -> Result<Option<ConflictRecord>> {
+    Ok(read_conflicts(
+        snapshot.conn(),
+        "SELECT customer_id, base, theirs, fields, merged, detected FROM replica_conflicts WHERE customer_id = ?1",
+        [customer_id],
+    )?
+    .pop())
+}
+
+fn read_conflicts(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<ConflictRecord>> {
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt
-        .query_map([], row_to_conflict)?
+        .query_map(args, row_to_conflict)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
         .map(|(customer_id, base, theirs, fields, merged, detected)| {
@@ -401,13 +422,6 @@ pub fn conflicts(snapshot: &Snapshot<'_>) -> Result<Vec<ConflictRecord>> {
             })
         })
         .collect()
-}
-
-/// The customer's open conflict, if any.
-pub fn conflict_of(snapshot: &Snapshot<'_>, customer_id: &str) -> Result<Option<ConflictRecord>> {
-    Ok(conflicts(snapshot)?
-        .into_iter()
-        .find(|c| c.customer_id == customer_id))
 }
 
 /// Closes the customer's conflict.
