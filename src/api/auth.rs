@@ -105,7 +105,21 @@ pub struct Auth {
     /// One lock per user name being checked, so parallel guesses for one name are counted
     /// one after the other instead of all slipping past the failure count at once.
     checking: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Tokens issued while the disk was full, by access-token hash: they sign their users in
+    /// for reading until they expire or the server restarts (a full disk must not lock the
+    /// shop out of looking customers up).
+    unsaved: Mutex<HashMap<String, UnsavedToken>>,
 }
+
+/// A token that could not be stored because the disk was full.
+#[derive(Debug, Clone)]
+struct UnsavedToken {
+    user_name: String,
+    expires: i64,
+}
+
+/// At most this many tokens are held in memory while the disk is full.
+const MAX_UNSAVED_TOKENS: usize = 10_000;
 
 fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
@@ -126,6 +140,7 @@ impl Auth {
             api,
             policy,
             checking: Mutex::new(HashMap::new()),
+            unsaved: Mutex::new(HashMap::new()),
         }
     }
 
@@ -191,10 +206,15 @@ impl Auth {
             .api
             .store()
             .read(|s| super::users::verify_password(s, user_name, password))?;
-        self.api.store().write(|tx| match &verified {
+        let counted = self.api.store().write(|tx| match &verified {
             Some(_) => sessions::clear_failures(tx, user_name, source),
             None => sessions::record_failure(tx, user_name, source, now, since),
-        })?;
+        });
+        match counted {
+            // A full disk cannot count failures; the password check itself still holds.
+            Err(e) if e.is_disk_full() => tracing::warn!("sign-in of {user_name}: {e}"),
+            other => other?,
+        }
         verified.ok_or_else(|| ApiError::Unauthorized("wrong user name or password".into()))
     }
 
@@ -231,7 +251,7 @@ impl Auth {
             now.saturating_sub(micros(self.policy.refresh_ttl.max(self.policy.token_ttl)));
         let (token_hash, refresh_hash) =
             (sha256_hex(&pair.token_id), sha256_hex(&pair.refresh_token));
-        self.api.store().write(|tx| {
+        let stored = self.api.store().write(|tx| {
             // Tokens that can no longer even be refreshed are dead weight.
             sessions::prune_tokens(tx, now, refresh_deadline)?;
             sessions::insert_token(
@@ -245,8 +265,53 @@ impl Auth {
                     expires,
                 },
             )
-        })?;
+        });
+        match stored {
+            Err(e) if e.is_disk_full() => {
+                self.keep_unsaved(token_hash, &user.user_name, now, expires)?;
+            }
+            other => other?,
+        }
         Ok(pair)
+    }
+
+    /// Keeps a token the full disk could not store, in memory; it cannot be refreshed.
+    fn keep_unsaved(
+        &self,
+        token_hash: String,
+        user_name: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<(), ApiError> {
+        let mut unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+        unsaved.retain(|_, t| t.expires > now);
+        if unsaved.len() >= MAX_UNSAVED_TOKENS {
+            return Err(ApiError::DiskFull(super::error::DISK_FULL.into()));
+        }
+        tracing::warn!("the disk is full: {user_name} is signed in until the server restarts");
+        unsaved.insert(
+            token_hash,
+            UnsavedToken {
+                user_name: user_name.to_owned(),
+                expires,
+            },
+        );
+        Ok(())
+    }
+
+    /// The user of a token issued while the disk was full, with the rights stored now.
+    fn unsaved_user(&self, token_hash: &str, now: i64) -> Result<Option<UserRecord>, ApiError> {
+        let token = {
+            let unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+            unsaved.get(token_hash).cloned()
+        };
+        let Some(token) = token.filter(|t| now < t.expires) else {
+            return Ok(None);
+        };
+        Ok(self
+            .api
+            .store()
+            .read(|s| crate::store::users::find_user(s, &token.user_name))?)
     }
 
     /// Resolves a bearer token to its user, with the rights stored now: 401 for a missing,
@@ -259,11 +324,18 @@ impl Auth {
             ));
         };
         let now = self.now().timestamp_micros();
+        let hash = sha256_hex(token_id);
         let found = self
             .api
             .store()
-            .read(|s| sessions::find_token(s, TokenHash::Access, &sha256_hex(token_id)))?;
+            .read(|s| sessions::find_token(s, TokenHash::Access, &hash))?;
         let Some(found) = found else {
+            if let Some(user) = self.unsaved_user(&hash, now)? {
+                return Ok(Authenticated {
+                    actor: Actor::new(user.user_name.clone(), user.rights),
+                    user: user.info(),
+                });
+            }
             return Err(ApiError::Unauthorized(
                 "the token is not valid (signed out or never issued)".into(),
             ));
@@ -330,6 +402,13 @@ impl Auth {
     /// `DELETE /api/auth`: the token stops working at once.
     pub fn logout(&self, token_id: &str) -> Result<(), ApiError> {
         let hash = sha256_hex(token_id.trim());
+        let unsaved = {
+            let mut unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+            unsaved.remove(&hash).is_some()
+        };
+        if unsaved {
+            return Ok(());
+        }
         Ok(self
             .api
             .store()

@@ -7,5 +7,6 @@ mod conformance;
 mod http_support;
 
 mod conformance_http;
+mod disk_full;
 mod load;
 mod security;
