@@ -6,6 +6,7 @@ mod bench;
 mod bench_http;
 mod bench_sync;
 mod demo;
+mod doctor;
 mod serve;
 mod sync;
 mod users;
@@ -18,6 +19,7 @@ use clap::{Parser, Subcommand};
 pub use api_call::ApiCallArgs;
 pub use bench::BenchArgs;
 pub use demo::DemoArgs;
+pub use doctor::DoctorArgs;
 pub use serve::ServeArgs;
 pub use sync::{ConflictsArgs, SyncArgs};
 pub use users::UsersArgs;
@@ -51,6 +53,8 @@ pub enum Command {
     Sync(SyncArgs),
     /// List the replica's conflicts, or decide one.
     Conflicts(ConflictsArgs),
+    /// Check the store whole (file, indexes, every customer) and, with --repair, mend it.
+    Doctor(DoctorArgs),
 }
 
 impl Cli {
@@ -80,6 +84,7 @@ pub fn run(cli: Cli, command: Command) -> ExitCode {
         Command::Users(args) => users::run(&db, args),
         Command::Sync(args) => sync::run(&db, args),
         Command::Conflicts(args) => sync::run_conflicts(&db, args),
+        Command::Doctor(args) => doctor::run(&db, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

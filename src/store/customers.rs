@@ -364,17 +364,47 @@ pub fn external_id_owner(snapshot: &Snapshot<'_>, external_id: &str) -> Result<O
         .optional()?)
 }
 
-/// The documents of the given rows, in the order given.
-pub fn load_docs(snapshot: &Snapshot<'_>, rids: &[i64]) -> Result<Vec<Customer>> {
-    let mut stmt = snapshot
-        .conn()
-        .prepare_cached("SELECT doc FROM customer_docs WHERE rid = ?1")?;
-    rids.iter()
-        .map(|rid| {
-            let doc: Vec<u8> = stmt.query_row([rid], |r| r.get(0))?;
-            decode_doc(&doc)
-        })
-        .collect()
+/// A stored customer whose document cannot be read (damaged on disk, or written by hand):
+/// lists leave it out and say so, and `customer-desk doctor` lists and removes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damaged {
+    pub rid: i64,
+    pub id: String,
+    /// What was wrong with the document.
+    pub reason: String,
+}
+
+/// The customers of some rows, and the rows whose documents could not be read.
+#[derive(Debug, Default)]
+pub struct Loaded<T> {
+    pub customers: T,
+    pub damaged: Vec<Damaged>,
+}
+
+fn missing_doc() -> Error {
+    Error::Corrupt("the stored customer has no document".into())
+}
+
+/// The documents of the given rows, in the order given; damaged ones are left out and named.
+pub fn load_docs(snapshot: &Snapshot<'_>, rids: &[i64]) -> Result<Loaded<Vec<Customer>>> {
+    let mut stmt = snapshot.conn().prepare_cached(
+        "SELECT c.id, d.doc
+         FROM customers c LEFT JOIN customer_docs d ON d.rid = c.rid WHERE c.rid = ?1",
+    )?;
+    let mut loaded = Loaded::<Vec<Customer>>::default();
+    for &rid in rids {
+        let (id, doc): (String, Option<Vec<u8>>) =
+            stmt.query_row([rid], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        match doc.ok_or_else(missing_doc).and_then(|doc| decode_doc(&doc)) {
+            Ok(customer) => loaded.customers.push(customer),
+            Err(e) => loaded.damaged.push(Damaged {
+                rid,
+                id,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    Ok(loaded)
 }
 
 /// Rewrites every document stored in an older format in the current one (the API's own
@@ -402,34 +432,112 @@ pub(super) fn upgrade_docs(conn: &Connection) -> rusqlite::Result<u64> {
 }
 
 /// The customers of `rids` as the API writes them, comma-separated, each with its `status`
-/// as of `now`. A document stored in the API's shape is copied with its status replaced,
-/// without parsing it; an older one is read and written again.
-pub fn api_json(snapshot: &Snapshot<'_>, rids: &[i64], now: DateTime<Utc>) -> Result<Vec<u8>> {
+/// as of `now`, with how many were written. A document stored in the API's shape is copied
+/// with its status replaced, without parsing it; an older one is read and written again; one
+/// that cannot be read is left out and named in `damaged`.
+pub fn api_json(
+    snapshot: &Snapshot<'_>,
+    rids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Loaded<(Vec<u8>, usize)>> {
     let mut out = Vec::with_capacity(rids.len() * 1024);
+    let mut written = 0;
+    let mut damaged = Vec::new();
     let mut stmt = snapshot.conn().prepare_cached(
-        "SELECT d.doc, c.activation_time, c.expiration_time
-         FROM customer_docs d JOIN customers c ON c.rid = d.rid WHERE d.rid = ?1",
+        "SELECT d.doc, c.activation_time, c.expiration_time, c.id
+         FROM customers c LEFT JOIN customer_docs d ON d.rid = c.rid WHERE c.rid = ?1",
     )?;
-    for (n, rid) in rids.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        let (doc, activation, expiration): (Vec<u8>, Option<i64>, Option<i64>) =
-            stmt.query_row([rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    for &rid in rids {
+        let (doc, activation, expiration, id): (Option<Vec<u8>>, Option<i64>, Option<i64>, String) =
+            stmt.query_row([rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         let status = CustomerStatus::of(
             activation.and_then(DateTime::from_timestamp_micros),
             expiration.and_then(DateTime::from_timestamp_micros),
             now,
         );
-        let copied = super::doc::unpack_api_shaped(&doc)?
-            .is_some_and(|json| write_with_status(&json, status, &mut out));
-        if !copied {
-            let mut customer = decode_doc(&doc)?;
-            customer.status = customer.status_at(now);
-            serde_json::to_writer(&mut out, &customer).map_err(|e| Error::Encode(e.to_string()))?;
+        let start = out.len();
+        if written > 0 {
+            out.push(b',');
+        }
+        let written_now = doc
+            .ok_or_else(missing_doc)
+            .and_then(|doc| write_api_json(&doc, status, now, &mut out));
+        match written_now {
+            Ok(()) => written += 1,
+            Err(e) => {
+                out.truncate(start);
+                damaged.push(Damaged {
+                    rid,
+                    id,
+                    reason: e.to_string(),
+                });
+            }
         }
     }
-    Ok(out)
+    Ok(Loaded {
+        customers: (out, written),
+        damaged,
+    })
+}
+
+/// Writes one stored document as the API writes it, with `status`.
+fn write_api_json(
+    doc: &[u8],
+    status: CustomerStatus,
+    now: DateTime<Utc>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let copied = super::doc::unpack_api_shaped(doc)?
+        .is_some_and(|json| write_with_status(&json, status, out));
+    if !copied {
+        let mut customer = decode_doc(doc)?;
+        customer.status = customer.status_at(now);
+        serde_json::to_writer(out, &customer).map_err(|e| Error::Encode(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Every stored customer whose document cannot be read, found by reading them all (for
+/// `customer-desk doctor`; a million take some seconds).
+pub fn find_damaged(snapshot: &Snapshot<'_>) -> Result<Vec<Damaged>> {
+    let mut stmt = snapshot.conn().prepare(
+        "SELECT c.rid, c.id, d.doc
+         FROM customers c LEFT JOIN customer_docs d ON d.rid = c.rid",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut damaged = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (rid, id): (i64, String) = (row.get(0)?, row.get(1)?);
+        let doc: Option<Vec<u8>> = row.get(2)?;
+        let reason = doc
+            .ok_or_else(missing_doc)
+            .and_then(|doc| decode_doc(&doc))
+            .err()
+            .map(|e| e.to_string());
+        if let Some(reason) = reason {
+            damaged.push(Damaged { rid, id, reason });
+        }
+    }
+    Ok(damaged)
+}
+
+/// The raw stored document of `rid`, as it is, for keeping a copy before it is removed.
+pub fn raw_doc(snapshot: &Snapshot<'_>, rid: i64) -> Result<Option<Vec<u8>>> {
+    Ok(snapshot
+        .conn()
+        .prepare_cached("SELECT doc FROM customer_docs WHERE rid = ?1")?
+        .query_row([rid], |r| r.get(0))
+        .optional()?)
+}
+
+/// The row and stored version of the customer with this id, without its document (which may
+/// be damaged).
+pub fn find_version(snapshot: &Snapshot<'_>, id: &str) -> Result<Option<(i64, i64)>> {
+    Ok(snapshot
+        .conn()
+        .prepare_cached("SELECT rid, version FROM customers WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 /// Writes a customer's JSON (as [`encode_doc`] stores it) with its top-level `status`

@@ -7,6 +7,7 @@ mod conformance;
 
 mod checkpoints;
 mod conformance_local;
+mod damaged_data;
 mod layering;
 mod list_json;
 mod migrations;

@@ -92,7 +92,8 @@ fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
             &admin,
             &ListParams::from_query_string("Search=novak&$sort=id"),
         )
-        .expect("list_json");
+        .expect("list_json")
+        .body;
     let listed: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(listed["totalCount"], 3);
 }
