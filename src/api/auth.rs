@@ -56,6 +56,10 @@ pub struct AuthPolicy {
     /// Failed sign-ins for one user name from one address allowed before each further try
     /// from there must wait.
     pub free_failures: u32,
+    /// Failed sign-ins from one address, for any user names, allowed before each further try
+    /// from there must wait: guessing through many names costs the guesser, not the server's
+    /// cores (each check is an argon2 hash).
+    pub source_free_failures: u32,
     /// Failures older than this are forgotten.
     pub failure_window: Duration,
     /// The wait after `free_failures` failures; it doubles with each further failure.
@@ -70,6 +74,7 @@ impl Default for AuthPolicy {
             token_ttl: Duration::from_secs(8 * 3600),
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             free_failures: 5,
+            source_free_failures: 20,
             failure_window: Duration::from_secs(15 * 60),
             first_delay: Duration::from_secs(2),
             max_delay: Duration::from_secs(5 * 60),
@@ -78,12 +83,13 @@ impl Default for AuthPolicy {
 }
 
 impl AuthPolicy {
-    /// How long a user name with `failures` recent failures must wait after the last one.
-    fn delay_after(&self, failures: u32) -> Duration {
-        if failures < self.free_failures {
+    /// How long a user name (or an address) with `failures` recent failures, `free` of them
+    /// allowed, must wait after the last one.
+    fn delay_after(&self, free: u32, failures: u32) -> Duration {
+        if failures < free {
             return Duration::ZERO;
         }
-        let doublings = (failures - self.free_failures).min(20);
+        let doublings = (failures - free).min(20);
         self.first_delay
             .saturating_mul(1 << doublings)
             .min(self.max_delay)
@@ -189,18 +195,28 @@ impl Auth {
         let now = self.now().timestamp_micros();
         let window = micros(self.policy.failure_window);
         let since = now.saturating_sub(window);
-        let recent = self
-            .api
-            .store()
-            .read(|s| sessions::recent_failures(s, user_name, source, since))?;
-        if let Some((failures, last_time)) = recent {
-            let wait_until = last_time.saturating_add(micros(self.policy.delay_after(failures)));
-            if now < wait_until {
-                let seconds = (wait_until - now + 999_999) / 1_000_000;
-                return Err(ApiError::Unauthorized(format!(
-                    "too many failed sign-ins for {user_name} from {source}; try again in {seconds} s"
-                )));
-            }
+        let (by_name, by_source) = self.api.store().read(|s| {
+            Ok::<_, ApiError>((
+                sessions::recent_failures(s, user_name, source, since)?,
+                sessions::recent_source_failures(s, source, since)?,
+            ))
+        })?;
+        let wait = |recent: Option<(u32, i64)>, free: u32| {
+            recent.and_then(|(failures, last_time)| {
+                let until =
+                    last_time.saturating_add(micros(self.policy.delay_after(free, failures)));
+                (now < until).then(|| (until - now + 999_999) / 1_000_000)
+            })
+        };
+        if let Some(seconds) = wait(by_name, self.policy.free_failures) {
+            return Err(ApiError::Unauthorized(format!(
+                "too many failed sign-ins for {user_name} from {source}; try again in {seconds} s"
+            )));
+        }
+        if let Some(seconds) = wait(by_source, self.policy.source_free_failures) {
+            return Err(ApiError::Unauthorized(format!(
+                "too many failed sign-ins from {source}; try again in {seconds} s"
+            )));
         }
         let verified = self
             .api
@@ -578,6 +594,35 @@ mod tests {
         assert!(
             login_from(&auth, "secret-1", stranger).is_ok(),
             "failures are forgotten after the window"
+        );
+    }
+
+    #[test]
+    fn guessing_through_many_names_from_one_address_makes_that_address_wait() {
+        let (auth, _clock, _dir) = setup();
+        let guesser = "192.168.1.66";
+        let guess = |name: &str| {
+            auth.login(
+                &LoginRequest {
+                    user_name: name.to_owned(),
+                    password: "guess".into(),
+                    device_name: None,
+                },
+                guesser,
+            )
+        };
+        for n in 0..20 {
+            let refused = guess(&format!("nobody{n}")).unwrap_err().to_string();
+            assert!(!refused.contains("try again"), "guess {n}: {refused}");
+        }
+        let refused = guess("nobody-else").unwrap_err().to_string();
+        assert!(
+            refused.contains("too many failed sign-ins from 192.168.1.66"),
+            "{refused}"
+        );
+        assert!(
+            login(&auth, "secret-1").is_ok(),
+            "a desk at another address still gets in"
         );
     }
 }

@@ -90,15 +90,18 @@ pub async fn login(
         .enter()
         .await
         .map_err(|e| Failure::new(e, path))?;
-    let auth = state.auth;
+    let auth = state.auth.clone();
     // The turn goes with the check: it ends when argon2 does, even if the client hangs up.
     let session = blocking(move || {
         let session = auth.login(&request, &source);
         drop(turn);
         session
     })
-    .await
-    .map_err(|e| Failure::new(e, path))?;
+    .await;
+    if let Err(ApiError::Unauthorized(_)) = &session {
+        tokio::time::sleep(state.limits.refused_sign_in_delay).await;
+    }
+    let session = session.map_err(|e| Failure::new(e, path))?;
     Ok(json_response(StatusCode::OK, &session, path))
 }
 
