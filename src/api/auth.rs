@@ -186,15 +186,14 @@ impl Auth {
         result
     }
 
-    fn check_password_locked(
-        &self,
-        user_name: &str,
-        password: &str,
-        source: &str,
-    ) -> Result<UserRecord, ApiError> {
+    /// Refuses at once (401, "try again in N s") while `user_name` is cooling down at
+    /// `source` after repeated failures, or `source` is after failures for many names. A
+    /// couple of indexed reads: the server asks it before a sign-in may wait for a password
+    /// check, so that refusals never queue behind argon2.
+    pub fn cooldown(&self, user_name: &str, source: &str) -> Result<(), ApiError> {
+        let user_name = user_name.trim();
         let now = self.now().timestamp_micros();
-        let window = micros(self.policy.failure_window);
-        let since = now.saturating_sub(window);
+        let since = now.saturating_sub(micros(self.policy.failure_window));
         let (by_name, by_source) = self.api.store().read(|s| {
             Ok::<_, ApiError>((
                 sessions::recent_failures(s, user_name, source, since)?,
@@ -218,6 +217,18 @@ impl Auth {
                 "too many failed sign-ins from {source}; try again in {seconds} s"
             )));
         }
+        Ok(())
+    }
+
+    fn check_password_locked(
+        &self,
+        user_name: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<UserRecord, ApiError> {
+        self.cooldown(user_name, source)?;
+        let now = self.now().timestamp_micros();
+        let since = now.saturating_sub(micros(self.policy.failure_window));
         let verified = self
             .api
             .store()

@@ -12,7 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::AppState;
 use super::problem::{Failure, JsonBody, SignedIn, json_response};
 use crate::api::blocking;
-use crate::api::{ApiError, LoginRequest, TokenPair, parse_body};
+use crate::api::{ApiError, LoginRequest, LoginResponse, TokenPair, parse_body};
 
 /// Password checks running at once, and a short queue for more. Each argon2 check holds
 /// about 19 MiB for some tens of milliseconds: unbounded, a flood of sign-ins (which needs
@@ -85,24 +85,35 @@ pub async fn login(
         .filter_map(|v| v.to_str().ok());
     let source = client_address(peer, forwarded, &state.trusted_proxies);
     let request: LoginRequest = parse_body(&body).map_err(|e| Failure::new(e, path))?;
-    let turn = state
-        .password_gate
-        .enter()
-        .await
-        .map_err(|e| Failure::new(e, path))?;
-    let auth = state.auth.clone();
-    // The turn goes with the check: it ends when argon2 does, even if the client hangs up.
-    let session = blocking(move || {
-        let session = auth.login(&request, &source);
-        drop(turn);
-        session
-    })
-    .await;
-    if let Err(ApiError::Unauthorized(_)) = &session {
+    let session = password_check(&state, request, source).await;
+    if session.is_err() {
+        // A refused sign-in (or one told to come back) is answered a little later, so that a
+        // client sending them without pause is held to a few a second per connection.
         tokio::time::sleep(state.limits.refused_sign_in_delay).await;
     }
     let session = session.map_err(|e| Failure::new(e, path))?;
     Ok(json_response(StatusCode::OK, &session, path))
+}
+
+/// Checks a sign-in: refused at once while its name or address cools down, else in turn
+/// for one of the few password checks that run at once.
+async fn password_check(
+    state: &AppState,
+    request: LoginRequest,
+    source: String,
+) -> Result<LoginResponse, ApiError> {
+    let auth = state.auth.clone();
+    let (name, from) = (request.user_name.clone(), source.clone());
+    blocking(move || auth.cooldown(&name, &from)).await?;
+    let turn = state.password_gate.enter().await?;
+    let auth = state.auth.clone();
+    // The turn goes with the check: it ends when argon2 does, even if the client hangs up.
+    blocking(move || {
+        let session = auth.login(&request, &source);
+        drop(turn);
+        session
+    })
+    .await
 }
 
 /// The client's address: the connection's peer, unless the peer is a trusted reverse proxy;
