@@ -61,8 +61,13 @@ pub(super) fn api_json_reported(
 
 /// A stored customer read for a request about it alone: a damaged document is an error that
 /// says what to do.
-fn decode_stored(id: &str, doc: &[u8]) -> Result<Customer, ApiError> {
-    rows::decode_doc(doc).map_err(|e| {
+fn decode_stored(
+    snapshot: &Snapshot<'_>,
+    rid: i64,
+    id: &str,
+    doc: &[u8],
+) -> Result<Customer, ApiError> {
+    rows::decode_row(snapshot, rid, doc).map_err(|e| {
         ApiError::Internal(format!(
             "customer {id} is stored damaged and cannot be read ({e}); it can be deleted, and `customer-desk doctor` lists and removes such customers"
         ))
@@ -210,9 +215,9 @@ impl LocalApi {
     /// `GET /customers/{id}`.
     pub fn get(&self, _actor: &Actor, id: &str) -> Result<Customer, ApiError> {
         self.store.read(|conn| {
-            let (_, doc) =
+            let (rid, doc) =
                 rows::find_by_id(conn, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
-            Ok(self.present(decode_stored(id, &doc)?))
+            Ok(self.present(decode_stored(conn, rid, id, &doc)?))
         })
     }
 
@@ -259,7 +264,7 @@ impl LocalApi {
             }
             Some((rid, before_doc)) => {
                 require(actor, Right::CustomerUpdate)?;
-                let before = decode_stored(id, &before_doc)?;
+                let before = decode_stored(tx, rid, id, &before_doc)?;
                 let replica = self.replica_outbox(tx)?;
                 if let Some(v) = expected_version
                     && v != before.version
@@ -335,7 +340,7 @@ impl LocalApi {
                 rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
             // A customer whose document is damaged can still be deleted: the answer then
             // holds only its id and version, which the row keeps beside the document.
-            let before = match rows::decode_doc(&doc) {
+            let before = match rows::decode_row(tx, rid, &doc) {
                 Ok(before) => before,
                 Err(e) => {
                     tracing::warn!("deleting customer {id}, whose stored document is damaged: {e}");
@@ -400,7 +405,7 @@ impl LocalApi {
         self.write(|tx| {
             let (rid, before_doc) =
                 rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
-            let before = decode_stored(id, &before_doc)?;
+            let before = decode_stored(tx, rid, id, &before_doc)?;
             let replica = self.replica_outbox(tx)?;
             // A replica's adjustment goes to the server as an operation: it needs an id.
             let operation_id = given_operation_id

@@ -11,6 +11,7 @@ mod error;
 pub mod feed;
 mod health;
 pub mod idempotency;
+mod ledger;
 mod list;
 pub mod naive;
 mod postings;
