@@ -78,6 +78,9 @@ pub struct Desk {
     pub show_filters: bool,
     pub scan_text: String,
     pub scan_message: Option<String>,
+    /// What is wrong with the card scanned last (lost, stolen, blocked, expired, replaced),
+    /// shown in a banner over the desk until the next scan or a dismissal.
+    pub card_warning: Option<String>,
     pub editor: Option<CustomerEditor>,
     pub dialog: Option<Dialog>,
     /// Saves, deletes and lookups in flight.
@@ -116,6 +119,7 @@ impl Desk {
             show_filters: false,
             scan_text: String::new(),
             scan_message: None,
+            card_warning: None,
             editor: None,
             dialog: None,
             writes_pending: 0,
@@ -211,9 +215,11 @@ impl Desk {
                 match result {
                     Ok(Some(customer)) => {
                         self.scan_message = None;
+                        self.card_warning = card_warning(&customer, &serial, chrono::Utc::now());
                         self.open_customer(customer);
                     }
                     Ok(None) => {
+                        self.card_warning = None;
                         let text = format!("No customer has card {serial}");
                         toasts.add(ToastKind::Info, text.clone());
                         self.scan_message = Some(text);
@@ -431,4 +437,46 @@ impl Desk {
         settings.set_sort_keys(&self.query.sort);
         settings.page_size = self.query.page_size;
     }
+}
+
+/// Why the card `serial` of `customer` must not be taken as it is, as of `now`: its status
+/// (with the reason given, which names the replacing card for a replaced one), its
+/// expiry, or that it is not active. `None` for a card in order.
+pub fn card_warning(
+    customer: &crate::model::Customer,
+    serial: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    use crate::model::CardStatus;
+    let card = customer
+        .cards
+        .iter()
+        .find(|c| c.serial_number.as_deref() == Some(serial.trim()))?;
+    let reason = card
+        .status_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    let status = match &card.status {
+        CardStatus::Valid => None,
+        CardStatus::Replaced => Some("was replaced".to_owned()),
+        other => Some(format!("is {}", other.as_str().to_lowercase())),
+    };
+    if let Some(status) = status {
+        return Some(format!("Card {serial} {status}{reason}. Do not accept it."));
+    }
+    if let Some(expired) = card.expiration_time.filter(|t| *t <= now) {
+        return Some(format!(
+            "Card {serial} expired on {}. Do not accept it.",
+            expired.format("%Y-%m-%d")
+        ));
+    }
+    if !card.is_active {
+        return Some(format!(
+            "Card {serial} is blocked (not active). Do not accept it."
+        ));
+    }
+    None
 }

@@ -148,6 +148,54 @@ fn scanning_a_known_card_opens_the_customer_and_an_unknown_one_says_so() {
 }
 
 #[test]
+fn scanning_a_lost_replaced_or_expired_card_opens_the_customer_with_a_warning() {
+    let customers = vec![serde_json::json!({
+        "firstName": "Mária", "lastName": "Stratená",
+        "cards": [
+            {"serialNumber": "L-1", "status": "Lost", "statusReason": "reported by phone"},
+            {"serialNumber": "R-1", "status": "Replaced", "statusReason": "Replaced by card N-1"},
+            {"serialNumber": "E-1", "expirationTime": "2020-01-31T00:00:00Z"},
+            {"serialNumber": "N-1"}
+        ]
+    })];
+    let store = TestStore::new(&[("eva", Rights::admin())], &customers);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    for (serial, warning) in [
+        (
+            "L-1",
+            "Card L-1 is lost (reported by phone). Do not accept it.",
+        ),
+        (
+            "R-1",
+            "Card R-1 was replaced (Replaced by card N-1). Do not accept it.",
+        ),
+        ("E-1", "Card E-1 expired on 2020-01-31. Do not accept it."),
+    ] {
+        type_into(&mut harness, "Scan card", serial);
+        harness.key_press(egui::Key::Enter);
+        settle(&mut harness);
+        assert!(
+            harness.query_by_label(warning).is_some(),
+            "{serial}: no warning"
+        );
+        assert!(
+            harness.query_by_label("Save").is_some(),
+            "{serial}: the editor opened"
+        );
+    }
+    type_into(&mut harness, "Scan card", "N-1");
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label_contains("Do not accept it")
+            .is_none(),
+        "a card in order scans without a warning"
+    );
+}
+
+#[test]
 fn delete_asks_naming_the_customer_then_removes_the_row() {
     let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
     let mut harness = app(store.db.clone());

@@ -320,7 +320,11 @@ fn a_replacement_card_marks_the_old_one_replaced() {
     assert_eq!(cards.len(), 2);
     assert_eq!(cards[0]["serialNumber"], "1001");
     assert_eq!(cards[0]["status"], "Replaced");
-    assert_eq!(cards[0]["statusReason"], "Replaced");
+    assert_eq!(cards[0]["statusReason"], "Replaced by card 2002");
+    assert_eq!(
+        cards[0]["isActive"], false,
+        "the replaced card is no longer active"
+    );
     assert_eq!(cards[1]["serialNumber"], "2002");
     assert_eq!(cards[1]["status"], "Valid");
 }
