@@ -494,6 +494,57 @@ fn first_start_loads_demo_data_with_a_progress_bar_and_a_cancel_button() {
 }
 
 #[test]
+fn an_opened_customer_shows_the_stored_balance_and_a_refused_adjustment_says_why() {
+    let jana: serde_json::Value = serde_json::from_str(
+        r#"{"firstName": "Jana", "lastName": "Nováková", "credit": {"amount": 31.20, "currencyLabel": "EUR"},
+            "cards": [{"serialNumber": "1001"}]}"#,
+    )
+    .unwrap();
+    let store = TestStore::new(&[("eva", Rights::admin())], &[jana]);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    // Another desk spends the credit after the grid was read.
+    let spend: serde_json::Value = serde_json::from_str(r#"{"amount": -31.20}"#).unwrap();
+    store
+        .api()
+        .adjust_credit(
+            &customer_desk::model::Actor::new("till", Rights::admin()),
+            &id_of(&store, "1001"),
+            &spend,
+        )
+        .unwrap();
+
+    harness.get_by_label("Jana Nováková").click();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert!(
+        harness.query_all_by_label("0.00 EUR").next().is_some(),
+        "the editor shows the stored balance, not the grid's 31.20"
+    );
+
+    // The form is below the fold of the editor at this size.
+    harness.get_by_label("Amount").scroll_to_me();
+    harness.run();
+    type_into(&mut harness, "Amount", "-10");
+    harness.get_by_label("Adjust").click();
+    // `settle` ends with `run`, which fails on a spinner that never stops.
+    settle(&mut harness);
+    let refusal = "Credit not adjusted: the balance would fall below zero (it is 0.00)";
+    assert!(
+        harness.query_all_by_label(refusal).next().is_some(),
+        "the form says why: {:?}",
+        harness.state().toast_texts()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("marked beside the fields")
+            .is_none(),
+        "no word of fields that are not marked"
+    );
+}
+
+#[test]
 fn open_a_row_edit_save_and_see_the_change_in_the_grid() {
     let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
     let mut harness = app(store.db.clone());

@@ -190,6 +190,12 @@ impl CustomerEditor {
         self.awaiting = None;
     }
 
+    /// The API refused the credit adjustment: the form shows `message` and may be sent again;
+    /// the rest of the editor is untouched.
+    pub fn set_adjust_refused(&mut self, message: impl Into<String>) {
+        self.adjust.refused(message.into());
+    }
+
     /// A request failed for a reason that names no field (no right, the store is locked, the
     /// server is unreachable): show `message` and let the user try again.
     pub fn set_failed(&mut self, message: impl Into<String>) {
