@@ -256,7 +256,13 @@ impl eframe::App for App {
                         }
                     }
                     Some(GateAction::UseServer) => {
-                        self.gate = Gate::SignIn(Credentials::sign_in(true, &self.settings.server));
+                        self.gate = Gate::SignIn(Credentials {
+                            no_local_users: true,
+                            ..Credentials::sign_in(true, &self.settings.server)
+                        });
+                    }
+                    Some(GateAction::CreateOwner) => {
+                        self.gate = Gate::CreateOwner(Credentials::default());
                     }
                     None => {}
                 }
