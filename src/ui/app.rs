@@ -28,6 +28,8 @@ pub struct App {
     /// Sign-out was asked for and the service has not confirmed it yet.
     signing_out: bool,
     settings: Settings,
+    /// Seconds between the desk's refreshes of its page (see `Desk::refresh_secs`).
+    refresh_secs: f64,
     /// The settings as last written (see [`SavedSettings`]).
     saved_settings: SavedSettings,
     toasts: Toasts,
@@ -56,10 +58,18 @@ impl App {
             desk: None,
             waiting_user: None,
             store_name,
+            refresh_secs: super::desk::REFRESH_SECS,
             saved_settings: SavedSettings::new(&settings),
             settings,
             toasts: Toasts::default(),
         }
+    }
+
+    /// How often a desk signed in from now on reads its page again to show changes made
+    /// elsewhere; `None` for never (tests that step frames by the hundred use it, so that no
+    /// refresh lands in the middle of what they look at).
+    pub fn set_refresh_every(&mut self, every: Option<std::time::Duration>) {
+        self.refresh_secs = every.map_or(f64::INFINITY, |d| d.as_secs_f64());
     }
 
     /// Whether the window waits for the service: tests step until this is false.
@@ -169,7 +179,10 @@ impl App {
             .settings
             .sign_in_to_server
             .then(|| self.settings.server.clone());
-        self.desk = Some(Desk::new(user, server, &self.settings));
+        let mut desk = Desk::new(user, server, &self.settings);
+        desk.refresh_secs = self.refresh_secs;
+        desk.refresh_after(0.0);
+        self.desk = Some(desk);
     }
 
     /// The sign-in screen, offering the place of the last sign-in.

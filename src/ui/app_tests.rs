@@ -48,6 +48,7 @@ fn signed_in(db: std::path::PathBuf) -> Harness<'static, App> {
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 800.0))
         .build_eframe(move |cc| App::new(cc, db));
+    harness.state_mut().set_refresh_every(None);
     settle(&mut harness);
     for (label, text) in [("User name", "eva"), ("Password", PASSWORD)] {
         harness.get_by_label(label).click();

@@ -20,6 +20,9 @@ use crate::service::{CustomerCommand, CustomerMessage, ServiceHandle};
 /// customers takes seconds; the selective term typed after it must not queue behind it).
 pub const SEARCH_DEBOUNCE_SECS: f64 = 0.06;
 
+/// How often the page is read again to show changes made elsewhere, in seconds.
+pub const REFRESH_SECS: f64 = 3.0;
+
 /// The store's search index works on three letters and more; a shorter term scans every
 /// customer (seconds with a million), so it is only asked for after a real pause, not while
 /// the first letters of a longer name are being typed.
@@ -83,6 +86,15 @@ pub struct Desk {
     pub card_warning: Option<String>,
     /// The customer just opened in the editor, to be read again from the store.
     refresh_opened: Option<String>,
+    /// When (egui time) the page is read again to show changes made elsewhere.
+    next_refresh: f64,
+    /// The egui time of the last frame's logic, for answers that set the next refresh.
+    now: f64,
+    /// Seconds between refreshes ([`REFRESH_SECS`]; infinite for none, as most tests want).
+    pub refresh_secs: f64,
+    /// The list request in flight that is such a refresh (its answer keeps the selection
+    /// and the scroll position, and a failure keeps the rows, marked as not up to date).
+    refresh_request: Option<u64>,
     pub editor: Option<CustomerEditor>,
     pub dialog: Option<Dialog>,
     /// Saves, deletes and lookups in flight.
@@ -123,6 +135,10 @@ impl Desk {
             scan_message: None,
             card_warning: None,
             refresh_opened: None,
+            next_refresh: REFRESH_SECS,
+            now: 0.0,
+            refresh_secs: REFRESH_SECS,
+            refresh_request: None,
             editor: None,
             dialog: None,
             writes_pending: 0,
@@ -168,22 +184,61 @@ impl Desk {
         if let Some(id) = self.refresh_opened.take() {
             self.send(service, toasts, CustomerCommand::Get { id });
         }
-        let Some(due) = self.fetch_due else { return };
         let now = ctx.input(|i| i.time);
+        self.now = now;
+        let Some(due) = self.fetch_due else {
+            // Changes made elsewhere (another desk, the command line) show within a few
+            // seconds: the page is read again, quietly.
+            if !self.list_pending && now >= self.next_refresh {
+                self.request_page(service, toasts);
+                self.refresh_request = Some(self.latest_request);
+            }
+            if !self.list_pending && self.next_refresh.is_finite() {
+                ctx.request_repaint_after(std::time::Duration::from_secs_f64(
+                    (self.next_refresh - now).max(0.1),
+                ));
+            }
+            return;
+        };
         if now < due {
             ctx.request_repaint_after(std::time::Duration::from_secs_f64(due - now));
             return;
         }
         self.fetch_due = None;
-        self.latest_request += 1;
         self.chips = self.query.filters.chips();
+        self.request_page(service, toasts);
+        self.refresh_request = None;
+    }
+
+    /// Sends the list request for the page the query names.
+    fn request_page(&mut self, service: &ServiceHandle, toasts: &mut Toasts) {
+        self.latest_request += 1;
+        self.next_refresh = f64::INFINITY;
         let command = CustomerCommand::List {
             request: self.latest_request,
             params: self.query.params(),
         };
         match service.send(command) {
             Ok(()) => self.list_pending = true,
-            Err(err) => toasts.add(ToastKind::Error, words::service_failure(&err)),
+            Err(err) => {
+                self.next_refresh = self.now + self.refresh_secs;
+                toasts.add(ToastKind::Error, words::service_failure(&err));
+            }
+        }
+    }
+
+    /// Schedules the next refresh `refresh_secs` after `now` (egui time).
+    pub fn refresh_after(&mut self, now: f64) {
+        self.next_refresh = now + self.refresh_secs;
+    }
+
+    /// F5: reads the page, and the customer open in the editor, again now.
+    pub fn refresh_now(&mut self) {
+        self.fetch_due = Some(0.0);
+        if let Some(editor) = &self.editor
+            && !editor.is_dirty()
+        {
+            self.refresh_opened = editor.customer_id().map(str::to_owned);
         }
     }
 
@@ -203,7 +258,14 @@ impl Desk {
                     return;
                 }
                 self.list_pending = false;
+                let refresh = self.refresh_request.take() == Some(request);
+                self.next_refresh = self.now + self.refresh_secs;
                 match result {
+                    Ok(result) if refresh => {
+                        self.list_error = None;
+                        self.follow_open_customer(&result);
+                        self.page.refresh(result);
+                    }
                     Ok(result) => {
                         self.list_error = None;
                         self.page.replace(result);
@@ -214,7 +276,15 @@ impl Desk {
                             self.fetch_now();
                         }
                     }
-                    Err(err) => self.list_error = Some(err.to_string()),
+                    // The rows shown are the same query's, only older: keep them, and say so.
+                    Err(err) if refresh => {
+                        self.list_error = Some(format!("Not up to date: {err}"));
+                    }
+                    // Rows of another search must not stand under this one as if they matched.
+                    Err(err) => {
+                        self.page.clear();
+                        self.list_error = Some(format!("Could not load the customers: {err}"));
+                    }
                 }
             }
             CustomerMessage::CardFound { serial, result } => {
@@ -343,6 +413,24 @@ impl Desk {
                 }
                 toasts.add(ToastKind::Error, text);
             }
+        }
+    }
+
+    /// A refreshed page holds a newer version of the customer open in the editor: the
+    /// editor shows it, unless it has unsaved edits (then its save meets a conflict).
+    fn follow_open_customer(&mut self, result: &crate::model::QueryResult<Customer>) {
+        let Some(editor) = self.editor.as_mut() else {
+            return;
+        };
+        let newer = result.items.iter().flatten().find(|c| {
+            editor.customer_id() == Some(c.id.as_str())
+                && editor.stored_version() != Some(c.version)
+        });
+        if let Some(customer) = newer
+            && !editor.is_dirty()
+            && !editor.is_awaiting()
+        {
+            editor.set_saved(customer.clone());
         }
     }
 

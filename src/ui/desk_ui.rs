@@ -130,13 +130,17 @@ pub fn desk_ui(
 /// Shortcuts that work wherever the focus is.
 fn shortcut_keys(ui: &mut Ui, desk: &mut Desk) {
     let ctx = ui.ctx().clone();
-    let (search, scan, new) = ctx.input_mut(|i| {
+    let (search, scan, new, refresh) = ctx.input_mut(|i| {
         (
             i.consume_shortcut(&shortcuts::FOCUS_SEARCH.chord),
             i.consume_shortcut(&shortcuts::SCAN_CARD.chord),
             i.consume_shortcut(&shortcuts::NEW_CUSTOMER.chord),
+            i.consume_shortcut(&shortcuts::REFRESH.chord),
         )
     });
+    if refresh {
+        desk.refresh_now();
+    }
     if let (true, Some(id)) = (search, desk.search_id) {
         ctx.memory_mut(|m| m.request_focus(id));
     }

@@ -148,6 +148,44 @@ impl Page {
         self.anchor = self.cursor;
     }
 
+    /// The same page read again (changes made elsewhere): the cursor and the selected rows
+    /// stay on the customers they were on, and the view does not scroll.
+    pub fn refresh(&mut self, result: QueryResult<Customer>) {
+        let selected: Vec<String> = self
+            .rows
+            .iter()
+            .zip(&self.selected)
+            .filter(|(_, s)| **s)
+            .map(|(r, _)| r.id.clone())
+            .collect();
+        let cursor = self
+            .cursor
+            .and_then(|i| self.rows.get(i))
+            .map(|r| r.id.clone());
+        let anchor = self
+            .anchor
+            .and_then(|i| self.rows.get(i))
+            .map(|r| r.id.clone());
+        let customers = result.items.unwrap_or_default();
+        self.rows = customers.iter().map(GridRow::from_customer).collect();
+        self.customers = customers;
+        self.total = result.total_count;
+        self.selected = self.rows.iter().map(|r| selected.contains(&r.id)).collect();
+        let find = |id: Option<String>| id.and_then(|id| self.rows.iter().position(|r| r.id == id));
+        self.cursor = find(cursor);
+        self.anchor = find(anchor);
+    }
+
+    /// No rows: the last fetch failed, and the rows of an earlier query must not stand in.
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.customers.clear();
+        self.selected.clear();
+        self.total = 0;
+        self.cursor = None;
+        self.anchor = None;
+    }
+
     /// The customer at `index` as the API returned it.
     pub fn customer(&self, index: usize) -> Option<&Customer> {
         self.customers.get(index)

@@ -37,6 +37,12 @@ pub const DELETE_CUSTOMER: Shortcut =
 /// Select every row of the page.
 pub const SELECT_ALL: Shortcut =
     shortcut(Modifiers::COMMAND, Key::A, "Select every row on the page");
+/// Read the page (and the open customer) again now, instead of at the next refresh.
+pub const REFRESH: Shortcut = shortcut(
+    Modifiers::NONE,
+    Key::F5,
+    "Refresh the grid now (it also refreshes itself every few seconds)",
+);
 /// Zoom in, out and back to 100 %.
 pub const ZOOM_IN: Shortcut = shortcut(Modifiers::COMMAND, Key::Plus, "Zoom in");
 pub const ZOOM_OUT: Shortcut = shortcut(Modifiers::COMMAND, Key::Minus, "Zoom out");
@@ -50,6 +56,7 @@ pub const ALL: &[Shortcut] = &[
     SAVE,
     DELETE_CUSTOMER,
     SELECT_ALL,
+    REFRESH,
     CLOSE_EDITOR,
     ZOOM_IN,
     ZOOM_OUT,

@@ -670,3 +670,62 @@ fn leaving_an_edited_customer_asks_first() {
         "the editor closed"
     );
 }
+
+#[test]
+fn changes_made_elsewhere_show_in_the_grid_and_the_open_editor_within_seconds() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    harness
+        .state_mut()
+        .set_refresh_every(Some(std::time::Duration::from_secs(3)));
+    sign_in(&mut harness, "eva");
+    harness.get_by_label("Jana Nováková").click();
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    // The command line (another connection to the store) changes her.
+    let other = store.api();
+    let actor = customer_desk::model::Actor::new("cli", Rights::admin());
+    let id = id_of(&store, "1001");
+    let mut body = serde_json::to_value(other.get(&actor, &id).unwrap()).unwrap();
+    body["lastName"] = "Zmenená".into();
+    body["phone"] = "+421 911 222 333".into();
+    body["fullName"] = serde_json::Value::Null;
+    other.upsert(&actor, &id, &body).unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while harness.query_all_by_label("Jana Zmenená").count() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change never showed in the grid and the editor"
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let phone = By::new().role(Role::TextInput).label("Phone");
+    assert_eq!(
+        harness.get(phone).value().as_deref(),
+        Some("+421 911 222 333"),
+        "the open editor, which had no unsaved edits, shows the new version"
+    );
+}
+
+#[test]
+fn f5_reads_the_page_again() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    let other = store.api();
+    let actor = customer_desk::model::Actor::new("cli", Rights::admin());
+    let id = id_of(&store, "1002");
+    other.delete(&actor, &id).unwrap();
+    harness.run_steps(10);
+    assert!(
+        harness.query_by_label("Ľubomír Čierny").is_some(),
+        "no refresh is due (they are off in this test)"
+    );
+    harness.key_press(egui::Key::F5);
+    settle(&mut harness);
+    assert!(harness.query_by_label("Ľubomír Čierny").is_none());
+    assert!(harness.query_by_label("2 customers").is_some());
+}

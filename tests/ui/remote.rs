@@ -113,3 +113,34 @@ fn a_wrong_password_or_address_at_the_server_says_so() {
             .is_some()
     );
 }
+
+#[test]
+fn with_the_server_gone_a_new_search_says_so_instead_of_showing_old_rows() {
+    let runtime = runtime();
+    let server = server_with_customers(&runtime);
+    let clerk = server.add_user(Rights::NONE);
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    sign_in_at_server(
+        &mut harness,
+        &server.base_url,
+        &clerk,
+        http_support::PASSWORD,
+    );
+    assert!(harness.query_by_label("Serafína Serverová").is_some());
+    // The cable is pulled: the server stops.
+    drop(server);
+    drop(runtime);
+    type_into(&mut harness, "Search", "obchod");
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label_contains("Could not load the customers")
+            .is_some(),
+        "the failure is said"
+    );
+    assert!(
+        harness.query_by_label("Serafína Serverová").is_none(),
+        "rows of the old search do not stand under the new one"
+    );
+}

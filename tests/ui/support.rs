@@ -48,9 +48,13 @@ impl TestStore {
 
 /// The whole app on `db`, as `cargo run` would show it.
 pub fn app(db: PathBuf) -> Harness<'static, App> {
-    Harness::builder()
+    let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 800.0))
-        .build_eframe(move |cc| App::new(cc, db))
+        .build_eframe(move |cc| App::new(cc, db));
+    // A refresh every few (simulated) seconds would land in the middle of what a test looks
+    // at; the test of the refresh turns it on.
+    harness.state_mut().set_refresh_every(None);
+    harness
 }
 
 /// Steps the app until it waits for nothing (no request in flight, no debounce due).

@@ -136,6 +136,16 @@ impl CustomerEditor {
         self.stored.as_ref().map(|c| c.id.as_str())
     }
 
+    /// The version of the customer as the editor last had it from the API.
+    pub fn stored_version(&self) -> Option<i64> {
+        self.stored.as_ref().map(|c| c.version)
+    }
+
+    /// Whether the editor waits for an answer of its own (a save, a reload).
+    pub fn is_awaiting(&self) -> bool {
+        self.awaiting.is_some()
+    }
+
     /// The rights the editor draws its controls for.
     pub fn rights(&self) -> Rights {
         self.rights
