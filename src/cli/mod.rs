@@ -1,5 +1,5 @@
 //! The command line: `customer-desk` with no subcommand opens the window; the subcommands
-//! run the API, fill a demo store, measure, serve and manage users.
+//! run the API, import and export files, fill a demo store, measure, serve and manage users.
 
 mod api_call;
 mod bench;
@@ -8,6 +8,7 @@ mod bench_sync;
 mod demo;
 mod serve;
 mod sync;
+mod transfer;
 mod users;
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ pub use bench::BenchArgs;
 pub use demo::DemoArgs;
 pub use serve::ServeArgs;
 pub use sync::{ConflictsArgs, SyncArgs};
+pub use transfer::{ExportArgs, ImportArgs};
 pub use users::UsersArgs;
 
 /// Customer Desk: loyalty customers of PORTOS shops.
@@ -51,6 +53,10 @@ pub enum Command {
     Sync(SyncArgs),
     /// List the replica's conflicts, or decide one.
     Conflicts(ConflictsArgs),
+    /// Import customers from a CSV (PORTOS Link columns) or JSON Lines file, all or nothing.
+    Import(ImportArgs),
+    /// Export customers (all, or a query's) to a CSV or JSON Lines file.
+    Export(ExportArgs),
 }
 
 impl Cli {
@@ -74,6 +80,8 @@ pub fn run(cli: Cli, command: Command) -> ExitCode {
     };
     let result = match command {
         Command::Api(args) => return api_call::run(&db, args),
+        Command::Import(args) => return transfer::run_import(&db, args),
+        Command::Export(args) => transfer::run_export(&db, args),
         Command::Demo(args) => demo::run(&db, args),
         Command::Bench(args) => bench::run(cli.db.as_deref(), args),
         Command::Serve(args) => serve::run(&db, args),
