@@ -2,7 +2,7 @@
 //! through the same rules as a single write (rights, validation, the ledger, a replica's
 //! outbox), and the whole import is one write transaction, so it lands whole or not at all.
 //!
-//! Reading the file is not done here (`crate::transfer` turns CSV and JSON Lines into rows
+//! Reading the file is not done here (the `transfer` module above turns CSV and JSON Lines into rows
 //! in the API's JSON shape); this module decides what each row does to the store.
 
 use rust_decimal::Decimal;
