@@ -2,9 +2,11 @@
 //! and draws either a gate screen (first start, sign-in) or the desk.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::desk::{Desk, DeskOutcome};
 use super::desk_ui::desk_ui;
+use super::files::{FilePicker, SystemFilePicker};
 use super::settings::Settings;
 use super::shortcuts;
 use super::sign_in::{Credentials, Gate, GateAction, gate_ui};
@@ -29,6 +31,8 @@ pub struct App {
     signing_out: bool,
     settings: Settings,
     toasts: Toasts,
+    /// Where *Import…* and *Export…* get their files: the system's dialogs, or a test's.
+    picker: Arc<dyn FilePicker>,
 }
 
 impl App {
@@ -56,7 +60,15 @@ impl App {
             store_name,
             settings,
             toasts: Toasts::default(),
+            picker: Arc::new(SystemFilePicker),
         }
+    }
+
+    /// The app with file paths for import and export from `picker` instead of the system's
+    /// dialogs (tests cannot click in those).
+    pub fn with_file_picker(mut self, picker: Arc<dyn FilePicker>) -> Self {
+        self.picker = picker;
+        self
     }
 
     /// Whether the window waits for the service: tests step until this is false.
@@ -78,6 +90,10 @@ impl App {
             Message::Session(message) => self.handle_session(message),
             Message::Customers(message) => match &mut self.desk {
                 Some(desk) => desk.handle(*message, &mut self.toasts),
+                None => tracing::debug!("no desk for {message:?}"),
+            },
+            Message::Transfer(message) => match &mut self.desk {
+                Some(desk) => desk.handle_transfer(message, &mut self.toasts),
                 None => tracing::debug!("no desk for {message:?}"),
             },
             Message::NotSignedIn => match &mut self.desk {
@@ -162,7 +178,7 @@ impl App {
             .settings
             .sign_in_to_server
             .then(|| self.settings.server.clone());
-        self.desk = Some(Desk::new(user, server, &self.settings));
+        self.desk = Some(Desk::new(user, server, &self.settings, self.picker.clone()));
     }
 
     /// The sign-in screen, offering the place of the last sign-in.
