@@ -338,7 +338,9 @@ pub fn find_by_id(snapshot: &Snapshot<'_>, id: &str) -> Result<Option<(i64, Vec<
     Ok(snapshot
         .conn()
         .prepare_cached(
-            "SELECT c.rid, d.doc FROM customers c JOIN customer_docs d ON d.rid = c.rid WHERE c.id = ?1",
+            // A subquery, not a join: SQLite (with STAT4) prepares a join that compares a
+            // parameter again at every binding, which cost a create or an import row ~30 µs.
+            "SELECT c.rid, (SELECT d.doc FROM customer_docs d WHERE d.rid = c.rid) FROM customers c WHERE c.id = ?1",
         )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
@@ -349,7 +351,8 @@ pub fn card_owner(snapshot: &Snapshot<'_>, serial: &str) -> Result<Option<String
     Ok(snapshot
         .conn()
         .prepare_cached(
-            "SELECT c.id FROM cards k JOIN customers c ON c.rid = k.customer_rid WHERE k.serial = ?1",
+            // A subquery, not a join (see `find_by_id`).
+            "SELECT (SELECT c.id FROM customers c WHERE c.rid = k.customer_rid) FROM cards k WHERE k.serial = ?1",
         )?
         .query_row([serial], |r| r.get(0))
         .optional()?)
@@ -407,8 +410,10 @@ pub(super) fn upgrade_docs(conn: &Connection) -> rusqlite::Result<u64> {
 pub fn api_json(snapshot: &Snapshot<'_>, rids: &[i64], now: DateTime<Utc>) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(rids.len() * 1024);
     let mut stmt = snapshot.conn().prepare_cached(
-        "SELECT d.doc, c.activation_time, c.expiration_time
-         FROM customer_docs d JOIN customers c ON c.rid = d.rid WHERE d.rid = ?1",
+        // A subquery, not a join (see `find_by_id`): this runs once per customer listed.
+        "SELECT (SELECT d.doc FROM customer_docs d WHERE d.rid = c.rid), c.activation_time,
+                c.expiration_time
+         FROM customers c WHERE c.rid = ?1",
     )?;
     for (n, rid) in rids.iter().enumerate() {
         if n > 0 {

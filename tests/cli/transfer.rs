@@ -318,3 +318,33 @@ fn a_broken_file_is_a_clear_error() {
     assert_eq!(report["refusals"][0]["line"], 2);
     assert!(customers(db, "").is_empty());
 }
+
+#[test]
+fn an_import_killed_midway_leaves_the_store_as_it_was() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("shop.db");
+    let db = db.to_str().expect("path");
+    let created = desk(
+        &["api", "--db", db, "POST", "/customers", "-"],
+        Some(r#"{"lastName": "Before", "externalId": "B"}"#),
+    );
+    assert_eq!(created.status.code(), Some(0));
+    let before = customers(db, "");
+    let file = dir.path().join("big.csv");
+    let mut csv = String::from("ExternalId,LastName,Credit.Amount\nB,Changed,5\n");
+    for n in 0..50_000 {
+        csv.push_str(&format!("X{n},Name{n},1.50\n"));
+    }
+    std::fs::write(&file, csv).expect("write csv");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_customer-desk"))
+        .args(["import", "--db", db, file.to_str().expect("path")])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start import");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let finished = child.try_wait().expect("wait").is_some();
+    child.kill().expect("kill");
+    child.wait().expect("reap");
+    assert!(!finished, "the import ended before it could be killed");
+    assert_eq!(customers(db, ""), before);
+}
