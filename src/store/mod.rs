@@ -355,9 +355,6 @@ fn open_connection(path: Option<&Path>, memory: MemoryProfile) -> rusqlite::Resu
          PRAGMA temp_store = MEMORY;",
     )?;
     conn.execute_batch(memory.pragmas())?;
-    // One create or edit runs some 70 distinct statements (an edit's UPDATE is written for
-    // the columns it changes); with fewer slots a batch of writes (an import) prepares most
-    // of them again for every row.
-    conn.set_prepared_statement_cache_capacity(256);
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
