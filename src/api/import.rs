@@ -35,6 +35,7 @@ pub enum MatchBy {
 /// What an import is asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
+    /// How rows find the customers they update.
     pub match_by: MatchBy,
     /// Count what would happen and write nothing.
     pub dry_run: bool,
@@ -78,9 +79,13 @@ pub struct Refusal {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportReport {
+    /// Rows read (blank rows are not rows).
     pub rows: u64,
+    /// Rows that created a customer.
     pub created: u64,
+    /// Rows that changed the customer they matched.
     pub updated: u64,
+    /// Rows that matched a customer and changed nothing (not written).
     pub unchanged: u64,
     /// How many rows were refused; [`Self::refusals`] has one entry per fault.
     pub refused: u64,

@@ -124,15 +124,15 @@ pub const COLUMNS: &[Column] = &[
     col("Meta", &["meta"], Kind::Meta),
 ];
 
-/// The column a header names: case-insensitive, and `ZipCode` for `PostalCode` as the API
+/// The column a header names: case-insensitive, the dots optional (`CreditAmount`, as the
+/// NData filter is named, is `Credit.Amount`), and `ZipCode` for `PostalCode` as the API
 /// accepts it.
 pub fn find(header: &str) -> Option<&'static Column> {
-    let header = header.trim();
+    let plain = |name: &str| name.replace('.', "").to_ascii_lowercase();
+    let header = plain(header.trim());
     COLUMNS.iter().find(|c| {
-        c.name.eq_ignore_ascii_case(header)
-            || c.name
-                .replace("PostalCode", "ZipCode")
-                .eq_ignore_ascii_case(header)
+        let name = plain(c.name);
+        name == header || name.replace("postalcode", "zipcode") == header
     })
 }
 
@@ -241,5 +241,40 @@ pub fn write_cell(column: &Column, customer: &Value) -> String {
         (Kind::Meta, Value::Object(members)) if members.is_empty() => String::new(),
         (_, Value::String(text)) => text.clone(),
         (_, other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_match_loosely() {
+        for (header, column) in [
+            ("CardSerialNumber", "CardSerialNumber"),
+            (" firstname ", "FirstName"),
+            ("CreditAmount", "Credit.Amount"),
+            ("address.zipcode", "Address.PostalCode"),
+            ("DeliveryAddress.City", "DeliveryAddress.City"),
+        ] {
+            assert_eq!(find(header).map(|c| c.name), Some(column), "{header}");
+        }
+        assert!(find("Loyalty tier").is_none());
+        assert_eq!(column_of("Cards[1].SerialNumber"), "CardSerialNumber");
+        assert_eq!(column_of("Credit.Amount"), "Credit.Amount");
+    }
+
+    #[test]
+    fn decimals_keep_their_digits_and_take_a_comma_only_with_semicolons() {
+        let column = find("DiscountRate").unwrap();
+        let mut row = Map::new();
+        read_cell(column, "12,50", true, &mut row).unwrap();
+        assert_eq!(row["discountRate"].to_string(), "12.50");
+        let err = read_cell(column, "12,50", false, &mut row).unwrap_err();
+        assert_eq!(err.member_name, "DiscountRate");
+        assert!(read_cell(column, "1.234,5", true, &mut row).is_err());
+        let mut empty = Map::new();
+        read_cell(column, " ", true, &mut empty).unwrap();
+        assert!(empty.is_empty(), "an empty number leaves the member as it is");
     }
 }

@@ -33,12 +33,13 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format a file name says: `.csv`, or `.jsonl`/`.ndjson`/`.json`.
+    /// The format a file name says: `.csv`, or `.jsonl`/`.ndjson` (not `.json`, which is
+    /// usually one JSON document, not one per line).
     pub fn of_path(path: &Path) -> Option<Self> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
-            "csv" | "txt" => Some(Format::Csv),
-            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
             _ => None,
         }
     }
@@ -196,13 +197,13 @@ fn write_customers<W: Write>(
     progress: &mut impl FnMut(u64, u64) -> bool,
 ) -> Result<u64, TransferError> {
     enum Sink<W: Write> {
-        Csv(table::CsvWriter<W>),
+        Csv(Box<table::CsvWriter<W>>),
         Lines(W),
     }
     let mut sink = match format {
-        Format::Csv => {
-            Sink::Csv(table::CsvWriter::new(out).map_err(|e| TransferError::Write(e.to_string()))?)
-        }
+        Format::Csv => Sink::Csv(Box::new(
+            table::CsvWriter::new(out).map_err(|e| TransferError::Write(e.to_string()))?,
+        )),
         Format::Jsonl => Sink::Lines(out),
     };
     let mut failed: Option<TransferError> = None;
@@ -254,7 +255,7 @@ fn write_customers<W: Write>(
         return Err(TransferError::Cancelled);
     }
     let mut out = match sink {
-        Sink::Csv(writer) => writer.finish()?,
+        Sink::Csv(writer) => (*writer).finish()?,
         Sink::Lines(out) => out,
     };
     out.flush()

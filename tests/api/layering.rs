@@ -101,7 +101,13 @@ fn only_the_store_names_sqlite() {
 fn the_window_goes_through_the_service_and_the_api() {
     let found = naming(
         "ui",
-        &["crate::store", "crate::server", "crate::cli", "crate::demo"],
+        &[
+            "crate::store",
+            "crate::server",
+            "crate::cli",
+            "crate::demo",
+            "crate::transfer",
+        ],
         None,
     );
     assert!(

@@ -47,7 +47,12 @@ async fn an_import_on_a_replica_reaches_the_server_once() {
     let ledger = &maria.credit_transactions;
     assert_eq!(ledger.len(), 1, "{ledger:?}");
     assert_eq!(ledger[0].note.as_deref(), Some("Import moving in.csv"));
-    assert!(ledger[0].operation_id.as_deref().is_some_and(|o| o.starts_with("import-")));
+    assert!(
+        ledger[0]
+            .operation_id
+            .as_deref()
+            .is_some_and(|o| o.starts_with("import-"))
+    );
 
     let again = import(&desk);
     assert_eq!(again.unchanged, 2);
