@@ -275,6 +275,9 @@ mod tests {
         assert!(read_cell(column, "1.234,5", true, &mut row).is_err());
         let mut empty = Map::new();
         read_cell(column, " ", true, &mut empty).unwrap();
-        assert!(empty.is_empty(), "an empty number leaves the member as it is");
+        assert!(
+            empty.is_empty(),
+            "an empty number leaves the member as it is"
+        );
     }
 }

@@ -91,7 +91,7 @@ pub fn desk_ui(
             desk.open_customer(index);
         }
     });
-    if !typing && desk.dialog.is_none() {
+    if !typing && desk.dialog.is_none() && desk.transfer.is_none() {
         grid_keys(ui, desk);
     }
     desk.store_settings(settings);
@@ -125,7 +125,7 @@ fn shortcut_keys(ui: &mut Ui, desk: &mut Desk) {
         ctx.memory_mut(|m| m.request_focus(id));
         desk.refocus_scan = false;
     }
-    if new && desk.dialog.is_none() {
+    if new && desk.dialog.is_none() && desk.transfer.is_none() {
         desk.new_customer();
     }
 }
