@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::body::parse_body;
-use super::customers::{LedgerEntry, require};
+use super::customers::{LedgerEntry, decode_stored, require};
 use super::validate::normalise_and_check;
 use super::{ApiError, LocalApi};
 use crate::model::{Actor, CreditAdjustment, Customer, FieldError, Right, new_id};
@@ -310,7 +310,7 @@ impl LocalApi {
         };
         let Some(owner) = owner else { return Ok(None) };
         match rows::find_by_id(tx, &owner)? {
-            Some((_, doc)) => Ok(Some(rows::decode_doc(&doc)?)),
+            Some((rid, doc)) => Ok(Some(decode_stored(tx, rid, &owner, &doc)?)),
             None => Ok(None),
         }
     }

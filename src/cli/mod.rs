@@ -6,6 +6,7 @@ mod bench;
 mod bench_http;
 mod bench_sync;
 mod demo;
+mod doctor;
 mod serve;
 mod sync;
 mod transfer;
@@ -19,6 +20,7 @@ use clap::{Parser, Subcommand};
 pub use api_call::ApiCallArgs;
 pub use bench::BenchArgs;
 pub use demo::DemoArgs;
+pub use doctor::DoctorArgs;
 pub use serve::ServeArgs;
 pub use sync::{ConflictsArgs, SyncArgs};
 pub use transfer::{ExportArgs, ImportArgs};
@@ -57,6 +59,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Export customers (all, or a query's) to a CSV or JSON Lines file.
     Export(ExportArgs),
+    /// Check the store whole (file, indexes, every customer) and, with --repair, mend it.
+    Doctor(DoctorArgs),
 }
 
 impl Cli {
@@ -88,6 +92,7 @@ pub fn run(cli: Cli, command: Command) -> ExitCode {
         Command::Users(args) => users::run(&db, args),
         Command::Sync(args) => sync::run(&db, args),
         Command::Conflicts(args) => sync::run_conflicts(&db, args),
+        Command::Doctor(args) => doctor::run(&db, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

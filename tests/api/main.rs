@@ -7,7 +7,9 @@ mod conformance;
 
 mod checkpoints;
 mod conformance_local;
+mod damaged_data;
 mod layering;
+mod ledger;
 mod list_json;
 mod migrations;
 mod search_paths;
