@@ -148,6 +148,54 @@ fn scanning_a_known_card_opens_the_customer_and_an_unknown_one_says_so() {
 }
 
 #[test]
+fn scanning_a_lost_replaced_or_expired_card_opens_the_customer_with_a_warning() {
+    let customers = vec![serde_json::json!({
+        "firstName": "Mária", "lastName": "Stratená",
+        "cards": [
+            {"serialNumber": "L-1", "status": "Lost", "statusReason": "reported by phone"},
+            {"serialNumber": "R-1", "status": "Replaced", "statusReason": "Replaced by card N-1"},
+            {"serialNumber": "E-1", "expirationTime": "2020-01-31T00:00:00Z"},
+            {"serialNumber": "N-1"}
+        ]
+    })];
+    let store = TestStore::new(&[("eva", Rights::admin())], &customers);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    for (serial, warning) in [
+        (
+            "L-1",
+            "Card L-1 is lost (reported by phone). Do not accept it.",
+        ),
+        (
+            "R-1",
+            "Card R-1 was replaced (Replaced by card N-1). Do not accept it.",
+        ),
+        ("E-1", "Card E-1 expired on 2020-01-31. Do not accept it."),
+    ] {
+        type_into(&mut harness, "Scan card", serial);
+        harness.key_press(egui::Key::Enter);
+        settle(&mut harness);
+        assert!(
+            harness.query_by_label(warning).is_some(),
+            "{serial}: no warning"
+        );
+        assert!(
+            harness.query_by_label("Save").is_some(),
+            "{serial}: the editor opened"
+        );
+    }
+    type_into(&mut harness, "Scan card", "N-1");
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label_contains("Do not accept it")
+            .is_none(),
+        "a card in order scans without a warning"
+    );
+}
+
+#[test]
 fn delete_asks_naming_the_customer_then_removes_the_row() {
     let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
     let mut harness = app(store.db.clone());
@@ -442,6 +490,57 @@ fn first_start_loads_demo_data_with_a_progress_bar_and_a_cancel_button() {
             .query_by_label(&format!("{loaded} customers"))
             .is_some(),
         "the desk shows what was loaded"
+    );
+}
+
+#[test]
+fn an_opened_customer_shows_the_stored_balance_and_a_refused_adjustment_says_why() {
+    let jana: serde_json::Value = serde_json::from_str(
+        r#"{"firstName": "Jana", "lastName": "Nováková", "credit": {"amount": 31.20, "currencyLabel": "EUR"},
+            "cards": [{"serialNumber": "1001"}]}"#,
+    )
+    .unwrap();
+    let store = TestStore::new(&[("eva", Rights::admin())], &[jana]);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    // Another desk spends the credit after the grid was read.
+    let spend: serde_json::Value = serde_json::from_str(r#"{"amount": -31.20}"#).unwrap();
+    store
+        .api()
+        .adjust_credit(
+            &customer_desk::model::Actor::new("till", Rights::admin()),
+            &id_of(&store, "1001"),
+            &spend,
+        )
+        .unwrap();
+
+    harness.get_by_label("Jana Nováková").click();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert!(
+        harness.query_all_by_label("0.00 EUR").next().is_some(),
+        "the editor shows the stored balance, not the grid's 31.20"
+    );
+
+    // The form is below the fold of the editor at this size.
+    harness.get_by_label("Amount").scroll_to_me();
+    harness.run();
+    type_into(&mut harness, "Amount", "-10");
+    harness.get_by_label("Adjust").click();
+    // `settle` ends with `run`, which fails on a spinner that never stops.
+    settle(&mut harness);
+    let refusal = "Credit not adjusted: the balance would fall below zero (it is 0.00)";
+    assert!(
+        harness.query_all_by_label(refusal).next().is_some(),
+        "the form says why: {:?}",
+        harness.state().toast_texts()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("marked beside the fields")
+            .is_none(),
+        "no word of fields that are not marked"
     );
 }
 
