@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::desk::{Desk, DeskOutcome};
 use super::desk_ui::desk_ui;
 use super::files::{FilePicker, SystemFilePicker};
-use super::settings::Settings;
+use super::settings::{SavedSettings, Settings};
 use super::shortcuts;
 use super::sign_in::{Credentials, Gate, GateAction, gate_ui};
 use super::style;
@@ -30,6 +30,8 @@ pub struct App {
     /// Sign-out was asked for and the service has not confirmed it yet.
     signing_out: bool,
     settings: Settings,
+    /// The settings as last written (see [`SavedSettings`]).
+    saved_settings: SavedSettings,
     toasts: Toasts,
     /// Where *Import…* and *Export…* get their files: the system's dialogs, or a test's.
     picker: Arc<dyn FilePicker>,
@@ -58,6 +60,7 @@ impl App {
             desk: None,
             waiting_user: None,
             store_name,
+            saved_settings: SavedSettings::new(&settings),
             settings,
             toasts: Toasts::default(),
             picker: Arc::new(SystemFilePicker),
@@ -232,7 +235,7 @@ impl eframe::App for App {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.zoom_keys(&ctx);
         match (self.desk.as_mut(), self.service.as_ref()) {
@@ -269,13 +272,23 @@ impl eframe::App for App {
                         }
                     }
                     Some(GateAction::UseServer) => {
-                        self.gate = Gate::SignIn(Credentials::sign_in(true, &self.settings.server));
+                        self.gate = Gate::SignIn(Credentials {
+                            no_local_users: true,
+                            ..Credentials::sign_in(true, &self.settings.server)
+                        });
+                    }
+                    Some(GateAction::CreateOwner) => {
+                        self.gate = Gate::CreateOwner(Credentials::default());
                     }
                     None => {}
                 }
             }
         }
         self.toasts.ui(&ctx);
+        self.saved_settings.persist(
+            &self.settings,
+            frame.storage_mut().map(|s| s as &mut dyn eframe::Storage),
+        );
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -33,6 +33,41 @@ fn first_start_asks_for_an_owner_then_offers_demo_data() {
 }
 
 #[test]
+fn first_start_via_the_shop_server_and_back_to_this_computer_creates_the_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    settle(&mut harness);
+    harness.get_by_label("Sign in to a shop server").click();
+    settle(&mut harness);
+    // Nothing listens on this port any more: the server is "unplugged".
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    type_into(&mut harness, "Server address", &format!("127.0.0.1:{port}"));
+    type_into(&mut harness, "User name", "eva");
+    type_into(&mut harness, "Password", PASSWORD);
+    harness.get_by_label("Sign in").click();
+    settle(&mut harness);
+    let refusal = "The server could not be reached: check the address and that it is running.";
+    assert!(
+        harness.query_by_label_contains(refusal).is_some(),
+        "an address without http:// is tried, and a dead one said so in plain words"
+    );
+    harness.get_by_label("This computer").click();
+    settle(&mut harness);
+    assert!(
+        harness.query_by_label("Create owner account").is_some(),
+        "this computer has no user yet: create the owner"
+    );
+    assert!(
+        harness.query_by_label_contains(refusal).is_none(),
+        "the server's error is not left on screen"
+    );
+}
+
+#[test]
 fn owner_passwords_must_match() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path().join("customers.db"));
