@@ -512,12 +512,11 @@ fn first_start_loads_demo_data_with_a_progress_bar_and_a_cancel_button() {
     // A million takes minutes in a debug build: the cancel button is there long before.
     harness.get_by_label("Cancel").click();
     settle(&mut harness);
-    let toast = harness
-        .state()
-        .toast_texts()
-        .into_iter()
+    let toasts = harness.state().toast_texts();
+    let toast = toasts
+        .iter()
         .find(|t| t.starts_with("Loaded "))
-        .expect("a toast");
+        .unwrap_or_else(|| panic!("no toast of the load: {toasts:?}"));
     let loaded: u64 = toast.split(' ').nth(1).unwrap().parse().unwrap();
     assert!(loaded < 1_000_000, "cancelled early: {toast}");
     assert!(
