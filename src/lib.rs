@@ -2,7 +2,8 @@
 //! spoken to remotely, and shown in an egui back-office window.
 //!
 //! Layers, bottom up: [`model`] (the resources), [`ndata`] (the query language), [`store`]
-//! (SQLite), [`api`] (the rules; every front end calls it), then the front ends: [`cli`],
+//! (SQLite), [`api`] (the rules; every front end calls it), [`transfer`] (CSV and JSON Lines
+//! files for import and export, over the API), then the front ends: [`cli`],
 //! [`server`], [`remote`], [`service`] (the desk's service thread) and [`ui`], the only
 //! module that draws. Each layer imports only from below; `tests/api/layering.rs` checks the
 //! boundaries that matter most.
@@ -22,4 +23,5 @@ pub mod service;
 pub mod store;
 pub mod sync;
 pub mod text;
+pub mod transfer;
 pub mod ui;

@@ -21,7 +21,13 @@ struct Listed<T> {
     total_count: u64,
 }
 
-fn require(actor: &Actor, right: Right) -> Result<(), ApiError> {
+/// The note and operation id of a ledger transaction an import makes.
+pub(super) struct LedgerEntry {
+    pub note: String,
+    pub operation_id: String,
+}
+
+pub(super) fn require(actor: &Actor, right: Right) -> Result<(), ApiError> {
     if actor.rights.has(right) {
         Ok(())
     } else {
@@ -61,7 +67,7 @@ pub(super) fn api_json_reported(
 
 /// A stored customer read for a request about it alone: a damaged document is an error that
 /// says what to do.
-fn decode_stored(
+pub(super) fn decode_stored(
     snapshot: &Snapshot<'_>,
     rid: i64,
     id: &str,
@@ -244,7 +250,7 @@ impl LocalApi {
                     "Unique",
                 )]));
             }
-            self.insert_new(tx, actor, input)
+            self.insert_new(tx, actor, input, None)
         })
     }
 
@@ -253,10 +259,24 @@ impl LocalApi {
         let mut input: Customer = parse_body(body)?;
         let expected_version = body_version(body)?;
         input.id = id.to_owned();
-        self.write(|tx| match rows::find_by_id(tx, id)? {
+        self.write(|tx| self.upsert_in(tx, actor, input, expected_version))
+    }
+
+    /// [`Self::upsert`] of the parsed `input` (its id set) inside the transaction `tx`, so
+    /// that a batch (an import) runs it among other writes.
+    pub(super) fn upsert_in(
+        &self,
+        tx: &Tx<'_>,
+        actor: &Actor,
+        mut input: Customer,
+        expected_version: Option<i64>,
+    ) -> Result<Upserted, ApiError> {
+        let id = input.id.clone();
+        let id = id.as_str();
+        match rows::find_by_id(tx, id)? {
             None => {
                 require(actor, Right::CustomerCreate)?;
-                let customer = self.insert_new(tx, actor, input)?;
+                let customer = self.insert_new(tx, actor, input, None)?;
                 Ok(Upserted {
                     customer,
                     created: true,
@@ -317,7 +337,7 @@ impl LocalApi {
                     created: false,
                 })
             }
-        })
+        }
     }
 
     /// `DELETE /customers/{id}`: answers with the deleted customer.
@@ -390,6 +410,18 @@ impl LocalApi {
         body: &Value,
     ) -> Result<Customer, ApiError> {
         let adjustment: CreditAdjustment = parse_body(body)?;
+        self.write(|tx| self.adjust_credit_in(tx, actor, id, adjustment))
+    }
+
+    /// [`Self::adjust_credit`] of the parsed `adjustment` inside the transaction `tx`, so
+    /// that a batch (an import) runs it among other writes.
+    pub(super) fn adjust_credit_in(
+        &self,
+        tx: &Tx<'_>,
+        actor: &Actor,
+        id: &str,
+        adjustment: CreditAdjustment,
+    ) -> Result<Customer, ApiError> {
         require(actor, Right::CustomerSetCredit)?;
         if adjustment.amount.is_zero() {
             return Err(ApiError::invalid("Amount", "must not be zero"));
@@ -402,62 +434,58 @@ impl LocalApi {
             .operation_id
             .map(|o| o.trim().to_owned())
             .filter(|o| !o.is_empty());
-        self.write(|tx| {
-            let (rid, before_doc) =
-                rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
-            let before = decode_stored(tx, rid, id, &before_doc)?;
-            let replica = self.replica_outbox(tx)?;
-            // A replica's adjustment goes to the server as an operation: it needs an id.
-            let operation_id = given_operation_id
-                .clone()
-                .or_else(|| replica.then(new_operation_id));
-            if let Some(op) = &operation_id
-                && before
-                    .credit_transactions
-                    .iter()
-                    .any(|t| t.operation_id.as_ref() == Some(op))
-            {
-                return Ok(self.present(before));
-            }
-            let mut after = before.clone();
-            after.credit.amount = before.credit.amount + adjustment.amount;
-            if after.credit.amount.is_sign_negative() && !after.credit.amount.is_zero() {
-                return Err(ApiError::invalid(
-                    "Amount",
-                    format!(
-                        "the balance would fall below zero (it is {})",
-                        before.credit.amount
-                    ),
-                ));
-            }
-            if crate::store::decimal::to_micros(after.credit.amount).is_none() {
-                return Err(ApiError::invalid(
-                    "Amount",
-                    "has more than 6 decimal places or is too large",
-                ));
-            }
-            if replica {
-                self.check_spendable(tx, id, adjustment.amount)?;
-            }
-            let note = adjustment.note.clone().filter(|n| !n.trim().is_empty());
-            after.credit_transactions.push(self.transaction(
-                actor,
-                adjustment.amount,
-                after.credit.amount,
-                note.clone(),
-                operation_id.clone(),
+        let (rid, before_doc) =
+            rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
+        let before = decode_stored(tx, rid, id, &before_doc)?;
+        let replica = self.replica_outbox(tx)?;
+        // A replica's adjustment goes to the server as an operation: it needs an id.
+        let operation_id = given_operation_id.or_else(|| replica.then(new_operation_id));
+        if let Some(op) = &operation_id
+            && before
+                .credit_transactions
+                .iter()
+                .any(|t| t.operation_id.as_ref() == Some(op))
+        {
+            return Ok(self.present(before));
+        }
+        let mut after = before.clone();
+        after.credit.amount = before.credit.amount + adjustment.amount;
+        if after.credit.amount.is_sign_negative() && !after.credit.amount.is_zero() {
+            return Err(ApiError::invalid(
+                "Amount",
+                format!(
+                    "the balance would fall below zero (it is {})",
+                    before.credit.amount
+                ),
             ));
-            self.replace_stored(tx, actor, rid, before.version, &mut after)?;
-            if let (true, Some(operation_id)) = (replica, operation_id) {
-                let credit = OutboxKind::Credit {
-                    operation_id,
-                    amount: adjustment.amount,
-                    note,
-                };
-                self.record_local(tx, actor, id, &[credit])?;
-            }
-            Ok(self.present(after))
-        })
+        }
+        if crate::store::decimal::to_micros(after.credit.amount).is_none() {
+            return Err(ApiError::invalid(
+                "Amount",
+                "has more than 6 decimal places or is too large",
+            ));
+        }
+        if replica {
+            self.check_spendable(tx, id, adjustment.amount)?;
+        }
+        let note = adjustment.note.clone().filter(|n| !n.trim().is_empty());
+        after.credit_transactions.push(self.transaction(
+            actor,
+            adjustment.amount,
+            after.credit.amount,
+            note.clone(),
+            operation_id.clone(),
+        ));
+        self.replace_stored(tx, actor, rid, before.version, &mut after)?;
+        if let (true, Some(operation_id)) = (replica, operation_id) {
+            let credit = OutboxKind::Credit {
+                operation_id,
+                amount: adjustment.amount,
+                note,
+            };
+            self.record_local(tx, actor, id, &[credit])?;
+        }
+        Ok(self.present(after))
     }
 
     /// Stores `after` in place of the customer at `rid`, whose stored version was
@@ -484,11 +512,14 @@ impl LocalApi {
         Ok(())
     }
 
-    fn insert_new(
+    /// Stores the new customer `input`; its opening credit, if any, is the first ledger
+    /// transaction, with the note and operation id of `opening` when given (an import's).
+    pub(super) fn insert_new(
         &self,
         tx: &Tx<'_>,
         actor: &Actor,
         mut input: Customer,
+        opening: Option<&LedgerEntry>,
     ) -> Result<Customer, ApiError> {
         let now = self.clock.now();
         let errors = normalise_and_check(&mut input, None, now);
@@ -506,19 +537,23 @@ impl LocalApi {
             require(actor, Right::CustomerSetCredit)?;
             // A replica creates the customer on the server without credit, then pushes the
             // opening balance as an operation of its own.
-            let operation_id = replica.then(new_operation_id);
-            if let Some(operation_id) = &operation_id {
+            let note = opening.map(|o| o.note.clone());
+            let operation_id = match opening {
+                Some(o) => Some(o.operation_id.clone()),
+                None => replica.then(new_operation_id),
+            };
+            if let (true, Some(operation_id)) = (replica, &operation_id) {
                 outbox.push(OutboxKind::Credit {
                     operation_id: operation_id.clone(),
                     amount: input.credit.amount,
-                    note: None,
+                    note: note.clone(),
                 });
             }
             input.credit_transactions.push(self.transaction(
                 actor,
                 input.credit.amount,
                 input.credit.amount,
-                None,
+                note,
                 operation_id,
             ));
         }
@@ -541,7 +576,7 @@ impl LocalApi {
     }
 
     /// External id and card serials must not belong to another customer.
-    fn check_unique(&self, tx: &Snapshot<'_>, c: &Customer) -> Result<(), ApiError> {
+    pub(super) fn check_unique(&self, tx: &Snapshot<'_>, c: &Customer) -> Result<(), ApiError> {
         let mut errors = Vec::new();
         if let Some(ext) = &c.external_id
             && let Some(owner) = rows::external_id_owner(tx, ext)?

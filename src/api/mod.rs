@@ -7,6 +7,7 @@ mod customers;
 mod error;
 mod feed;
 mod idempotency;
+mod import;
 mod replica;
 mod session;
 mod users;
@@ -18,6 +19,9 @@ pub use customers::ListJson;
 pub use error::ApiError;
 pub use feed::{FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FEED_MAX_WAIT_SECS, FeedAnswer};
 pub use idempotency::{IDEMPOTENCY_KEEP_DAYS, request_hash};
+pub use import::{
+    ImportError, ImportOptions, ImportReport, ImportRow, MatchBy, Refusal, RowOutcome,
+};
 pub use session::{CustomersApi, LocalSession, blocking};
 
 use std::sync::Arc;
@@ -89,10 +93,10 @@ impl LocalApi {
 
     /// Runs a write through the store and, when it committed, wakes whoever waits for a
     /// change.
-    fn write<T>(
+    fn write<T, E: From<crate::store::Error>>(
         &self,
-        f: impl FnOnce(&crate::store::Tx<'_>) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
+        f: impl FnOnce(&crate::store::Tx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let written = self.store.write(f);
         if written.is_ok() {
             self.changed.notify_waiters();

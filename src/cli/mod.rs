@@ -1,5 +1,5 @@
 //! The command line: `customer-desk` with no subcommand opens the window; the subcommands
-//! run the API, fill a demo store, measure, serve and manage users.
+//! run the API, import and export files, fill a demo store, measure, serve and manage users.
 
 mod api_call;
 mod bench;
@@ -9,6 +9,7 @@ mod demo;
 mod doctor;
 mod serve;
 mod sync;
+mod transfer;
 mod users;
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ pub use demo::DemoArgs;
 pub use doctor::DoctorArgs;
 pub use serve::ServeArgs;
 pub use sync::{ConflictsArgs, SyncArgs};
+pub use transfer::{ExportArgs, ImportArgs};
 pub use users::UsersArgs;
 
 /// Customer Desk: loyalty customers of PORTOS shops.
@@ -53,6 +55,10 @@ pub enum Command {
     Sync(SyncArgs),
     /// List the replica's conflicts, or decide one.
     Conflicts(ConflictsArgs),
+    /// Import customers from a CSV (PORTOS Link columns) or JSON Lines file, all or nothing.
+    Import(ImportArgs),
+    /// Export customers (all, or a query's) to a CSV or JSON Lines file.
+    Export(ExportArgs),
     /// Check the store whole (file, indexes, every customer) and, with --repair, mend it.
     Doctor(DoctorArgs),
 }
@@ -78,6 +84,8 @@ pub fn run(cli: Cli, command: Command) -> ExitCode {
     };
     let result = match command {
         Command::Api(args) => return api_call::run(&db, args),
+        Command::Import(args) => return transfer::run_import(&db, args),
+        Command::Export(args) => transfer::run_export(&db, args),
         Command::Demo(args) => demo::run(&db, args),
         Command::Bench(args) => bench::run(cli.db.as_deref(), args),
         Command::Serve(args) => serve::run(&db, args),

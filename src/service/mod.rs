@@ -9,10 +9,13 @@
 mod customers;
 mod protocol;
 mod session;
+mod transfer;
 
+/// The file types the window shows, from the layer that reads and writes the files.
+pub use crate::transfer::{Format, ImportRequest, ImportSummary, TransferError};
 pub use protocol::{
     Command, CustomerCommand, CustomerMessage, Message, ServiceError, SessionCommand,
-    SessionMessage,
+    SessionMessage, TransferCommand, TransferMessage,
 };
 
 use std::path::PathBuf;

@@ -4,6 +4,7 @@
 //!
 //! Errors travel typed ([`ApiError`], [`ServiceError`]); the window words them.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -12,6 +13,7 @@ use serde_json::Value;
 use crate::api::ApiError;
 use crate::model::{Customer, QueryResult, UserInfo};
 use crate::ndata::ListParams;
+use crate::transfer::{ImportRequest, ImportSummary, TransferError};
 
 /// What the window asks the service to do.
 #[derive(Debug)]
@@ -20,6 +22,66 @@ pub enum Command {
     Session(SessionCommand),
     /// A call of the Customers API as the signed-in user.
     Customers(CustomerCommand),
+    /// Importing or exporting a file, on this computer's store.
+    Transfer(TransferCommand),
+}
+
+/// Imports and exports of files. Each runs on the store as the signed-in user, reports
+/// [`TransferMessage::Progress`] as it goes, and stops (an import undone, an export's file
+/// not written) once its `cancel` is set.
+#[derive(Debug)]
+pub enum TransferCommand {
+    /// Read the file and say what importing it would do (a dry run: nothing is written).
+    Preview {
+        path: PathBuf,
+        request: ImportRequest,
+        cancel: Arc<AtomicBool>,
+    },
+    /// Import the file, in one transaction.
+    Import {
+        path: PathBuf,
+        request: ImportRequest,
+        cancel: Arc<AtomicBool>,
+    },
+    /// Write the customers `params` selects (search, filters, sort) to the file.
+    Export {
+        path: PathBuf,
+        params: ListParams,
+        format: crate::transfer::Format,
+        cancel: Arc<AtomicBool>,
+    },
+}
+
+impl From<TransferCommand> for Command {
+    fn from(command: TransferCommand) -> Self {
+        Command::Transfer(command)
+    }
+}
+
+/// Answers to [`TransferCommand`]s.
+#[derive(Debug)]
+pub enum TransferMessage {
+    /// How far the import (bytes of the file) or export (customers) is.
+    Progress { done: u64, total: u64 },
+    Previewed {
+        path: PathBuf,
+        result: Result<ImportSummary, TransferError>,
+    },
+    Imported {
+        path: PathBuf,
+        result: Result<ImportSummary, TransferError>,
+    },
+    /// How many customers were written, or why none were.
+    Exported {
+        path: PathBuf,
+        result: Result<u64, TransferError>,
+    },
+}
+
+impl From<TransferMessage> for Message {
+    fn from(message: TransferMessage) -> Self {
+        Message::Transfer(message)
+    }
 }
 
 /// The commands that need nobody signed in, or change who is.
@@ -95,6 +157,7 @@ pub enum Message {
     Session(SessionMessage),
     /// Boxed: a customer is some 900 bytes, and most messages are far smaller.
     Customers(Box<CustomerMessage>),
+    Transfer(TransferMessage),
     /// A command arrived that needs someone signed in (on this computer's store, for demo
     /// data), and nobody was.
     NotSignedIn,

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::mpsc;
 
 use super::customers::customer_call;
+use super::transfer::transfer;
 use super::{Command, Message, Outbox, ServiceError, SessionCommand, SessionMessage};
 use crate::api::{ApiError, Auth, AuthPolicy, LocalApi, LocalSession, blocking};
 use crate::model::{Actor, Rights, UserInfo};
@@ -56,6 +57,15 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
                     });
                 }
                 None => outbox.send(Message::NotSignedIn).await,
+            },
+            Command::Transfer(command) => match &backend {
+                Some(Backend::Local(session)) => {
+                    let (session, outbox) = (session.clone(), outbox.clone());
+                    tokio::spawn(async move { transfer(session, command, outbox).await });
+                }
+                // Files are imported into this computer's store only (one transaction);
+                // at a shop server that is the server's own command line.
+                _ => outbox.send(Message::NotSignedIn).await,
             },
         }
     }

@@ -384,7 +384,9 @@ pub fn find_by_id(snapshot: &Snapshot<'_>, id: &str) -> Result<Option<(i64, Vec<
     Ok(snapshot
         .conn()
         .prepare_cached(
-            "SELECT c.rid, d.doc FROM customers c JOIN customer_docs d ON d.rid = c.rid WHERE c.id = ?1",
+            // A subquery, not a join: SQLite (with STAT4) prepares a join that compares a
+            // parameter again at every binding, which cost a create or an import row ~30 µs.
+            "SELECT c.rid, (SELECT d.doc FROM customer_docs d WHERE d.rid = c.rid) FROM customers c WHERE c.id = ?1",
         )?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
@@ -395,7 +397,8 @@ pub fn card_owner(snapshot: &Snapshot<'_>, serial: &str) -> Result<Option<String
     Ok(snapshot
         .conn()
         .prepare_cached(
-            "SELECT c.id FROM cards k JOIN customers c ON c.rid = k.customer_rid WHERE k.serial = ?1",
+            // A subquery, not a join (see `find_by_id`).
+            "SELECT (SELECT c.id FROM customers c WHERE c.rid = k.customer_rid) FROM cards k WHERE k.serial = ?1",
         )?
         .query_row([serial], |r| r.get(0))
         .optional()?)
@@ -434,8 +437,9 @@ fn missing_doc() -> Error {
 /// The documents of the given rows, in the order given; damaged ones are left out and named.
 pub fn load_docs(snapshot: &Snapshot<'_>, rids: &[i64]) -> Result<Loaded<Vec<Customer>>> {
     let mut stmt = snapshot.conn().prepare_cached(
-        "SELECT c.id, d.doc, c.ledger_len
-         FROM customers c LEFT JOIN customer_docs d ON d.rid = c.rid WHERE c.rid = ?1",
+        // A subquery, not a join (see `find_by_id`): this runs once per customer listed.
+        "SELECT c.id, (SELECT d.doc FROM customer_docs d WHERE d.rid = c.rid), c.ledger_len
+         FROM customers c WHERE c.rid = ?1",
     )?;
     let mut loaded = Loaded::<Vec<Customer>>::default();
     for &rid in rids {
@@ -538,8 +542,10 @@ pub fn api_json(
     let mut written = 0;
     let mut damaged = Vec::new();
     let mut stmt = snapshot.conn().prepare_cached(
-        "SELECT d.doc, c.activation_time, c.expiration_time, c.id, c.ledger_len
-         FROM customers c LEFT JOIN customer_docs d ON d.rid = c.rid WHERE c.rid = ?1",
+        // A subquery, not a join (see `find_by_id`): this runs once per customer listed.
+        "SELECT (SELECT d.doc FROM customer_docs d WHERE d.rid = c.rid), c.activation_time,
+                c.expiration_time, c.id, c.ledger_len
+         FROM customers c WHERE c.rid = ?1",
     )?;
     for &rid in rids {
         let (doc, activation, expiration, id, ledger_len): StoredRow = stmt

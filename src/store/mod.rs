@@ -65,6 +65,33 @@ impl<'c> std::ops::Deref for Tx<'c> {
     }
 }
 
+impl Tx<'_> {
+    /// Runs `f` inside a savepoint of this transaction: what it wrote is kept when it
+    /// returns `Ok` and undone when it fails, and the transaction goes on either way. A batch
+    /// (an import) refuses one row without losing the rows before it.
+    pub fn savepoint<T, E>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<Error>,
+    {
+        let run = |sql: &str| -> Result<(), Error> {
+            self.conn().prepare_cached(sql)?.execute([])?;
+            Ok(())
+        };
+        run("SAVEPOINT batch_row")?;
+        match f(self) {
+            Ok(value) => {
+                run("RELEASE batch_row")?;
+                Ok(value)
+            }
+            Err(err) => {
+                run("ROLLBACK TO batch_row")?;
+                run("RELEASE batch_row")?;
+                Err(err)
+            }
+        }
+    }
+}
+
 /// How many read connections stay open for reuse.
 const MAX_IDLE_READERS: usize = 8;
 

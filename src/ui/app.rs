@@ -2,9 +2,11 @@
 //! and draws either a gate screen (first start, sign-in) or the desk.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::desk::{Desk, DeskOutcome};
 use super::desk_ui::desk_ui;
+use super::files::{FilePicker, SystemFilePicker};
 use super::settings::{SavedSettings, Settings};
 use super::shortcuts;
 use super::sign_in::{Credentials, Gate, GateAction, gate_ui};
@@ -33,6 +35,8 @@ pub struct App {
     /// The settings as last written (see [`SavedSettings`]).
     saved_settings: SavedSettings,
     toasts: Toasts,
+    /// Where *Import…* and *Export…* get their files: the system's dialogs, or a test's.
+    picker: Arc<dyn FilePicker>,
 }
 
 impl App {
@@ -62,6 +66,7 @@ impl App {
             saved_settings: SavedSettings::new(&settings),
             settings,
             toasts: Toasts::default(),
+            picker: Arc::new(SystemFilePicker),
         }
     }
 
@@ -70,6 +75,13 @@ impl App {
     /// refresh lands in the middle of what they look at).
     pub fn set_refresh_every(&mut self, every: Option<std::time::Duration>) {
         self.refresh_secs = every.map_or(f64::INFINITY, |d| d.as_secs_f64());
+    }
+
+    /// The app with file paths for import and export from `picker` instead of the system's
+    /// dialogs (tests cannot click in those).
+    pub fn with_file_picker(mut self, picker: Arc<dyn FilePicker>) -> Self {
+        self.picker = picker;
+        self
     }
 
     /// Whether the window waits for the service: tests step until this is false.
@@ -91,6 +103,10 @@ impl App {
             Message::Session(message) => self.handle_session(message),
             Message::Customers(message) => match &mut self.desk {
                 Some(desk) => desk.handle(*message, &mut self.toasts),
+                None => tracing::debug!("no desk for {message:?}"),
+            },
+            Message::Transfer(message) => match &mut self.desk {
+                Some(desk) => desk.handle_transfer(message, &mut self.toasts),
                 None => tracing::debug!("no desk for {message:?}"),
             },
             Message::NotSignedIn => match &mut self.desk {
@@ -179,7 +195,7 @@ impl App {
             .settings
             .sign_in_to_server
             .then(|| self.settings.server.clone());
-        let mut desk = Desk::new(user, server, &self.settings);
+        let mut desk = Desk::new(user, server, &self.settings, self.picker.clone());
         desk.refresh_secs = self.refresh_secs;
         desk.refresh_after(0.0);
         self.desk = Some(desk);

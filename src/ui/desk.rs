@@ -4,15 +4,19 @@
 
 use egui::Context;
 
+use std::sync::Arc;
+
 use super::editor::{CustomerEditor, EditorAction};
+use super::files::FilePicker;
 use super::grid::Page;
 use super::query::{Chip, Filters, GridQuery};
 use super::settings::Settings;
 use super::toasts::{ToastKind, Toasts};
+use super::transfer::{Transfer, transfer_logic, transfer_message};
 use super::words;
 use crate::api::ApiError;
 use crate::model::{Customer, Right, Rights, UserInfo};
-use crate::service::{CustomerCommand, CustomerMessage, ServiceHandle};
+use crate::service::{CustomerCommand, CustomerMessage, ServiceHandle, TransferMessage};
 
 /// How long the search waits after the last keystroke before it asks the store, so fast
 /// typing costs one query, not one per key. A query that is still running when a newer one
@@ -107,11 +111,20 @@ pub struct Desk {
     pub chips: Vec<Chip>,
     /// True until the first frame is drawn, which drops the sign-in form's leftover focus.
     pub fresh: bool,
+    /// An import or export under way.
+    pub transfer: Option<Transfer>,
+    /// Where *Import…* and *Export…* get their files from.
+    pub picker: Arc<dyn FilePicker>,
 }
 
 impl Desk {
     /// The desk of a signed-in user, with the grid as it was left last time.
-    pub fn new(user: UserInfo, server: Option<String>, settings: &Settings) -> Self {
+    pub fn new(
+        user: UserInfo,
+        server: Option<String>,
+        settings: &Settings,
+        picker: Arc<dyn FilePicker>,
+    ) -> Self {
         let rights = user.rights_set();
         Self {
             user,
@@ -147,12 +160,36 @@ impl Desk {
             refocus_scan: false,
             fresh: true,
             chips: Vec::new(),
+            transfer: None,
+            picker,
         }
     }
 
     /// Whether anything waits for the service, or a debounced fetch is still due.
     pub fn is_busy(&self) -> bool {
-        self.list_pending || self.writes_pending > 0 || self.fetch_due.is_some()
+        self.list_pending
+            || self.writes_pending > 0
+            || self.fetch_due.is_some()
+            || self.transfer.as_ref().is_some_and(Transfer::is_busy)
+    }
+
+    /// Whether this user may import: files go into this computer's store only, and
+    /// importing creates and updates customers.
+    pub fn can_import(&self) -> bool {
+        self.server.is_none()
+            && (self.can(Right::CustomerCreate) || self.can(Right::CustomerUpdate))
+    }
+
+    /// Whether this user may export (anyone signed in to this computer's store).
+    pub fn can_export(&self) -> bool {
+        self.server.is_none()
+    }
+
+    /// Takes an answer about an import or export.
+    pub fn handle_transfer(&mut self, message: TransferMessage, toasts: &mut Toasts) {
+        if transfer_message(&mut self.transfer, message, toasts) {
+            self.fetch_now();
+        }
     }
 
     /// May the user do this?
@@ -179,6 +216,7 @@ impl Desk {
 
     /// Runs before drawing: sends the due list request.
     pub fn logic(&mut self, ctx: &Context, service: &ServiceHandle, toasts: &mut Toasts) {
+        transfer_logic(&mut self.transfer, service, toasts);
         // A customer opened from the grid shows the grid's copy at once, and the stored one as
         // soon as it is read: the row may be older than a change made elsewhere.
         if let Some(id) = self.refresh_opened.take() {

@@ -10,6 +10,7 @@ use super::settings::Settings;
 use super::shortcuts;
 use super::style;
 use super::toasts::Toasts;
+use super::transfer::{Transfer, transfer_ui};
 use crate::model::Right;
 use crate::service::{CustomerCommand, ServiceHandle};
 
@@ -117,13 +118,20 @@ pub fn desk_ui(
             desk.open_customer(index);
         }
     });
-    if !typing && desk.dialog.is_none() {
+    if !typing && desk.dialog.is_none() && desk.transfer.is_none() {
         grid_keys(ui, desk);
     }
     desk.store_settings(settings);
     if let Some(then) = dialog_ui(ui, desk, service, toasts) {
         outcome = Some(then);
     }
+    transfer_ui(
+        ui,
+        &mut desk.transfer,
+        desk.picker.as_ref(),
+        service,
+        toasts,
+    );
     outcome
 }
 
@@ -148,7 +156,7 @@ fn shortcut_keys(ui: &mut Ui, desk: &mut Desk) {
         ctx.memory_mut(|m| m.request_focus(id));
         desk.refocus_scan = false;
     }
-    if new && desk.dialog.is_none() {
+    if new && desk.dialog.is_none() && desk.transfer.is_none() {
         desk.new_customer();
     }
 }
@@ -294,6 +302,19 @@ fn toolbar_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mu
         }
         if desk.page.selected.iter().any(|s| *s) && ui.button("Copy rows").clicked() {
             copy_selection(ui, desk);
+        }
+        if desk.transfer.is_none() {
+            ui.separator();
+            if desk.can_import() && ui.button("Import…").clicked() {
+                desk.transfer = Some(Transfer::start_import(desk.picker.as_ref(), ui.ctx()));
+            }
+            if desk.can_export() && ui.button("Export…").clicked() {
+                desk.transfer = Some(Transfer::start_export(
+                    desk.query.selection_params(),
+                    desk.page.total,
+                    desk.query.is_narrowed(),
+                ));
+            }
         }
         if desk.list_pending || desk.writes_pending > 0 {
             ui.add(egui::Spinner::new());

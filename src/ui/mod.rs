@@ -8,6 +8,7 @@ mod app;
 mod desk;
 mod desk_ui;
 pub mod editor;
+pub mod files;
 mod filters;
 mod grid;
 mod money;
@@ -17,6 +18,7 @@ pub mod shortcuts;
 mod sign_in;
 pub mod style;
 mod toasts;
+mod transfer;
 mod words;
 
 use std::path::PathBuf;

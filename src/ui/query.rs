@@ -204,6 +204,14 @@ pub struct GridQuery {
 impl GridQuery {
     /// The list parameters for the current page.
     pub fn params(&self) -> ListParams {
+        self.selection_params()
+            .with("$skip", (self.page * self.page_size).to_string())
+            .with("$take", self.page_size.to_string())
+    }
+
+    /// The search, filters and sort without paging: what an export of the current view
+    /// writes.
+    pub fn selection_params(&self) -> ListParams {
         let mut params = ListParams::new();
         let search = self.search.trim();
         if !search.is_empty() {
@@ -221,8 +229,6 @@ impl GridQuery {
             params = params.with("$sort", keys.join(","));
         }
         params
-            .with("$skip", (self.page * self.page_size).to_string())
-            .with("$take", self.page_size.to_string())
     }
 
     /// Whether search or any filter narrows the list (then the match count is shown).

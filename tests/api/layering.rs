@@ -1,4 +1,5 @@
-//! The layers, checked mechanically: `model` → `ndata` → `store` → `api` → front ends. Each
+//! The layers, checked mechanically: `model` → `ndata` → `store` → `api` → `transfer` (files
+//! for import and export) → front ends. Each
 //! layer names only the layers below it; SQLite is the store's alone and egui the window's.
 //! A change that breaks a boundary fails here, naming the file and the line.
 
@@ -52,6 +53,7 @@ const ABOVE_MODEL: &[&str] = &[
     "crate::ndata",
     "crate::store",
     "crate::api",
+    "crate::transfer",
     "crate::cli",
     "crate::server",
     "crate::remote",
@@ -67,6 +69,7 @@ fn above(layer: &str) -> &'static [&'static str] {
         "ndata" => 1,
         "store" => 2,
         "api" => 3,
+        "transfer" => 4,
         other => panic!("no layer {other}"),
     };
     &ABOVE_MODEL[start..]
@@ -74,7 +77,7 @@ fn above(layer: &str) -> &'static [&'static str] {
 
 #[test]
 fn each_layer_names_only_the_layers_below_it() {
-    for layer in ["model", "ndata", "store", "api"] {
+    for layer in ["model", "ndata", "store", "api", "transfer"] {
         let found = naming(layer, above(layer), None);
         assert!(
             found.is_empty(),
@@ -98,7 +101,13 @@ fn only_the_store_names_sqlite() {
 fn the_window_goes_through_the_service_and_the_api() {
     let found = naming(
         "ui",
-        &["crate::store", "crate::server", "crate::cli", "crate::demo"],
+        &[
+            "crate::store",
+            "crate::server",
+            "crate::cli",
+            "crate::demo",
+            "crate::transfer",
+        ],
         None,
     );
     assert!(

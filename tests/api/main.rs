@@ -15,4 +15,5 @@ mod migrations;
 mod search_paths;
 mod search_properties;
 mod store_properties;
+mod transfer;
 mod update_properties;

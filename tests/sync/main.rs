@@ -9,6 +9,7 @@ mod bad_feed;
 mod convergence;
 mod engine;
 mod feed;
+mod import;
 mod kill;
 mod proxy;
 mod support;

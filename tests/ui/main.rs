@@ -9,3 +9,4 @@ mod app;
 mod editor;
 mod perf;
 mod remote;
+mod transfer;
