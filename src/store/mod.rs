@@ -1,6 +1,7 @@
 //! The SQLite store: schema, connections and the queries behind the API. Nothing here knows
 //! about HTTP or egui, and nothing here decides a rule of the contract (that is `api`).
 
+pub mod backup;
 pub mod bulk;
 pub mod changelog;
 mod checkpoint;
@@ -12,6 +13,7 @@ pub mod feed;
 mod health;
 pub mod idempotency;
 mod list;
+mod lock;
 pub mod naive;
 mod postings;
 pub mod replica;
@@ -27,6 +29,7 @@ pub use customers::search_text;
 pub use error::{Error, Result};
 pub use health::IndexHealth;
 pub use list::{ListPlan, Selection};
+pub use lock::lock_path;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION, SORT_INDEXES, mark_search_index_stale};
 
 use std::path::{Path, PathBuf};
@@ -76,6 +79,9 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// Copies the log into the database file off the writer (none in memory).
     checkpointer: Option<Checkpointer>,
+    /// The shared lock that tells a restore this store is in use (`store::lock`); dropped
+    /// last, after the connections.
+    _lock: Option<lock::StoreLock>,
 }
 
 impl std::fmt::Debug for Store {
@@ -137,6 +143,7 @@ impl Store {
             path: path.to_owned(),
             source,
         };
+        let lock = lock::shared(path)?;
         // Look before changing anything: opening switches the file to WAL and migrates it.
         if path.exists() {
             let look = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -158,6 +165,7 @@ impl Store {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             checkpointer: Some(checkpointer),
+            _lock: Some(lock),
         })
     }
 
@@ -175,6 +183,7 @@ impl Store {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             checkpointer: None,
+            _lock: None,
         })
     }
 
