@@ -11,4 +11,5 @@ mod engine;
 mod feed;
 mod kill;
 mod proxy;
+mod restore;
 mod support;
