@@ -30,6 +30,8 @@ pub fn lock_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Opens (making if needed) the lock file. One that another user made (root running a
+/// command on the server's store) is opened for reading: `flock` needs no more.
 fn open(db: &Path) -> Result<File> {
     let path = lock_path(db);
     OpenOptions::new()
@@ -38,6 +40,10 @@ fn open(db: &Path) -> Result<File> {
         .create(true)
         .truncate(false)
         .open(&path)
+        .or_else(|err| match err.kind() {
+            std::io::ErrorKind::PermissionDenied => File::open(&path),
+            _ => Err(err),
+        })
         .map_err(|source| Error::File { path, source })
 }
 
