@@ -53,6 +53,8 @@ for unit in customer-desk-server.service customer-desk-backup.service customer-d
   echo "$unit: ${state:-unknown}"
   [ "$state" != enabled ] || { echo "$unit is enabled" >&2; exit 1; }
 done
+units=$(ls /lib/systemd/system/customer-desk-* /usr/lib/systemd/system/customer-desk-* 2>/dev/null | sort -u)
+systemd-analyze verify $units
 [ -f /usr/share/man/man1/customer-desk.1.gz ] && [ -f /usr/share/man/man1/customer-desk-backup.1.gz ]
 [ -f /usr/share/bash-completion/completions/customer-desk ]
 [ -f /usr/share/applications/customer-desk.desktop ]

@@ -47,14 +47,18 @@ fn open(db: &Path) -> Result<File> {
         .map_err(|source| Error::File { path, source })
 }
 
-/// Takes a shared lock on the store `db`, waiting while a restore holds it.
+/// Takes a shared lock on the store `db`, waiting while a restore holds it. On a file
+/// system without locks the store opens all the same (and a restore there refuses).
 pub(super) fn shared(db: &Path) -> Result<StoreLock> {
     let file = open(db)?;
-    file.lock_shared().map_err(|source| Error::File {
-        path: lock_path(db),
-        source,
-    })?;
-    Ok(StoreLock { _file: file })
+    match file.lock_shared() {
+        Ok(()) => Ok(StoreLock { _file: file }),
+        Err(err) if err.kind() == std::io::ErrorKind::Unsupported => Ok(StoreLock { _file: file }),
+        Err(source) => Err(Error::File {
+            path: lock_path(db),
+            source,
+        }),
+    }
 }
 
 /// Takes the lock on the store `db` for itself alone, or says who may hold it.
