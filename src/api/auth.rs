@@ -56,6 +56,10 @@ pub struct AuthPolicy {
     /// Failed sign-ins for one user name from one address allowed before each further try
     /// from there must wait.
     pub free_failures: u32,
+    /// Failed sign-ins from one address, for any user names, allowed before each further try
+    /// from there must wait: guessing through many names costs the guesser, not the server's
+    /// cores (each check is an argon2 hash).
+    pub source_free_failures: u32,
     /// Failures older than this are forgotten.
     pub failure_window: Duration,
     /// The wait after `free_failures` failures; it doubles with each further failure.
@@ -70,6 +74,7 @@ impl Default for AuthPolicy {
             token_ttl: Duration::from_secs(8 * 3600),
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             free_failures: 5,
+            source_free_failures: 20,
             failure_window: Duration::from_secs(15 * 60),
             first_delay: Duration::from_secs(2),
             max_delay: Duration::from_secs(5 * 60),
@@ -78,12 +83,13 @@ impl Default for AuthPolicy {
 }
 
 impl AuthPolicy {
-    /// How long a user name with `failures` recent failures must wait after the last one.
-    fn delay_after(&self, failures: u32) -> Duration {
-        if failures < self.free_failures {
+    /// How long a user name (or an address) with `failures` recent failures, `free` of them
+    /// allowed, must wait after the last one.
+    fn delay_after(&self, free: u32, failures: u32) -> Duration {
+        if failures < free {
             return Duration::ZERO;
         }
-        let doublings = (failures - self.free_failures).min(20);
+        let doublings = (failures - free).min(20);
         self.first_delay
             .saturating_mul(1 << doublings)
             .min(self.max_delay)
@@ -105,7 +111,21 @@ pub struct Auth {
     /// One lock per user name being checked, so parallel guesses for one name are counted
     /// one after the other instead of all slipping past the failure count at once.
     checking: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Tokens issued while the disk was full, by access-token hash: they sign their users in
+    /// for reading until they expire or the server restarts (a full disk must not lock the
+    /// shop out of looking customers up).
+    unsaved: Mutex<HashMap<String, UnsavedToken>>,
 }
+
+/// A token that could not be stored because the disk was full.
+#[derive(Debug, Clone)]
+struct UnsavedToken {
+    user_name: String,
+    expires: i64,
+}
+
+/// At most this many tokens are held in memory while the disk is full.
+const MAX_UNSAVED_TOKENS: usize = 10_000;
 
 fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
@@ -126,6 +146,7 @@ impl Auth {
             api,
             policy,
             checking: Mutex::new(HashMap::new()),
+            unsaved: Mutex::new(HashMap::new()),
         }
     }
 
@@ -165,36 +186,62 @@ impl Auth {
         result
     }
 
+    /// Refuses at once (401, "try again in N s") while `user_name` is cooling down at
+    /// `source` after repeated failures, or `source` is after failures for many names. A
+    /// couple of indexed reads: the server asks it before a sign-in may wait for a password
+    /// check, so that refusals never queue behind argon2.
+    pub fn cooldown(&self, user_name: &str, source: &str) -> Result<(), ApiError> {
+        let user_name = user_name.trim();
+        let now = self.now().timestamp_micros();
+        let since = now.saturating_sub(micros(self.policy.failure_window));
+        let (by_name, by_source) = self.api.store().read(|s| {
+            Ok::<_, ApiError>((
+                sessions::recent_failures(s, user_name, source, since)?,
+                sessions::recent_source_failures(s, source, since)?,
+            ))
+        })?;
+        let wait = |recent: Option<(u32, i64)>, free: u32| {
+            recent.and_then(|(failures, last_time)| {
+                let until =
+                    last_time.saturating_add(micros(self.policy.delay_after(free, failures)));
+                (now < until).then(|| (until - now + 999_999) / 1_000_000)
+            })
+        };
+        if let Some(seconds) = wait(by_name, self.policy.free_failures) {
+            return Err(ApiError::Unauthorized(format!(
+                "too many failed sign-ins for {user_name} from {source}; try again in {seconds} s"
+            )));
+        }
+        if let Some(seconds) = wait(by_source, self.policy.source_free_failures) {
+            return Err(ApiError::Unauthorized(format!(
+                "too many failed sign-ins from {source}; try again in {seconds} s"
+            )));
+        }
+        Ok(())
+    }
+
     fn check_password_locked(
         &self,
         user_name: &str,
         password: &str,
         source: &str,
     ) -> Result<UserRecord, ApiError> {
+        self.cooldown(user_name, source)?;
         let now = self.now().timestamp_micros();
-        let window = micros(self.policy.failure_window);
-        let since = now.saturating_sub(window);
-        let recent = self
-            .api
-            .store()
-            .read(|s| sessions::recent_failures(s, user_name, source, since))?;
-        if let Some((failures, last_time)) = recent {
-            let wait_until = last_time.saturating_add(micros(self.policy.delay_after(failures)));
-            if now < wait_until {
-                let seconds = (wait_until - now + 999_999) / 1_000_000;
-                return Err(ApiError::Unauthorized(format!(
-                    "too many failed sign-ins for {user_name} from {source}; try again in {seconds} s"
-                )));
-            }
-        }
+        let since = now.saturating_sub(micros(self.policy.failure_window));
         let verified = self
             .api
             .store()
             .read(|s| super::users::verify_password(s, user_name, password))?;
-        self.api.store().write(|tx| match &verified {
+        let counted = self.api.store().write(|tx| match &verified {
             Some(_) => sessions::clear_failures(tx, user_name, source),
             None => sessions::record_failure(tx, user_name, source, now, since),
-        })?;
+        });
+        match counted {
+            // A full disk cannot count failures; the password check itself still holds.
+            Err(e) if e.is_disk_full() => tracing::warn!("sign-in of {user_name}: {e}"),
+            other => other?,
+        }
         verified.ok_or_else(|| ApiError::Unauthorized("wrong user name or password".into()))
     }
 
@@ -231,7 +278,7 @@ impl Auth {
             now.saturating_sub(micros(self.policy.refresh_ttl.max(self.policy.token_ttl)));
         let (token_hash, refresh_hash) =
             (sha256_hex(&pair.token_id), sha256_hex(&pair.refresh_token));
-        self.api.store().write(|tx| {
+        let stored = self.api.store().write(|tx| {
             // Tokens that can no longer even be refreshed are dead weight.
             sessions::prune_tokens(tx, now, refresh_deadline)?;
             sessions::insert_token(
@@ -245,8 +292,53 @@ impl Auth {
                     expires,
                 },
             )
-        })?;
+        });
+        match stored {
+            Err(e) if e.is_disk_full() => {
+                self.keep_unsaved(token_hash, &user.user_name, now, expires)?;
+            }
+            other => other?,
+        }
         Ok(pair)
+    }
+
+    /// Keeps a token the full disk could not store, in memory; it cannot be refreshed.
+    fn keep_unsaved(
+        &self,
+        token_hash: String,
+        user_name: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<(), ApiError> {
+        let mut unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+        unsaved.retain(|_, t| t.expires > now);
+        if unsaved.len() >= MAX_UNSAVED_TOKENS {
+            return Err(ApiError::DiskFull(super::error::DISK_FULL.into()));
+        }
+        tracing::warn!("the disk is full: {user_name} is signed in until the server restarts");
+        unsaved.insert(
+            token_hash,
+            UnsavedToken {
+                user_name: user_name.to_owned(),
+                expires,
+            },
+        );
+        Ok(())
+    }
+
+    /// The user of a token issued while the disk was full, with the rights stored now.
+    fn unsaved_user(&self, token_hash: &str, now: i64) -> Result<Option<UserRecord>, ApiError> {
+        let token = {
+            let unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+            unsaved.get(token_hash).cloned()
+        };
+        let Some(token) = token.filter(|t| now < t.expires) else {
+            return Ok(None);
+        };
+        Ok(self
+            .api
+            .store()
+            .read(|s| crate::store::users::find_user(s, &token.user_name))?)
     }
 
     /// Resolves a bearer token to its user, with the rights stored now: 401 for a missing,
@@ -259,11 +351,18 @@ impl Auth {
             ));
         };
         let now = self.now().timestamp_micros();
+        let hash = sha256_hex(token_id);
         let found = self
             .api
             .store()
-            .read(|s| sessions::find_token(s, TokenHash::Access, &sha256_hex(token_id)))?;
+            .read(|s| sessions::find_token(s, TokenHash::Access, &hash))?;
         let Some(found) = found else {
+            if let Some(user) = self.unsaved_user(&hash, now)? {
+                return Ok(Authenticated {
+                    actor: Actor::new(user.user_name.clone(), user.rights),
+                    user: user.info(),
+                });
+            }
             return Err(ApiError::Unauthorized(
                 "the token is not valid (signed out or never issued)".into(),
             ));
@@ -330,6 +429,13 @@ impl Auth {
     /// `DELETE /api/auth`: the token stops working at once.
     pub fn logout(&self, token_id: &str) -> Result<(), ApiError> {
         let hash = sha256_hex(token_id.trim());
+        let unsaved = {
+            let mut unsaved = self.unsaved.lock().unwrap_or_else(|e| e.into_inner());
+            unsaved.remove(&hash).is_some()
+        };
+        if unsaved {
+            return Ok(());
+        }
         Ok(self
             .api
             .store()
@@ -499,6 +605,35 @@ mod tests {
         assert!(
             login_from(&auth, "secret-1", stranger).is_ok(),
             "failures are forgotten after the window"
+        );
+    }
+
+    #[test]
+    fn guessing_through_many_names_from_one_address_makes_that_address_wait() {
+        let (auth, _clock, _dir) = setup();
+        let guesser = "192.168.1.66";
+        let guess = |name: &str| {
+            auth.login(
+                &LoginRequest {
+                    user_name: name.to_owned(),
+                    password: "guess".into(),
+                    device_name: None,
+                },
+                guesser,
+            )
+        };
+        for n in 0..20 {
+            let refused = guess(&format!("nobody{n}")).unwrap_err().to_string();
+            assert!(!refused.contains("try again"), "guess {n}: {refused}");
+        }
+        let refused = guess("nobody-else").unwrap_err().to_string();
+        assert!(
+            refused.contains("too many failed sign-ins from 192.168.1.66"),
+            "{refused}"
+        );
+        assert!(
+            login(&auth, "secret-1").is_ok(),
+            "a desk at another address still gets in"
         );
     }
 }

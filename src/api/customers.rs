@@ -29,6 +29,51 @@ fn require(actor: &Actor, right: Right) -> Result<(), ApiError> {
     }
 }
 
+/// `GET /customers` as JSON text, and the ids of the page's customers left out because their
+/// stored documents cannot be read (the server names them in a header).
+#[derive(Debug)]
+pub struct ListJson {
+    pub body: Vec<u8>,
+    pub damaged: Vec<String>,
+}
+
+/// Logs each customer a list left out because its stored document cannot be read.
+fn report_damaged(damaged: &[rows::Damaged]) {
+    for d in damaged {
+        tracing::warn!(
+            "customer {} is left out of a list: its stored document is damaged ({}); `customer-desk doctor` lists and removes such customers",
+            d.id,
+            d.reason
+        );
+    }
+}
+
+/// [`rows::api_json`] with the damaged customers logged: the JSON and how many it holds.
+pub(super) fn api_json_reported(
+    snapshot: &Snapshot<'_>,
+    rids: &[i64],
+    now: DateTime<Utc>,
+) -> crate::store::Result<(Vec<u8>, usize)> {
+    let loaded = rows::api_json(snapshot, rids, now)?;
+    report_damaged(&loaded.damaged);
+    Ok(loaded.customers)
+}
+
+/// A stored customer read for a request about it alone: a damaged document is an error that
+/// says what to do.
+fn decode_stored(
+    snapshot: &Snapshot<'_>,
+    rid: i64,
+    id: &str,
+    doc: &[u8],
+) -> Result<Customer, ApiError> {
+    rows::decode_row(snapshot, rid, doc).map_err(|e| {
+        ApiError::Internal(format!(
+            "customer {id} is stored damaged and cannot be read ({e}); it can be deleted, and `customer-desk doctor` lists and removes such customers"
+        ))
+    })
+}
+
 /// Reads `_v` from a raw body: `None` when absent or null.
 fn body_version(body: &Value) -> Result<Option<i64>, ApiError> {
     match body.get("_v") {
@@ -48,10 +93,14 @@ impl LocalApi {
         params: &ListParams,
     ) -> Result<QueryResult<Customer>, ApiError> {
         let listed = self.list_page(params, |conn, rids, _now| {
-            Ok(rows::load_docs(conn, rids)?
+            let loaded = rows::load_docs(conn, rids)?;
+            report_damaged(&loaded.damaged);
+            let items: Vec<_> = loaded
+                .customers
                 .into_iter()
                 .map(|c| self.present(c))
-                .collect::<Vec<_>>())
+                .collect();
+            Ok((items.len() as u64, items))
         })?;
         Ok(QueryResult {
             items: listed.items,
@@ -63,8 +112,15 @@ impl LocalApi {
     /// `GET /customers` as the response body: the JSON [`Self::list`] gives, written straight
     /// from the stored documents. The server answers with it: it saves parsing and writing
     /// again every customer of the page.
-    pub fn list_json(&self, _actor: &Actor, params: &ListParams) -> Result<Vec<u8>, ApiError> {
-        let listed = self.list_page(params, |s, rids, now| Ok(rows::api_json(s, rids, now)?))?;
+    pub fn list_json(&self, _actor: &Actor, params: &ListParams) -> Result<ListJson, ApiError> {
+        let mut damaged = Vec::new();
+        let listed = self.list_page(params, |s, rids, now| {
+            let loaded = rows::api_json(s, rids, now)?;
+            report_damaged(&loaded.damaged);
+            damaged = loaded.damaged.into_iter().map(|d| d.id).collect();
+            let (json, written) = loaded.customers;
+            Ok((written as u64, json))
+        })?;
         let mut body = Vec::with_capacity(listed.items.as_ref().map_or(0, Vec::len) + 64);
         body.push(b'{');
         if let Some(items) = &listed.items {
@@ -79,15 +135,16 @@ impl LocalApi {
             )
             .as_bytes(),
         );
-        Ok(body)
+        Ok(ListJson { body, damaged })
     }
 
     /// Filters, counts and pages `params`, then reads the page's customers with
-    /// `read_page` (given their row ids in order, and the time the statuses are as of).
+    /// `read_page` (given their row ids in order, and the time the statuses are as of),
+    /// which answers with how many it read and the page.
     fn list_page<T>(
         &self,
         params: &ListParams,
-        read_page: impl FnOnce(&Snapshot<'_>, &[i64], DateTime<Utc>) -> Result<T, ApiError>,
+        read_page: impl FnOnce(&Snapshot<'_>, &[i64], DateTime<Utc>) -> Result<(u64, T), ApiError>,
     ) -> Result<Listed<T>, ApiError> {
         let query = parse_list_query(params)?;
         let now = self.clock.now();
@@ -105,9 +162,10 @@ impl LocalApi {
                 });
             }
             let rids = selection.page(conn, query.skip, query.take)?;
+            let (count, items) = read_page(conn, &rids, now)?;
             Ok(Listed {
-                count: rids.len() as u64,
-                items: Some(read_page(conn, &rids, now)?),
+                count,
+                items: Some(items),
                 total_count,
             })
         })
@@ -116,6 +174,7 @@ impl LocalApi {
     /// A whole list in batches of up to `batch` customers, for streaming a response without
     /// building it in memory: `sink` gets the number of matches, the batch's customers as
     /// comma-separated API JSON, and how many there are. Stops early when `sink` says so.
+    /// A customer whose stored document cannot be read is left out and logged.
     pub fn list_json_batches(
         &self,
         _actor: &Actor,
@@ -137,16 +196,17 @@ impl LocalApi {
             selection.for_each_rid(conn, query.skip, query.take, |rid| {
                 pending.push(rid);
                 if pending.len() >= batch {
-                    let json = rows::api_json(conn, &pending, now)?;
+                    let (json, written) = api_json_reported(conn, &pending, now)?;
                     sent_any = true;
-                    keep_going = sink(total, json, pending.len());
+                    keep_going = sink(total, json, written);
                     pending.clear();
                 }
                 Ok(keep_going)
             })?;
             // The last batch, which may be empty: the sink learns the total either way.
             if keep_going && (!pending.is_empty() || !sent_any) {
-                sink(total, rows::api_json(conn, &pending, now)?, pending.len());
+                let (json, written) = api_json_reported(conn, &pending, now)?;
+                sink(total, json, written);
             }
             Ok(())
         })
@@ -155,9 +215,9 @@ impl LocalApi {
     /// `GET /customers/{id}`.
     pub fn get(&self, _actor: &Actor, id: &str) -> Result<Customer, ApiError> {
         self.store.read(|conn| {
-            let (_, doc) =
+            let (rid, doc) =
                 rows::find_by_id(conn, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
-            Ok(self.present(rows::decode_doc(&doc)?))
+            Ok(self.present(decode_stored(conn, rid, id, &doc)?))
         })
     }
 
@@ -204,7 +264,7 @@ impl LocalApi {
             }
             Some((rid, before_doc)) => {
                 require(actor, Right::CustomerUpdate)?;
-                let before = rows::decode_doc(&before_doc)?;
+                let before = decode_stored(tx, rid, id, &before_doc)?;
                 let replica = self.replica_outbox(tx)?;
                 if let Some(v) = expected_version
                     && v != before.version
@@ -278,7 +338,21 @@ impl LocalApi {
         self.write(|tx| {
             let (rid, doc) =
                 rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
-            let before = rows::decode_doc(&doc)?;
+            // A customer whose document is damaged can still be deleted: the answer then
+            // holds only its id and version, which the row keeps beside the document.
+            let before = match rows::decode_row(tx, rid, &doc) {
+                Ok(before) => before,
+                Err(e) => {
+                    tracing::warn!("deleting customer {id}, whose stored document is damaged: {e}");
+                    let (_, version) = rows::find_version(tx, id)?
+                        .ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
+                    Customer {
+                        id: id.to_owned(),
+                        version,
+                        ..Customer::default()
+                    }
+                }
+            };
             if let Some(v) = expected_version
                 && v != before.version
             {
@@ -331,7 +405,7 @@ impl LocalApi {
         self.write(|tx| {
             let (rid, before_doc) =
                 rows::find_by_id(tx, id)?.ok_or_else(|| ApiError::NotFound(id.to_owned()))?;
-            let before = rows::decode_doc(&before_doc)?;
+            let before = decode_stored(tx, rid, id, &before_doc)?;
             let replica = self.replica_outbox(tx)?;
             // A replica's adjustment goes to the server as an operation: it needs an id.
             let operation_id = given_operation_id

@@ -53,6 +53,10 @@ pub enum ApiError {
         reason: String,
         retry_after_secs: u64,
     },
+    /// **[ours]** The disk holding the store is full: the write changed nothing (507). Reads
+    /// and signing in for reading go on working.
+    #[error("{0}")]
+    DiskFull(String),
     /// The server could not be reached (remote client only).
     #[error("cannot reach the server: {0}")]
     Unavailable(String),
@@ -103,6 +107,7 @@ impl ApiError {
             ApiError::RequestTimeout(_) => 408,
             ApiError::TooMany { .. } => 429,
             ApiError::Busy { .. } | ApiError::Unavailable(_) => 503,
+            ApiError::DiskFull(_) => 507,
             ApiError::Internal(_) => 500,
         }
     }
@@ -152,6 +157,7 @@ impl ApiError {
                 vec![],
             ),
             ApiError::Unavailable(_) => ("Service unavailable", None, vec![]),
+            ApiError::DiskFull(_) => ("Insufficient storage", None, vec![]),
             ApiError::Internal(_) => ("Internal error", None, vec![]),
         };
         Problem {
@@ -211,6 +217,7 @@ impl ApiError {
             (_, 404) => ApiError::NotFound(resource_str("id").unwrap_or(detail)),
             (_, 413) => ApiError::PayloadTooLarge { limit_bytes: 0 },
             (_, 408) => ApiError::RequestTimeout(detail),
+            (_, 507) => ApiError::DiskFull(detail),
             (_, 429 | 503) => {
                 let retry_after_secs = problem
                     .resource
@@ -235,12 +242,18 @@ impl ApiError {
     }
 }
 
+/// What a caller is told when the store's disk is full (SQLite's own words go to the log).
+pub const DISK_FULL: &str = "the disk holding the customer database is full: nothing was saved; free some space and try again";
+
 /// A busy store is the contract's "locked, try again"; anything else the store fails with
 /// is no rule of the contract, so an internal error.
 impl From<store::Error> for ApiError {
     fn from(err: store::Error) -> Self {
         if err.is_busy() {
             ApiError::Locked(err.to_string())
+        } else if err.is_disk_full() {
+            tracing::error!("{err}");
+            ApiError::DiskFull(DISK_FULL.to_owned())
         } else {
             ApiError::Internal(err.to_string())
         }
@@ -269,6 +282,7 @@ mod tests {
                 stored_version: 4,
             },
             ApiError::NotFound("x".into()),
+            ApiError::DiskFull(DISK_FULL.into()),
         ];
         for e in errors {
             let p = e.to_problem(Some("/customers"));

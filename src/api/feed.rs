@@ -3,7 +3,7 @@
 
 use super::{ApiError, LocalApi};
 use crate::model::Actor;
-use crate::store::{customers as rows, feed};
+use crate::store::feed;
 
 /// How many changes a page holds when the request does not say.
 pub const FEED_DEFAULT_LIMIT: usize = 1000;
@@ -87,10 +87,21 @@ impl LocalApi {
                 )
                 .as_bytes(),
             );
-            for (n, entry) in entries.iter().enumerate() {
-                if n > 0 {
+            let mut written = 0;
+            for entry in &entries {
+                // A customer whose stored document cannot be read is left out (and logged);
+                // the cursor still moves past it.
+                let customer = match entry.rid {
+                    Some(rid) => match super::customers::api_json_reported(s, &[rid], now)? {
+                        (json, 1) => Some(json),
+                        _ => continue,
+                    },
+                    None => None,
+                };
+                if written > 0 {
                     body.push(b',');
                 }
+                written += 1;
                 body.extend_from_slice(
                     format!(
                         "{{\"seq\":{},\"id\":{},\"_v\":{},\"deleted\":{},\"customer\":",
@@ -101,10 +112,7 @@ impl LocalApi {
                     )
                     .as_bytes(),
                 );
-                match entry.rid {
-                    Some(rid) => body.extend_from_slice(&rows::api_json(s, &[rid], now)?),
-                    None => body.extend_from_slice(b"null"),
-                }
+                body.extend_from_slice(customer.as_deref().unwrap_or(b"null"));
                 body.push(b'}');
             }
             body.extend_from_slice(b"]}");

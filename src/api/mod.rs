@@ -14,6 +14,7 @@ mod validate;
 
 pub use auth::{Auth, AuthPolicy, Authenticated, LoginRequest, LoginResponse, TokenPair};
 pub use body::{member_path, parse_body, parse_json};
+pub use customers::ListJson;
 pub use error::ApiError;
 pub use feed::{FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FEED_MAX_WAIT_SECS, FeedAnswer};
 pub use idempotency::{IDEMPOTENCY_KEEP_DAYS, request_hash};

@@ -141,6 +141,13 @@ pub fn run(db: &Path, args: ApiCallArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Only the part checked on opening: a command-line call does not wait for the rest.
+    if let crate::store::Integrity::Damaged(lines) = store.integrity() {
+        eprintln!(
+            "warning: the database is damaged ({}); run `customer-desk doctor`",
+            lines.join("; ")
+        );
+    }
     let api = LocalApi::with_system_clock(store);
     let actor = match (rights, crate::sync::local_actor(&api)) {
         (Some(rights), _) => Actor::new("cli", rights),

@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::api::LocalApi;
 use crate::model::{Actor, Rights};
 use crate::ndata::ListParams;
-use crate::store::{Store, naive};
+use crate::store::{Integrity, Store, naive};
 
 /// The seed of the bench's demo store, so every run measures the same customers.
 const BENCH_SEED: u64 = 7;
@@ -182,7 +182,14 @@ pub fn run(db: Option<&Path>, args: BenchArgs) -> anyhow::Result<()> {
 /// Opens the bench store: `db`, or a file in the temporary folder named after the count.
 pub fn open_bench_store(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<LocalApi> {
     let path = db.map_or_else(|| default_bench_db(args.count), Path::to_owned);
-    Ok(LocalApi::with_system_clock(Store::open_for_server(&path)?))
+    let store = Store::open_for_server(&path)?;
+    // The integrity check of a large store goes on in the background after opening; the
+    // timings must not share the machine with it.
+    if let Integrity::Damaged(lines) = store.wait_for_integrity(std::time::Duration::from_secs(600))
+    {
+        anyhow::bail!("the bench store is damaged: {}", lines.join("; "));
+    }
+    Ok(LocalApi::with_system_clock(store))
 }
 
 /// Tops up the bench store `api` to `args.count` customers and measures the mix on it.

@@ -7,6 +7,7 @@ mod bench;
 mod bench_http;
 mod bench_sync;
 mod demo;
+mod doctor;
 mod package_files;
 mod serve;
 mod sync;
@@ -21,6 +22,7 @@ pub use api_call::ApiCallArgs;
 pub use backup::{BackupArgs, RestoreArgs};
 pub use bench::BenchArgs;
 pub use demo::DemoArgs;
+pub use doctor::DoctorArgs;
 pub use package_files::PackageFilesArgs;
 pub use serve::ServeArgs;
 pub use sync::{ConflictsArgs, SyncArgs};
@@ -64,6 +66,8 @@ pub enum Command {
     Sync(SyncArgs),
     /// List the replica's conflicts, or decide one.
     Conflicts(ConflictsArgs),
+    /// Check the store whole (file, indexes, every customer) and, with --repair, mend it.
+    Doctor(DoctorArgs),
     /// Take a consistent backup of the store while it is in use, named by the time.
     Backup(BackupArgs),
     /// Put a backup back as the store (with a new server id, so desks read it again).
@@ -100,6 +104,7 @@ pub fn run(cli: Cli, command: Command) -> ExitCode {
         Command::Users(args) => users::run(&db, args),
         Command::Sync(args) => sync::run(&db, args),
         Command::Conflicts(args) => sync::run_conflicts(&db, args),
+        Command::Doctor(args) => doctor::run(&db, args),
         Command::Backup(args) => backup::run_backup(&db, args),
         Command::Restore(args) => backup::run_restore(&db, args),
         Command::PackageFiles(args) => package_files::run(args),

@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// below the process's descriptor limit (`ulimit -n`, 1,024 under systemd).
     #[arg(long, default_value_t = ServerLimits::default().max_connections, value_name = "N")]
     pub max_connections: usize,
+    /// The address of a reverse proxy (nginx, Caddy) in front of the server; repeat for
+    /// several. On its connections the client's address is read from `X-Forwarded-For`, so
+    /// failed sign-ins slow down only the desk that made them, not every desk behind it.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Reads `90s`, `30m`, `8h` or `2d` (a bare number is seconds).
@@ -119,7 +124,9 @@ pub fn run(db: &Path, args: ServeArgs) -> anyhow::Result<()> {
             max_connections: args.max_connections.max(1),
             ..ServerLimits::default()
         };
-        let state = AppState::new(auth).with_limits(limits);
+        let state = AppState::new(auth)
+            .with_limits(limits)
+            .with_trusted_proxies(args.trusted_proxies);
         let state = if args.portos_compatible {
             state.portos_compatible()
         } else {

@@ -49,6 +49,11 @@ pub struct ServerLimits {
     pub password_checks: usize,
     /// Sign-ins that may wait for a password check; past this they are refused with a 503.
     pub password_queue: usize,
+    /// How long a refused sign-in waits before it is answered: a person mistyping does not
+    /// notice it, and a client guessing (or flooding refused sign-ins, which cost the server
+    /// no argon2 while a name or address cools down) is held to a few tries a second per
+    /// connection instead of thousands.
+    pub refused_sign_in_delay: Duration,
 }
 
 impl Default for ServerLimits {
@@ -63,6 +68,7 @@ impl Default for ServerLimits {
             streams_total: 32,
             password_checks: 1,
             password_queue: 8,
+            refused_sign_in_delay: Duration::from_millis(250),
         }
     }
 }

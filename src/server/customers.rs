@@ -1,7 +1,7 @@
 //! The `/customers` routes.
 
 use axum::extract::{OriginalUri, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::problem::{CustomerId, Failure, JsonBody, SignedIn, json_body_response, json_response};
@@ -10,6 +10,9 @@ use crate::api::blocking;
 use crate::api::{ApiError, LocalApi};
 use crate::model::Actor;
 use crate::ndata::{ListParams, parse_list_query};
+
+/// The header naming the customers a list page left out because they cannot be read.
+pub const DAMAGED_HEADER: &str = "x-customer-desk-damaged";
 
 /// `GET /customers`: a page, or the whole list streamed when no `$take` limits it.
 pub async fn list(
@@ -26,10 +29,17 @@ pub async fn list(
     }
     let api = state.api;
     let actor = user.who.actor;
-    let body = blocking(move || api.list_json(&actor, &params))
+    let listed = blocking(move || api.list_json(&actor, &params))
         .await
         .map_err(|e| Failure::new(e, &path))?;
-    Ok(json_body_response(StatusCode::OK, body))
+    let mut response = json_body_response(StatusCode::OK, listed.body);
+    // **[ours]** Customers of the page left out because their stored documents are damaged.
+    if !listed.damaged.is_empty()
+        && let Ok(value) = HeaderValue::from_str(&listed.damaged.join(","))
+    {
+        response.headers_mut().insert(DAMAGED_HEADER, value);
+    }
+    Ok(response)
 }
 
 /// Runs one call of the API logic for the signed-in user off the async threads and answers

@@ -15,6 +15,7 @@ use conn::Slot;
 pub use problem::MAX_BODY_BYTES;
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,6 +46,8 @@ pub struct AppState {
     streams: Arc<stream::OpenStreams>,
     /// Password checks running and waiting, bounded by `limits`.
     password_gate: Arc<sessions::PasswordGate>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`).
+    trusted_proxies: Arc<[IpAddr]>,
 }
 
 impl AppState {
@@ -61,7 +64,16 @@ impl AppState {
             )),
             limits: Arc::new(limits),
             streams: Arc::default(),
+            trusted_proxies: Arc::new([]),
         }
+    }
+
+    /// The same state taking the client's address from `X-Forwarded-For` on connections
+    /// from `proxies` (a reverse proxy in front of the server); other peers' headers are
+    /// ignored, so nobody can pick the address their failed sign-ins count against.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> Self {
+        self.trusted_proxies = proxies.into();
+        self
     }
 
     /// The same state under `limits`.

@@ -36,10 +36,19 @@ impl Failure {
     }
 }
 
+/// What a desk is told when the server's disk is full.
+const SERVER_DISK_FULL: &str =
+    "the server's disk is full: nothing was saved; free some space on the server and try again";
+
 impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        if let ApiError::Internal(message) = &self.error {
-            tracing::error!(instance = %self.instance, "internal error: {message}");
+    fn into_response(mut self) -> Response {
+        match &self.error {
+            ApiError::Internal(message) => {
+                tracing::error!(instance = %self.instance, "internal error: {message}");
+            }
+            // The disk is the server's, whatever the store's own words.
+            ApiError::DiskFull(_) => self.error = ApiError::DiskFull(SERVER_DISK_FULL.into()),
+            _ => {}
         }
         let mut response = problem_response(&self.error.to_problem(Some(&self.instance)));
         if let Some(secs) = self.error.retry_after_secs() {

@@ -112,6 +112,9 @@ pub enum SessionMessage {
     },
     /// The store could not be opened or read; nothing else will work.
     StoreFailed(ServiceError),
+    /// The integrity check made on opening found the database file damaged (SQLite's lines):
+    /// the desk goes on with what can be read, and says so.
+    StoreDamaged(Vec<String>),
     SignedIn {
         user: UserInfo,
         /// The shop server's address; `None` on this computer's store.

@@ -13,7 +13,7 @@ use crate::api::{ApiError, Auth, AuthPolicy, LocalApi, LocalSession, blocking};
 use crate::model::{Actor, Rights, UserInfo};
 use crate::ndata::ListParams;
 use crate::remote::RemoteClient;
-use crate::store::Store;
+use crate::store::{Integrity, Store};
 
 /// The seed of the demo data, fixed so that two demo stores hold the same customers.
 const DEMO_SEED: u64 = 42;
@@ -34,6 +34,7 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
         Ok(Err(err)) => return fail_forever(&mut commands, &outbox, err.to_string()).await,
         Err(err) => return fail_forever(&mut commands, &outbox, err.to_string()).await,
     };
+    report_damage(api.clone(), outbox.clone());
     let auth = Arc::new(Auth::new(api.clone(), AuthPolicy::default()));
     let mut backend: Option<Backend> = None;
     while let Some(command) = commands.recv().await {
@@ -58,6 +59,23 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
             },
         }
     }
+}
+
+/// Tells the window if the integrity check made on opening (which may go on in the
+/// background for a while on a large store) finds the database damaged.
+fn report_damage(api: Arc<LocalApi>, outbox: Outbox) {
+    tokio::spawn(async move {
+        let found = tokio::task::spawn_blocking(move || {
+            api.store()
+                .wait_for_integrity(std::time::Duration::from_secs(3600))
+        })
+        .await;
+        if let Ok(Integrity::Damaged(lines)) = found {
+            outbox
+                .send(Message::Session(SessionMessage::StoreDamaged(lines)))
+                .await;
+        }
+    });
 }
 
 async fn session_command(

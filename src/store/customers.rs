@@ -14,17 +14,49 @@ use super::{Error, Result, Snapshot, Tx};
 use crate::model::{Customer, CustomerStatus};
 use crate::text::fold;
 
-/// The document as stored: the customer's JSON exactly as the API writes it, nulls included
-/// (so that a list can be answered from it without parsing, `api_json`). Its
-/// `status` is replaced by the one worked out at read time.
+/// The document as stored in a customer's row: the customer's JSON exactly as the API writes
+/// it, nulls included (so that a list can be answered from it without parsing, `api_json`),
+/// but for its ledger, which lives in a table of its own (`store::ledger`). Its `status` is
+/// replaced by the one worked out at read time.
 pub fn encode_doc(customer: &Customer) -> Result<Vec<u8>> {
+    let json = serde_json::to_vec(customer).map_err(|e| Error::Encode(e.to_string()))?;
+    super::doc::pack(&super::ledger::strip(json, &customer.credit_transactions)?)
+}
+
+/// The whole customer, ledger included, as one document: what a replica keeps of the
+/// server's versions (its shadows and conflicts), which are no customer's row.
+pub(super) fn encode_whole_doc(customer: &Customer) -> Result<Vec<u8>> {
     super::doc::pack(&serde_json::to_vec(customer).map_err(|e| Error::Encode(e.to_string()))?)
 }
 
-/// Reads a stored document back (its `status` is the one it was stored with).
+/// Reads a stored document back (its `status` is the one it was stored with). A customer
+/// row's document holds no ledger: [`decode_row`] reads the customer whole.
 pub fn decode_doc(bytes: &[u8]) -> Result<Customer> {
     serde_json::from_slice(&super::doc::unpack(bytes)?)
         .map_err(|e| Error::Corrupt(format!("stored customer is unreadable: {e}")))
+}
+
+/// The customer of row `rid` whose stored document is `doc` (from [`find_by_id`]), with
+/// its ledger.
+pub fn decode_row(snapshot: &Snapshot<'_>, rid: i64, doc: &[u8]) -> Result<Customer> {
+    let mut customer = decode_doc(doc)?;
+    with_ledger(snapshot.conn(), rid, &mut customer)?;
+    Ok(customer)
+}
+
+/// The stored customer with this id, whole (ledger included), with its row id.
+pub fn find_customer(snapshot: &Snapshot<'_>, id: &str) -> Result<Option<(i64, Customer)>> {
+    find_by_id(snapshot, id)?
+        .map(|(rid, doc)| Ok((rid, decode_row(snapshot, rid, &doc)?)))
+        .transpose()
+}
+
+/// Puts the stored ledger of `rid` into `customer`, unless its document still carried one.
+fn with_ledger(conn: &Connection, rid: i64, customer: &mut Customer) -> Result<()> {
+    if customer.credit_transactions.is_empty() {
+        customer.credit_transactions = super::ledger::read(conn, rid)?;
+    }
+    Ok(())
 }
 
 /// The text `Search` looks in: the searched fields folded, one per line so that no term
@@ -54,7 +86,7 @@ fn micros(d: rust_decimal::Decimal, member: &'static str) -> Result<i64> {
 }
 
 /// The indexed columns of `customers` (all but `rid`), in the order of [`column_values`].
-const COLUMNS: [&str; 19] = [
+const COLUMNS: [&str; 20] = [
     "id",
     "external_id",
     "version",
@@ -74,7 +106,11 @@ const COLUMNS: [&str; 19] = [
     "credit_rate",
     "discount_rate",
     "note",
+    "ledger_len",
 ];
+
+/// Where `ledger_len` is in [`COLUMNS`].
+const LEDGER_LEN: usize = 19;
 
 static INSERT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     let places: Vec<String> = (1..=COLUMNS.len()).map(|n| format!("?{n}")).collect();
@@ -94,7 +130,7 @@ static SELECT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
 
 /// The customer's values of [`COLUMNS`]: times in microseconds, amounts and rates in
 /// millionths ([`super::decimal`]), flags as 0 and 1.
-fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 19]> {
+fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 20]> {
     fn text(t: Option<&str>) -> ValueRef<'_> {
         t.map_or(ValueRef::Null, |t| ValueRef::Text(t.as_bytes()))
     }
@@ -121,6 +157,7 @@ fn column_values(c: &Customer) -> Result<[ValueRef<'_>; 19]> {
         ValueRef::Integer(micros(c.credit_rate, "CreditRate")?),
         ValueRef::Integer(micros(c.discount_rate, "DiscountRate")?),
         text(c.note.as_deref()),
+        ValueRef::Integer(c.credit_transactions.len() as i64),
     ])
 }
 
@@ -194,6 +231,9 @@ impl<'c> Inserter<'c> {
             .execute(params_from_iter(values.map(ToSqlOutput::Borrowed)))?;
         let rid = self.conn.last_insert_rowid();
         self.doc.execute(params![rid, doc])?;
+        if !c.credit_transactions.is_empty() {
+            super::ledger::write(self.conn, rid, 0, &c.credit_transactions)?;
+        }
         add_cards(&mut self.card, rid, serials(c))?;
         let search = search_text(c);
         self.text.execute(params![rid, search])?;
@@ -242,6 +282,11 @@ pub fn update(tx: &Tx<'_>, rid: i64, c: &Customer, doc: &[u8]) -> Result<()> {
     }
     conn.prepare_cached("UPDATE customer_docs SET doc = ?1 WHERE rid = ?2")?
         .execute(params![doc, rid])?;
+    let stored_ledger_len = match stored[LEDGER_LEN] {
+        Value::Integer(n) => usize::try_from(n).unwrap_or(0),
+        _ => 0,
+    };
+    super::ledger::write(conn, rid, stored_ledger_len, &c.credit_transactions)?;
     update_cards(conn, rid, c)?;
     let seq = super::feed::next_seq(conn)?;
     super::feed::record(conn, seq, &c.id, c.version, false)?;
@@ -323,6 +368,7 @@ pub fn delete(tx: &Tx<'_>, rid: i64) -> Result<()> {
     super::feed::record(conn, seq, &id, version, true)?;
     super::replica::keep_shadow_doc(conn, &id, rid)?;
     delete_search(conn, rid)?;
+    super::ledger::delete(conn, rid)?;
     conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
         .execute([rid])?;
     conn.prepare_cached("DELETE FROM customer_docs WHERE rid = ?1")?
@@ -364,72 +410,251 @@ pub fn external_id_owner(snapshot: &Snapshot<'_>, external_id: &str) -> Result<O
         .optional()?)
 }
 
-/// The documents of the given rows, in the order given.
-pub fn load_docs(snapshot: &Snapshot<'_>, rids: &[i64]) -> Result<Vec<Customer>> {
-    let mut stmt = snapshot
-        .conn()
-        .prepare_cached("SELECT doc FROM customer_docs WHERE rid = ?1")?;
-    rids.iter()
-        .map(|rid| {
-            let doc: Vec<u8> = stmt.query_row([rid], |r| r.get(0))?;
-            decode_doc(&doc)
-        })
-        .collect()
+/// A stored customer whose document cannot be read (damaged on disk, or written by hand):
+/// lists leave it out and say so, and `customer-desk doctor` lists and removes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damaged {
+    pub rid: i64,
+    pub id: String,
+    /// What was wrong with the document.
+    pub reason: String,
+}
+
+/// The customers of some rows, and the rows whose documents could not be read.
+#[derive(Debug, Default)]
+pub struct Loaded<T> {
+    pub customers: T,
+    pub damaged: Vec<Damaged>,
+}
+
+fn missing_doc() -> Error {
+    Error::Corrupt("the stored customer has no document".into())
+}
+
+/// The documents of the given rows, in the order given; damaged ones are left out and named.
+pub fn load_docs(snapshot: &Snapshot<'_>, rids: &[i64]) -> Result<Loaded<Vec<Customer>>> {
+    let mut stmt = snapshot.conn().prepare_cached(
+        "SELECT c.id, d.doc, c.ledger_len
+         FROM customers c LEFT JOIN customer_docs d ON d.rid = c.rid WHERE c.rid = ?1",
+    )?;
+    let mut loaded = Loaded::<Vec<Customer>>::default();
+    for &rid in rids {
+        let (id, doc, ledger_len): (String, Option<Vec<u8>>, i64) =
+            stmt.query_row([rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let customer = doc.ok_or_else(missing_doc).and_then(|doc| {
+            let mut customer = decode_doc(&doc)?;
+            if ledger_len > 0 {
+                with_ledger(snapshot.conn(), rid, &mut customer)?;
+            }
+            Ok(customer)
+        });
+        match customer {
+            Ok(customer) => loaded.customers.push(customer),
+            Err(e) => loaded.damaged.push(Damaged {
+                rid,
+                id,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    Ok(loaded)
 }
 
 /// Rewrites every document stored in an older format in the current one (the API's own
 /// shape), so that lists copy it instead of parsing it. A document that cannot be read is
 /// left as it is, for whoever reads it to report. Returns how many were rewritten.
-pub(super) fn upgrade_docs(conn: &Connection) -> rusqlite::Result<u64> {
+pub(super) fn upgrade_docs(conn: &Connection) -> Result<u64> {
     let rids: Vec<i64> = conn
         .prepare("SELECT rid FROM customer_docs WHERE substr(doc, 1, 1) <> x'02'")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    rewrite_rows(conn, &rids)
+}
+
+/// Moves the ledgers still inside stored documents (written before the ledger had a table
+/// of its own) into `credit_ledger`. Returns how many customers had one.
+pub(super) fn move_inline_ledgers(conn: &Connection) -> Result<u64> {
+    let mut rids = Vec::new();
+    {
+        let mut stmt = conn.prepare("SELECT rid, doc FROM customer_docs")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let Ok(json) =
+                super::doc::unpack(row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?)
+            else {
+                continue;
+            };
+            const KEY: &[u8] = b"\"creditTransactions\":[";
+            let has_ledger = json
+                .windows(KEY.len())
+                .position(|w| w == KEY)
+                .is_some_and(|at| json.get(at + KEY.len()) != Some(&b']'));
+            if has_ledger {
+                rids.push(row.get::<_, i64>(0)?);
+            }
+        }
+    }
+    rewrite_rows(conn, &rids)
+}
+
+/// Reads the documents of `rids` and stores them again as this version does (its format,
+/// the ledger in its table); a document that cannot be read is left as it is, for whoever
+/// reads it to report. Returns how many were rewritten.
+fn rewrite_rows(conn: &Connection, rids: &[i64]) -> Result<u64> {
     let mut read = conn.prepare("SELECT doc FROM customer_docs WHERE rid = ?1")?;
     let mut write = conn.prepare("UPDATE customer_docs SET doc = ?2 WHERE rid = ?1")?;
+    let mut count = conn.prepare("UPDATE customers SET ledger_len = ?2 WHERE rid = ?1")?;
     let mut rewritten = 0;
-    for rid in rids {
+    for &rid in rids {
         let stored: Vec<u8> = read.query_row([rid], |r| r.get(0))?;
-        match decode_doc(&stored).and_then(|customer| encode_doc(&customer)) {
-            Ok(doc) => {
-                write.execute(params![rid, doc])?;
-                rewritten += 1;
+        let customer = match decode_doc(&stored) {
+            Ok(customer) => customer,
+            Err(error) => {
+                tracing::warn!("customer row {rid} keeps its old document: {error}");
+                continue;
             }
-            Err(error) => tracing::warn!("customer row {rid} keeps its old document: {error}"),
+        };
+        if !customer.credit_transactions.is_empty() {
+            super::ledger::delete(conn, rid)?;
+            super::ledger::write(conn, rid, 0, &customer.credit_transactions)?;
+            count.execute(params![rid, customer.credit_transactions.len() as i64])?;
         }
+        write.execute(params![rid, encode_doc(&customer)?])?;
+        rewritten += 1;
     }
     Ok(rewritten)
 }
 
 /// The customers of `rids` as the API writes them, comma-separated, each with its `status`
-/// as of `now`. A document stored in the API's shape is copied with its status replaced,
-/// without parsing it; an older one is read and written again.
-pub fn api_json(snapshot: &Snapshot<'_>, rids: &[i64], now: DateTime<Utc>) -> Result<Vec<u8>> {
+/// as of `now`, with how many were written. A document stored in the API's shape is copied
+/// with its status replaced, without parsing it; an older one is read and written again; one
+/// that cannot be read is left out and named in `damaged`.
+pub fn api_json(
+    snapshot: &Snapshot<'_>,
+    rids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Loaded<(Vec<u8>, usize)>> {
     let mut out = Vec::with_capacity(rids.len() * 1024);
+    let mut written = 0;
+    let mut damaged = Vec::new();
     let mut stmt = snapshot.conn().prepare_cached(
-        "SELECT d.doc, c.activation_time, c.expiration_time
-         FROM customer_docs d JOIN customers c ON c.rid = d.rid WHERE d.rid = ?1",
+        "SELECT d.doc, c.activation_time, c.expiration_time, c.id, c.ledger_len
+         FROM customers c LEFT JOIN customer_docs d ON d.rid = c.rid WHERE c.rid = ?1",
     )?;
-    for (n, rid) in rids.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        let (doc, activation, expiration): (Vec<u8>, Option<i64>, Option<i64>) =
-            stmt.query_row([rid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    for &rid in rids {
+        let (doc, activation, expiration, id, ledger_len): StoredRow = stmt
+            .query_row([rid], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
         let status = CustomerStatus::of(
             activation.and_then(DateTime::from_timestamp_micros),
             expiration.and_then(DateTime::from_timestamp_micros),
             now,
         );
-        let copied = super::doc::unpack_api_shaped(&doc)?
-            .is_some_and(|json| write_with_status(&json, status, &mut out));
-        if !copied {
-            let mut customer = decode_doc(&doc)?;
-            customer.status = customer.status_at(now);
-            serde_json::to_writer(&mut out, &customer).map_err(|e| Error::Encode(e.to_string()))?;
+        let start = out.len();
+        if written > 0 {
+            out.push(b',');
+        }
+        let written_now = doc.ok_or_else(missing_doc).and_then(|doc| {
+            let ledger = (ledger_len > 0).then_some((snapshot.conn(), rid));
+            write_api_json(&doc, ledger, status, now, &mut out)
+        });
+        match written_now {
+            Ok(()) => written += 1,
+            Err(e) => {
+                out.truncate(start);
+                damaged.push(Damaged {
+                    rid,
+                    id,
+                    reason: e.to_string(),
+                });
+            }
         }
     }
-    Ok(out)
+    Ok(Loaded {
+        customers: (out, written),
+        damaged,
+    })
+}
+
+/// A row as [`api_json`] reads it: document, activation and expiration times, id and the
+/// length of its ledger.
+type StoredRow = (Option<Vec<u8>>, Option<i64>, Option<i64>, String, i64);
+
+/// Writes one stored document as the API writes it, with `status`, and with the ledger of
+/// `ledger` (the connection and row id) when it has one.
+fn write_api_json(
+    doc: &[u8],
+    ledger: Option<(&Connection, i64)>,
+    status: CustomerStatus,
+    now: DateTime<Utc>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    if let Some(json) = super::doc::unpack_api_shaped(doc)? {
+        let start = out.len();
+        let copied = match ledger {
+            None => write_with_status(&json, status, out),
+            Some((conn, rid)) => {
+                let mut with_status = Vec::with_capacity(json.len());
+                write_with_status(&json, status, &mut with_status)
+                    && super::ledger::write_spliced(conn, rid, &with_status, out)?
+            }
+        };
+        if copied {
+            return Ok(());
+        }
+        out.truncate(start);
+    }
+    let mut customer = decode_doc(doc)?;
+    if let Some((conn, rid)) = ledger {
+        with_ledger(conn, rid, &mut customer)?;
+    }
+    customer.status = customer.status_at(now);
+    serde_json::to_writer(out, &customer).map_err(|e| Error::Encode(e.to_string()))?;
+    Ok(())
+}
+
+/// Every stored customer whose document cannot be read, found by reading them all (for
+/// `customer-desk doctor`; a million take some seconds).
+pub fn find_damaged(snapshot: &Snapshot<'_>) -> Result<Vec<Damaged>> {
+    let mut stmt = snapshot.conn().prepare(
+        "SELECT c.rid, c.id, d.doc
+         FROM customers c LEFT JOIN customer_docs d ON d.rid = c.rid",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut damaged = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (rid, id): (i64, String) = (row.get(0)?, row.get(1)?);
+        let doc: Option<Vec<u8>> = row.get(2)?;
+        let reason = doc
+            .ok_or_else(missing_doc)
+            .and_then(|doc| decode_doc(&doc))
+            .err()
+            .map(|e| e.to_string());
+        if let Some(reason) = reason {
+            damaged.push(Damaged { rid, id, reason });
+        }
+    }
+    Ok(damaged)
+}
+
+/// The raw stored document of `rid`, as it is, for keeping a copy before it is removed.
+pub fn raw_doc(snapshot: &Snapshot<'_>, rid: i64) -> Result<Option<Vec<u8>>> {
+    Ok(snapshot
+        .conn()
+        .prepare_cached("SELECT doc FROM customer_docs WHERE rid = ?1")?
+        .query_row([rid], |r| r.get(0))
+        .optional()?)
+}
+
+/// The row and stored version of the customer with this id, without its document (which may
+/// be damaged).
+pub fn find_version(snapshot: &Snapshot<'_>, id: &str) -> Result<Option<(i64, i64)>> {
+    Ok(snapshot
+        .conn()
+        .prepare_cached("SELECT rid, version FROM customers WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 /// Writes a customer's JSON (as [`encode_doc`] stores it) with its top-level `status`

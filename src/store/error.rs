@@ -10,6 +10,10 @@ pub enum Error {
     /// `SQLITE_LOCKED`); the same call may succeed in a moment.
     #[error("the database is busy: {0}")]
     Busy(String),
+    /// The disk (or the database's size limit) is full (`SQLITE_FULL`): the write was rolled
+    /// back and nothing changed; reads go on working.
+    #[error("the disk is full: {0}")]
+    DiskFull(String),
     /// A stored row could not be read back (a damaged or unknown document format).
     #[error("{0}")]
     Corrupt(String),
@@ -70,6 +74,11 @@ impl Error {
     pub fn is_busy(&self) -> bool {
         matches!(self, Error::Busy(_))
     }
+
+    /// Whether the write failed because the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Error::DiskFull(_))
+    }
 }
 
 impl From<rusqlite::Error> for Error {
@@ -78,6 +87,7 @@ impl From<rusqlite::Error> for Error {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 Error::Busy(err.to_string())
             }
+            Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull(err.to_string()),
             _ => Error::Sqlite(err),
         }
     }

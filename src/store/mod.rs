@@ -12,6 +12,7 @@ mod error;
 pub mod feed;
 mod health;
 pub mod idempotency;
+mod ledger;
 mod list;
 mod lock;
 pub mod naive;
@@ -27,7 +28,7 @@ mod words;
 pub use changelog::ChangeEntry;
 pub use customers::search_text;
 pub use error::{Error, Result};
-pub use health::IndexHealth;
+pub use health::{IndexHealth, Integrity, OPEN_CHECK_BUDGET};
 pub use list::{ListPlan, Selection};
 pub use lock::lock_path;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION, SORT_INDEXES, mark_search_index_stale};
@@ -79,6 +80,8 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// Copies the log into the database file off the writer (none in memory).
     checkpointer: Option<Checkpointer>,
+    /// What the integrity check made on opening found (none in memory).
+    integrity: Option<health::IntegrityCell>,
     /// The shared lock that tells a restore this store is in use (`store::lock`); dropped
     /// last, after the connections.
     _lock: Option<lock::StoreLock>,
@@ -159,12 +162,14 @@ impl Store {
         schema::migrate(&mut writer).map_err(open_err)?;
         let own = open_connection(Some(path), memory).map_err(open_err)?;
         let checkpointer = Checkpointer::start(&mut writer, own).map_err(open_err)?;
+        let integrity = health::check_on_open(path, memory);
         Ok(Self {
             path: Some(path.to_owned()),
             memory,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             checkpointer: Some(checkpointer),
+            integrity: Some(integrity),
             _lock: Some(lock),
         })
     }
@@ -183,6 +188,7 @@ impl Store {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             checkpointer: None,
+            integrity: None,
             _lock: None,
         })
     }

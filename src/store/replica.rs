@@ -8,7 +8,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use super::customers::{decode_doc, encode_doc};
+use super::customers::{decode_doc, encode_doc, encode_whole_doc};
 use super::{Error, Result, Snapshot, Tx};
 use crate::model::Customer;
 
@@ -253,18 +253,24 @@ pub fn counts(snapshot: &Snapshot<'_>) -> Result<ReplicaCounts> {
 
 /// The customer's shadow: the last version of it this desk had from the server.
 pub fn shadow(snapshot: &Snapshot<'_>, customer_id: &str) -> Result<Option<Customer>> {
-    let doc: Option<Vec<u8>> = snapshot
+    // A shadow without a document of its own is the local customer, ledger and all.
+    let found: Option<(Option<Vec<u8>>, Option<i64>, Option<Vec<u8>>)> = snapshot
         .conn()
         .prepare_cached(
-            "SELECT coalesce(s.doc, d.doc) FROM replica_shadows s
+            "SELECT s.doc, c.rid, d.doc FROM replica_shadows s
              LEFT JOIN customers c ON c.id = s.customer_id
              LEFT JOIN customer_docs d ON d.rid = c.rid
              WHERE s.customer_id = ?1",
         )?
-        .query_row([customer_id], |r| r.get(0))
-        .optional()?
-        .flatten();
-    doc.map(|d| decode_doc(&d)).transpose()
+        .query_row([customer_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    match found {
+        Some((Some(own), _, _)) => Ok(Some(decode_doc(&own)?)),
+        Some((None, Some(rid), Some(local))) => {
+            Ok(Some(super::customers::decode_row(snapshot, rid, &local)?))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Records that the local customer is exactly the server's version `version`: its shadow is
@@ -279,13 +285,22 @@ pub fn set_shadow_to_local(tx: &Tx<'_>, customer_id: &str, version: i64) -> Resu
 }
 
 /// Before the local customer at `rid` is changed or deleted: a shadow that is its document
-/// gets a copy of it.
+/// gets a copy of it, whole (its ledger too, which the row keeps in `credit_ledger`).
 pub(super) fn keep_shadow_doc(conn: &Connection, customer_id: &str, rid: i64) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE replica_shadows SET doc = (SELECT doc FROM customer_docs WHERE rid = ?2)
-         WHERE customer_id = ?1 AND doc IS NULL",
-    )?
-    .execute(params![customer_id, rid])?;
+    let same_as_local: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM replica_shadows WHERE customer_id = ?1 AND doc IS NULL)",
+        )?
+        .query_row([customer_id], |r| r.get(0))?;
+    if !same_as_local {
+        return Ok(());
+    }
+    let doc: Vec<u8> = conn
+        .prepare_cached("SELECT doc FROM customer_docs WHERE rid = ?1")?
+        .query_row([rid], |r| r.get(0))?;
+    let local = super::customers::decode_row(&Snapshot(conn), rid, &doc)?;
+    conn.prepare_cached("UPDATE replica_shadows SET doc = ?2 WHERE customer_id = ?1")?
+        .execute(params![customer_id, encode_whole_doc(&local)?])?;
     Ok(())
 }
 
@@ -302,7 +317,7 @@ pub fn shadow_versions(snapshot: &Snapshot<'_>) -> Result<Vec<(String, i64)>> {
 
 /// Sets the customer's shadow to the server's version `customer`.
 pub fn set_shadow(tx: &Tx<'_>, customer: &Customer) -> Result<()> {
-    let doc = encode_doc(customer)?;
+    let doc = encode_whole_doc(customer)?;
     tx.conn()
         .prepare_cached(
             "INSERT OR REPLACE INTO replica_shadows (customer_id, version, doc) VALUES (?1, ?2, ?3)",
@@ -342,8 +357,8 @@ pub struct ConflictRecord {
 
 /// Records (or replaces) the customer's conflict.
 pub fn put_conflict(tx: &Tx<'_>, conflict: &ConflictRecord) -> Result<()> {
-    let base = conflict.base.as_ref().map(encode_doc).transpose()?;
-    let theirs = conflict.theirs.as_ref().map(encode_doc).transpose()?;
+    let base = conflict.base.as_ref().map(encode_whole_doc).transpose()?;
+    let theirs = conflict.theirs.as_ref().map(encode_whole_doc).transpose()?;
     tx.conn()
         .prepare_cached(
             "INSERT OR REPLACE INTO replica_conflicts (customer_id, base, theirs, fields, merged, detected)

@@ -216,6 +216,19 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX login_failures_time ON login_failures(last_time);
     "#,
+    // 7: the credit ledger in a table of its own (see store::ledger), so that an edit of a
+    // customer with years of transactions does not write them all again. The ledgers still
+    // inside documents are moved at the next open ('ledger_stale').
+    r#"
+    CREATE TABLE credit_ledger (
+        rid   INTEGER NOT NULL REFERENCES customers(rid) ON DELETE CASCADE,
+        n     INTEGER NOT NULL,          -- the transaction's place in the ledger, from 0
+        entry BLOB NOT NULL,             -- its JSON, packed as documents are (store::doc)
+        PRIMARY KEY (rid, n)
+    ) STRICT, WITHOUT ROWID;
+    ALTER TABLE customers ADD COLUMN ledger_len INTEGER NOT NULL DEFAULT 0;
+    INSERT INTO counters (name, value) VALUES ('ledger_stale', 1);
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is
@@ -413,6 +426,14 @@ pub fn refusal(conn: &Connection) -> rusqlite::Result<Option<String>> {
     Ok(None)
 }
 
+/// A store error met while migrating, as the SQLite error `migrate` answers with.
+fn store_error(e: super::Error) -> rusqlite::Error {
+    match e {
+        super::Error::Sqlite(e) => e,
+        other => rusqlite::Error::ModuleError(other.to_string()),
+    }
+}
+
 /// Applies the migrations the database has not seen yet.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let current: usize =
@@ -434,15 +455,18 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     }
     if marked(conn, "feed_stale")? {
         let tx = conn.transaction()?;
-        super::feed::fill(&tx).map_err(|e| match e {
-            super::Error::Sqlite(e) => e,
-            other => rusqlite::Error::ModuleError(other.to_string()),
-        })?;
+        super::feed::fill(&tx).map_err(store_error)?;
+        tx.commit()?;
+    }
+    if marked(conn, "ledger_stale")? {
+        let tx = conn.transaction()?;
+        super::customers::move_inline_ledgers(&tx).map_err(store_error)?;
+        tx.execute_batch("DELETE FROM counters WHERE name = 'ledger_stale'")?;
         tx.commit()?;
     }
     if marked(conn, "docs_stale")? {
         let tx = conn.transaction()?;
-        super::customers::upgrade_docs(&tx)?;
+        super::customers::upgrade_docs(&tx).map_err(store_error)?;
         tx.execute_batch("DELETE FROM counters WHERE name = 'docs_stale'")?;
         tx.commit()?;
     }

@@ -131,6 +131,25 @@ pub fn recent_failures(
         .optional()?)
 }
 
+/// The failed sign-ins from `source`, for any user name, whose last one came after `since`:
+/// (how many, when the last was).
+pub fn recent_source_failures(
+    snapshot: &Snapshot<'_>,
+    source: &str,
+    since: i64,
+) -> Result<Option<(u32, i64)>> {
+    let (failures, last): (Option<i64>, Option<i64>) = snapshot
+        .conn()
+        .prepare_cached(
+            "SELECT sum(failures), max(last_time) FROM login_failures
+             WHERE source = ?1 AND last_time > ?2",
+        )?
+        .query_row(params![source, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(failures
+        .zip(last)
+        .map(|(n, last)| (u32::try_from(n).unwrap_or(u32::MAX), last)))
+}
+
 /// Counts one more failed sign-in of `user_name` from `source` at `now`, forgetting entries
 /// whose last failure is not after `forget_until`, so that guessed names do not pile up.
 pub fn record_failure(

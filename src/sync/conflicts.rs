@@ -81,9 +81,7 @@ pub fn list(api: &LocalApi) -> Result<Vec<ConflictView>, SyncError> {
     let views = api.store().read(|s| {
         let mut views = Vec::new();
         for record in replica::conflicts(s)? {
-            let local = rows::find_by_id(s, &record.customer_id)?
-                .map(|(_, doc)| rows::decode_doc(&doc))
-                .transpose()?;
+            let local = rows::find_customer(s, &record.customer_id)?.map(|(_, c)| c);
             let desk_user = replica::outbox_of(s, &record.customer_id)?
                 .last()
                 .map(|e| e.user_name.clone());

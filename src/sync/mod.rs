@@ -104,7 +104,7 @@ impl From<crate::store::Error> for SyncError {
 pub(crate) fn server_error(error: ApiError) -> SyncError {
     match error {
         ApiError::Unavailable(_) | ApiError::Locked(_) => SyncError::Unreachable(error),
-        ApiError::Internal(_) => SyncError::ServerFailed(error),
+        ApiError::Internal(_) | ApiError::DiskFull(_) => SyncError::ServerFailed(error),
         ApiError::Unauthorized(_) => SyncError::SignedOut(error),
         other => SyncError::Api(other),
     }

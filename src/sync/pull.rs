@@ -62,9 +62,7 @@ pub(crate) fn from_json(value: Value) -> Result<Customer, SyncError> {
 
 /// The local customer `id`, if there is one.
 pub(crate) fn local_customer(tx: &Snapshot<'_>, id: &str) -> Result<Option<Customer>, SyncError> {
-    Ok(rows::find_by_id(tx, id)?
-        .map(|(_, doc)| rows::decode_doc(&doc))
-        .transpose()?)
+    Ok(rows::find_customer(tx, id)?.map(|(_, c)| c))
 }
 
 /// Whether the customer has local work the server has not seen: entries to push or an open

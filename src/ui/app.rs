@@ -106,6 +106,10 @@ impl App {
                 self.desk = None;
                 self.gate = Gate::StoreFailed(words::service_failure(&error));
             }
+            SessionMessage::StoreDamaged(lines) => {
+                self.toasts
+                    .add(ToastKind::Error, words::store_damaged(&lines));
+            }
             SessionMessage::SignedIn { user, server } => {
                 self.settings.sign_in_to_server = server.is_some();
                 if let Some(server) = server {

@@ -191,3 +191,39 @@ fn a_save_updates_the_grid_and_a_stale_version_or_a_bad_field_is_reported() {
     );
     assert!(harness.query_by_label("No customers yet.").is_some());
 }
+
+#[test]
+fn a_damaged_database_file_is_said_so_on_opening() {
+    use std::io::{Seek as _, SeekFrom, Write as _};
+    let (_dir, db, _) = store_with_one_customer();
+    let len = std::fs::metadata(&db).unwrap().len();
+    let mut file = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+    file.seek(SeekFrom::Start(len / 2 / 4096 * 4096)).unwrap();
+    file.write_all(&[0xA5; 16 * 1024]).unwrap();
+    drop(file);
+
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 800.0))
+        .build_eframe(move |cc| App::new(cc, db));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !toasts(&harness)
+        .iter()
+        .any(|t| t.starts_with("The database file is damaged"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no word of the damage: {:?}",
+            toasts(&harness)
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run();
+    assert!(
+        harness
+            .query_all_by_label_contains("customer-desk doctor --repair")
+            .next()
+            .is_some(),
+        "the toast on screen says what to do"
+    );
+}

@@ -22,3 +22,15 @@ pub fn service_failure(error: &ServiceError) -> String {
         ServiceError::Stopped => "the store service has stopped".to_owned(),
     }
 }
+
+/// What the integrity check found wrong with the database file, for a person: what it means
+/// and what to do, with SQLite's first finding for whoever repairs it.
+pub fn store_damaged(lines: &[String]) -> String {
+    let first = lines.first().map_or("", String::as_str);
+    format!(
+        "The database file is damaged, so some customers may be missing or fail to open. \
+         Close Customer Desk and run `customer-desk doctor --repair`, or put back the latest \
+         backup. (SQLite found {} problems; the first: {first})",
+        lines.len()
+    )
+}

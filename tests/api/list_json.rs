@@ -25,7 +25,7 @@ const QUERIES: &[&str] = &[
 fn both_answers(api: &LocalApi, actor: &Actor, query: &str) -> (Value, Value) {
     let params = ListParams::from_query_string(query);
     let parsed = serde_json::to_value(api.list(actor, &params).expect("list")).expect("json");
-    let body = api.list_json(actor, &params).expect("list_json");
+    let body = api.list_json(actor, &params).expect("list_json").body;
     let written: Value = serde_json::from_slice(&body).expect("list_json writes JSON");
     (parsed, written)
 }

@@ -19,8 +19,10 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
         .collect()
 }
 
-/// What migration 5 (sync) added, taken away again, for a store made to look older.
+/// What migrations 5 (sync) and 7 (the ledger's table) added, taken away again, for a store
+/// made to look older.
 const UNDO_SYNC_SCHEMA: &str = "
+    DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
     DROP TABLE sync_feed; DROP TABLE store_meta; DROP TABLE idempotency_keys;
     DROP TABLE replica_shadows; DROP TABLE replica_outbox; DROP TABLE replica_conflicts;
     DELETE FROM counters WHERE name = 'feed_seq';
@@ -92,7 +94,8 @@ fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
             &admin,
             &ListParams::from_query_string("Search=novak&$sort=id"),
         )
-        .expect("list_json");
+        .expect("list_json")
+        .body;
     let listed: Value = serde_json::from_slice(&body).expect("json");
     assert_eq!(listed["totalCount"], 3);
 }
@@ -161,6 +164,81 @@ fn a_store_of_schema_3_opens_with_its_old_documents_rewritten() {
     assert!(
         api.get(&admin, "d3").is_err(),
         "the broken document still says so"
+    );
+}
+
+/// A store of schema 6 kept each customer's ledger inside its document: opening it under
+/// this one moves the ledgers into their table, and every customer reads back the same.
+#[test]
+fn a_store_of_schema_6_opens_with_its_ledgers_moved_out_of_the_documents() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("old.db");
+    let admin = Actor::new("admin", Rights::admin());
+    let before = {
+        let api = LocalApi::with_system_clock(Store::open(&path).expect("store"));
+        let body: Value = serde_json::from_str(
+            r#"{"id": "l1", "lastName": "Stará", "credit": {"amount": 4.50}}"#,
+        )
+        .expect("body");
+        api.create(&admin, &body).expect("create");
+        api.create(&admin, &json!({"id": "l2", "lastName": "Bez"}))
+            .expect("create");
+        for note in ["one", "two"] {
+            let adjustment: Value =
+                serde_json::from_str(&format!(r#"{{"amount": 1.25, "note": "{note}"}}"#))
+                    .expect("body");
+            api.adjust_credit(&admin, "l1", &adjustment)
+                .expect("adjust");
+        }
+        let before = api.get(&admin, "l1").expect("get");
+        assert_eq!(before.credit_transactions.len(), 3);
+        // What schema 6 stored: the whole customer, ledger inside, and no ledger table.
+        let inline = customer_desk::store::doc::pack(&serde_json::to_vec(&before).expect("json"))
+            .expect("pack");
+        api.store()
+            .write_sql(|tx| {
+                tx.execute(
+                    "UPDATE customer_docs SET doc = ?1
+                     WHERE rid = (SELECT rid FROM customers WHERE id = 'l1')",
+                    [inline],
+                )?;
+                tx.execute_batch(
+                    "DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
+                     PRAGMA user_version = 6;",
+                )
+            })
+            .expect("go back to schema 6");
+        before
+    };
+
+    let api = LocalApi::with_system_clock(Store::open(&path).expect("reopen"));
+    assert_eq!(api.get(&admin, "l1").expect("get"), before);
+    let (rows, doc_has_ledger): (i64, bool) = api
+        .store()
+        .read_sql(|conn| {
+            conn.query_row(
+                "SELECT (SELECT count(*) FROM credit_ledger),
+                        instr(doc_json(doc), '\"note\":\"two\"') > 0
+                 FROM customer_docs WHERE rid = (SELECT rid FROM customers WHERE id = 'l1')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .expect("ledger rows");
+    assert_eq!(rows, 3);
+    assert!(!doc_has_ledger, "the document no longer carries the ledger");
+    let adjustment: Value =
+        serde_json::from_str(r#"{"amount": -1.00, "note": "after"}"#).expect("body");
+    let after = api
+        .adjust_credit(&admin, "l1", &adjustment)
+        .expect("adjust");
+    assert_eq!(after.credit_transactions.len(), 4);
+    assert_eq!(after.credit.amount.to_string(), "6.00");
+    assert!(
+        api.get(&admin, "l2")
+            .expect("get")
+            .credit_transactions
+            .is_empty()
     );
 }
 

@@ -227,3 +227,62 @@ fn demo_fills_a_store_deterministically() {
     ));
     assert!(with_cards["totalCount"].as_u64().expect("count") > 200);
 }
+
+#[test]
+fn doctor_finds_a_customer_that_cannot_be_read_and_repair_removes_it_keeping_a_copy() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("shop.db");
+    let db_arg = db.to_str().expect("path");
+    for id in ["kept", "broken"] {
+        let body = format!(r#"{{"id": "{id}", "lastName": "Doktorová"}}"#);
+        let created = desk(
+            &["api", "--db", db_arg, "POST", "/customers", "-"],
+            Some(&body),
+        );
+        assert_eq!(created.status.code(), Some(0));
+    }
+    let healthy = desk(&["doctor", "--db", db_arg], None);
+    assert_eq!(healthy.status.code(), Some(0), "{healthy:?}");
+    assert!(String::from_utf8_lossy(&healthy.stdout).contains("The store is sound."));
+
+    customer_desk::store::Store::open(&db)
+        .expect("store")
+        .write_sql(|tx| {
+            tx.execute(
+                "UPDATE customer_docs SET doc = x'02400000002fb52ffd00deadbeef'
+                 WHERE rid = (SELECT rid FROM customers WHERE id = 'broken')",
+                [],
+            )
+        })
+        .expect("damage");
+
+    let found = desk(&["doctor", "--db", db_arg], None);
+    let out = String::from_utf8_lossy(&found.stdout);
+    assert_eq!(found.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("Customers that cannot be read: 1") && out.contains("broken"),
+        "{out}"
+    );
+    assert!(String::from_utf8_lossy(&found.stderr).contains("1 customers cannot be read"));
+
+    let repaired = desk(&["doctor", "--db", db_arg, "--repair"], None);
+    let out = String::from_utf8_lossy(&repaired.stdout);
+    assert_eq!(repaired.status.code(), Some(0), "{out}");
+    assert!(out.contains("removed broken"), "{out}");
+    let kept = dir.path().join("shop.db.damaged").join("broken.bin");
+    assert!(
+        std::fs::read(&kept)
+            .expect("the damaged document is kept")
+            .starts_with(&[2, 0x40]),
+        "the copy is the stored bytes"
+    );
+    let listed = desk(&["api", "--db", db_arg, "GET", "/customers?$take=10"], None);
+    assert_eq!(listed.status.code(), Some(0));
+    let ids: Vec<String> = json(&listed)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(ids, ["kept"]);
+}

@@ -7,5 +7,7 @@ mod conformance;
 mod http_support;
 
 mod conformance_http;
+mod damaged;
+mod disk_full;
 mod load;
 mod security;

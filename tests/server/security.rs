@@ -973,6 +973,70 @@ async fn a_strangers_guesses_do_not_lock_out_the_owners_desk() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_one_slowed_down() {
+    let server =
+        TestServer::start_behind_proxy(start_time(), vec!["127.0.0.1".parse().expect("ip")]).await;
+    let user = server.add_user(Rights::NONE);
+    let http = reqwest::Client::new();
+    let sign_in = |password: &'static str, client_address: &'static str| {
+        http.post(server.url("/api/auth"))
+            .header("X-Forwarded-For", client_address)
+            .json(&json!({"userName": user, "password": password}))
+            .send()
+    };
+    for _ in 0..8 {
+        let answer = sign_in("guess", "192.168.1.66").await.expect("send");
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let refused = problem(sign_in(PASSWORD, "192.168.1.66").await.expect("send")).await;
+    assert!(
+        refused
+            .detail
+            .unwrap_or_default()
+            .contains("from 192.168.1.66"),
+        "the guessing desk is slowed down by its own address"
+    );
+    assert_eq!(
+        sign_in(PASSWORD, "192.168.1.20")
+            .await
+            .expect("send")
+            .status(),
+        StatusCode::OK,
+        "the owner's desk, behind the same proxy, signs in"
+    );
+
+    // A server with no trusted proxy ignores the header: a guesser cannot dodge its
+    // slowdown by making up addresses.
+    let direct = server_with_guesses_under_made_up_addresses().await;
+    assert!(direct.contains("from 127.0.0.1"), "{direct}");
+}
+
+/// Guesses sent to a server that trusts no proxy, each claiming another forwarded address;
+/// the refusal's detail.
+async fn server_with_guesses_under_made_up_addresses() -> String {
+    let server = server().await;
+    let user = server.add_user(Rights::NONE);
+    let http = reqwest::Client::new();
+    for n in 0..9 {
+        let _ = http
+            .post(server.url("/api/auth"))
+            .header("X-Forwarded-For", format!("10.0.0.{n}"))
+            .json(&json!({"userName": user, "password": "guess"}))
+            .send()
+            .await
+            .expect("send");
+    }
+    let refused = http
+        .post(server.url("/api/auth"))
+        .header("X-Forwarded-For", "10.0.0.99")
+        .json(&json!({"userName": user, "password": PASSWORD}))
+        .send()
+        .await
+        .expect("send");
+    problem(refused).await.detail.unwrap_or_default()
+}
+
 // Filters near the documented limit of 1,000 operations (issue 18, item 5).
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -40,7 +40,19 @@ impl TestServer {
 
     /// Starts a server on 127.0.0.1:0 whose clock shows `now`, signing in under `policy`.
     pub async fn start_with(now: DateTime<Utc>, policy: AuthPolicy) -> Self {
-        Self::start_as(now, policy, false, ServerLimits::default()).await
+        Self::start_as(now, policy, false, ServerLimits::default(), Vec::new()).await
+    }
+
+    /// Starts a server behind a reverse proxy at `proxies` (`serve --trusted-proxy`).
+    pub async fn start_behind_proxy(now: DateTime<Utc>, proxies: Vec<std::net::IpAddr>) -> Self {
+        Self::start_as(
+            now,
+            AuthPolicy::default(),
+            false,
+            ServerLimits::default(),
+            proxies,
+        )
+        .await
     }
 
     /// Starts a server on the store file `db`, which the caller keeps, listening on `addr`
@@ -78,7 +90,14 @@ impl TestServer {
 
     /// Starts a server that answers as a plain PORTOS server (`serve --portos-compatible`).
     pub async fn start_portos(now: DateTime<Utc>) -> Self {
-        Self::start_as(now, AuthPolicy::default(), true, ServerLimits::default()).await
+        Self::start_as(
+            now,
+            AuthPolicy::default(),
+            true,
+            ServerLimits::default(),
+            Vec::new(),
+        )
+        .await
     }
 
     /// Starts a server on 127.0.0.1:0 whose clock shows `now`, signing in under `policy`,
@@ -88,7 +107,7 @@ impl TestServer {
         policy: AuthPolicy,
         limits: ServerLimits,
     ) -> Self {
-        Self::start_as(now, policy, false, limits).await
+        Self::start_as(now, policy, false, limits, Vec::new()).await
     }
 
     async fn start_as(
@@ -96,6 +115,7 @@ impl TestServer {
         policy: AuthPolicy,
         portos: bool,
         limits: ServerLimits,
+        trusted_proxies: Vec<std::net::IpAddr>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("server.db");
@@ -117,7 +137,9 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let state = AppState::new(auth.clone()).with_limits(limits);
+        let state = AppState::new(auth.clone())
+            .with_limits(limits)
+            .with_trusted_proxies(trusted_proxies);
         let state = if portos {
             state.portos_compatible()
         } else {
