@@ -63,6 +63,7 @@ impl TestServer {
             AuthPolicy::default(),
             false,
             ServerLimits::default(),
+            Vec::new(),
             (db.to_owned(), None),
             addr,
         )
@@ -119,7 +120,16 @@ impl TestServer {
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("server.db");
-        Self::start_full(now, policy, portos, limits, (db, Some(dir)), "127.0.0.1:0").await
+        Self::start_full(
+            now,
+            policy,
+            portos,
+            limits,
+            trusted_proxies,
+            (db, Some(dir)),
+            "127.0.0.1:0",
+        )
+        .await
     }
 
     async fn start_full(
@@ -127,6 +137,7 @@ impl TestServer {
         policy: AuthPolicy,
         portos: bool,
         limits: ServerLimits,
+        trusted_proxies: Vec<std::net::IpAddr>,
         (db, dir): (PathBuf, Option<tempfile::TempDir>),
         addr: &str,
     ) -> Self {
