@@ -94,7 +94,35 @@ pub fn normalise_and_check(
     }
 
     check_cards(c, previous, now, &mut errors);
+    check_findable(c, &mut errors);
     errors
+}
+
+/// **[ours]** A customer must carry something a person can find it by: a name, a company
+/// name, an e-mail, a phone or a card. An empty one shows in the grid as its id and no search
+/// or scan ever reaches it.
+fn check_findable(c: &Customer, errors: &mut Vec<FieldError>) {
+    let given = |t: Option<&str>| t.is_some_and(|t| !t.trim().is_empty());
+    let findable = given(c.first_name.as_deref())
+        || given(c.last_name.as_deref())
+        || given(c.full_name.as_deref())
+        || given(c.company.as_ref().and_then(|co| co.name.as_deref()))
+        || given(c.email.as_deref())
+        || given(c.phone.as_deref())
+        || c.cards
+            .iter()
+            .any(|card| given(card.serial_number.as_deref()));
+    if !findable {
+        let member = if c.is_company {
+            "Company.Name"
+        } else {
+            "LastName"
+        };
+        errors.push(FieldError::new(
+            member,
+            "a customer needs something to be found by: a name, a company name, an e-mail, a phone or a card",
+        ));
+    }
 }
 
 /// How deep `value` nests: 1 for a scalar or an empty object, one more per level.
@@ -343,6 +371,10 @@ fn check_cards(
             ));
         } else {
             check_depth(&format!("Cards[{i}].Meta"), &card.meta, errors);
+        }
+        // **[ours]** A replaced card is never active: the new card took its place.
+        if card.status == crate::model::CardStatus::Replaced {
+            card.is_active = false;
         }
         // The status time follows the status: set to now when the status changes without one.
         let before = previous.and_then(|p| {

@@ -325,9 +325,16 @@ impl RemoteClient {
 }
 
 /// Reads a server address: `http://` or `https://`, with a path that ends in a slash so that
-/// route paths join onto it.
+/// route paths join onto it. An address typed without a scheme (`192.168.1.10:8080`, as
+/// people write it) is taken as `http://`, which the server speaks.
 fn parse_base(base_url: &str) -> Result<Url, ApiError> {
-    let mut base = Url::parse(base_url.trim()).map_err(|e| {
+    let typed = base_url.trim();
+    let with_scheme = if typed.contains("://") {
+        typed.to_owned()
+    } else {
+        format!("http://{typed}")
+    };
+    let mut base = Url::parse(&with_scheme).map_err(|e| {
         ApiError::invalid(
             "server",
             format!("\"{base_url}\" is not a server address: {e}"),
@@ -612,6 +619,19 @@ impl CustomersApi for RemoteClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_address_typed_without_http_is_completed() {
+        for (typed, base) in [
+            ("192.168.1.10:8080", "http://192.168.1.10:8080/"),
+            (" shop-server:8080/desk ", "http://shop-server:8080/desk/"),
+            ("https://shop.example.sk", "https://shop.example.sk/"),
+        ] {
+            assert_eq!(parse_base(typed).unwrap().as_str(), base, "{typed}");
+        }
+        assert!(parse_base("ftp://shop").is_err());
+        assert!(parse_base("").is_err());
+    }
 
     #[tokio::test]
     async fn an_unreachable_server_is_retried_then_reported_as_unavailable() {

@@ -251,10 +251,13 @@ pub fn counts(snapshot: &Snapshot<'_>) -> Result<ReplicaCounts> {
     })
 }
 
+/// A shadow as read: its own document, and the local row id and document.
+type ShadowRow = (Option<Vec<u8>>, Option<i64>, Option<Vec<u8>>);
+
 /// The customer's shadow: the last version of it this desk had from the server.
 pub fn shadow(snapshot: &Snapshot<'_>, customer_id: &str) -> Result<Option<Customer>> {
     // A shadow without a document of its own is the local customer, ledger and all.
-    let found: Option<(Option<Vec<u8>>, Option<i64>, Option<Vec<u8>>)> = snapshot
+    let found: Option<ShadowRow> = snapshot
         .conn()
         .prepare_cached(
             "SELECT s.doc, c.rid, d.doc FROM replica_shadows s

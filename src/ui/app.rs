@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::desk::{Desk, DeskOutcome};
 use super::desk_ui::desk_ui;
-use super::settings::Settings;
+use super::settings::{SavedSettings, Settings};
 use super::shortcuts;
 use super::sign_in::{Credentials, Gate, GateAction, gate_ui};
 use super::style;
@@ -28,6 +28,8 @@ pub struct App {
     /// Sign-out was asked for and the service has not confirmed it yet.
     signing_out: bool,
     settings: Settings,
+    /// The settings as last written (see [`SavedSettings`]).
+    saved_settings: SavedSettings,
     toasts: Toasts,
 }
 
@@ -54,6 +56,7 @@ impl App {
             desk: None,
             waiting_user: None,
             store_name,
+            saved_settings: SavedSettings::new(&settings),
             settings,
             toasts: Toasts::default(),
         }
@@ -216,7 +219,7 @@ impl eframe::App for App {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.zoom_keys(&ctx);
         match (self.desk.as_mut(), self.service.as_ref()) {
@@ -253,13 +256,23 @@ impl eframe::App for App {
                         }
                     }
                     Some(GateAction::UseServer) => {
-                        self.gate = Gate::SignIn(Credentials::sign_in(true, &self.settings.server));
+                        self.gate = Gate::SignIn(Credentials {
+                            no_local_users: true,
+                            ..Credentials::sign_in(true, &self.settings.server)
+                        });
+                    }
+                    Some(GateAction::CreateOwner) => {
+                        self.gate = Gate::CreateOwner(Credentials::default());
                     }
                     None => {}
                 }
             }
         }
         self.toasts.ui(&ctx);
+        self.saved_settings.persist(
+            &self.settings,
+            frame.storage_mut().map(|s| s as &mut dyn eframe::Storage),
+        );
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -78,6 +78,11 @@ pub struct Desk {
     pub show_filters: bool,
     pub scan_text: String,
     pub scan_message: Option<String>,
+    /// What is wrong with the card scanned last (lost, stolen, blocked, expired, replaced),
+    /// shown in a banner over the desk until the next scan or a dismissal.
+    pub card_warning: Option<String>,
+    /// The customer just opened in the editor, to be read again from the store.
+    refresh_opened: Option<String>,
     pub editor: Option<CustomerEditor>,
     pub dialog: Option<Dialog>,
     /// Saves, deletes and lookups in flight.
@@ -116,6 +121,8 @@ impl Desk {
             show_filters: false,
             scan_text: String::new(),
             scan_message: None,
+            card_warning: None,
+            refresh_opened: None,
             editor: None,
             dialog: None,
             writes_pending: 0,
@@ -156,6 +163,11 @@ impl Desk {
 
     /// Runs before drawing: sends the due list request.
     pub fn logic(&mut self, ctx: &Context, service: &ServiceHandle, toasts: &mut Toasts) {
+        // A customer opened from the grid shows the grid's copy at once, and the stored one as
+        // soon as it is read: the row may be older than a change made elsewhere.
+        if let Some(id) = self.refresh_opened.take() {
+            self.send(service, toasts, CustomerCommand::Get { id });
+        }
         let Some(due) = self.fetch_due else { return };
         let now = ctx.input(|i| i.time);
         if now < due {
@@ -211,9 +223,11 @@ impl Desk {
                 match result {
                     Ok(Some(customer)) => {
                         self.scan_message = None;
+                        self.card_warning = card_warning(&customer, &serial, chrono::Utc::now());
                         self.open_customer(customer);
                     }
                     Ok(None) => {
+                        self.card_warning = None;
                         let text = format!("No customer has card {serial}");
                         toasts.add(ToastKind::Info, text.clone());
                         self.scan_message = Some(text);
@@ -238,7 +252,7 @@ impl Desk {
                         }
                         self.fetch_now();
                     }
-                    Err(err) => self.refused("Credit not adjusted", err, toasts),
+                    Err(err) => self.credit_refused(err, toasts),
                 }
             }
             CustomerMessage::Deleted(result) => {
@@ -332,6 +346,26 @@ impl Desk {
         }
     }
 
+    /// The API refused a credit adjustment: the form says why and may be sent again, and the
+    /// customer is read again, since a refusal often means the balance shown was not the
+    /// stored one any more.
+    fn credit_refused(&mut self, err: ApiError, toasts: &mut Toasts) {
+        let why = match &err {
+            ApiError::Validation(errors) => errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        };
+        let text = format!("Credit not adjusted: {why}");
+        if let Some(editor) = self.editor.as_mut() {
+            editor.set_adjust_refused(text.clone());
+            self.refresh_opened = editor.customer_id().map(str::to_owned);
+        }
+        toasts.add(ToastKind::Error, text);
+    }
+
     /// The open editor, if it edits the customer `id`.
     fn editor_of(&mut self, id: &str) -> Option<&mut CustomerEditor> {
         self.editor.as_mut().filter(|e| e.customer_id() == Some(id))
@@ -371,7 +405,8 @@ impl Desk {
         match then {
             AfterDiscard::Close => self.editor = None,
             AfterDiscard::Open(customer) => {
-                self.editor = Some(CustomerEditor::open(*customer, self.rights))
+                self.refresh_opened = Some(customer.id.clone());
+                self.editor = Some(CustomerEditor::open(*customer, self.rights));
             }
             AfterDiscard::New => self.editor = Some(CustomerEditor::new_customer(self.rights)),
             AfterDiscard::SignOut => {
@@ -431,4 +466,46 @@ impl Desk {
         settings.set_sort_keys(&self.query.sort);
         settings.page_size = self.query.page_size;
     }
+}
+
+/// Why the card `serial` of `customer` must not be taken as it is, as of `now`: its status
+/// (with the reason given, which names the replacing card for a replaced one), its
+/// expiry, or that it is not active. `None` for a card in order.
+pub fn card_warning(
+    customer: &crate::model::Customer,
+    serial: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    use crate::model::CardStatus;
+    let card = customer
+        .cards
+        .iter()
+        .find(|c| c.serial_number.as_deref() == Some(serial.trim()))?;
+    let reason = card
+        .status_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
+    let status = match &card.status {
+        CardStatus::Valid => None,
+        CardStatus::Replaced => Some("was replaced".to_owned()),
+        other => Some(format!("is {}", other.as_str().to_lowercase())),
+    };
+    if let Some(status) = status {
+        return Some(format!("Card {serial} {status}{reason}. Do not accept it."));
+    }
+    if let Some(expired) = card.expiration_time.filter(|t| *t <= now) {
+        return Some(format!(
+            "Card {serial} expired on {}. Do not accept it.",
+            expired.format("%Y-%m-%d")
+        ));
+    }
+    if !card.is_active {
+        return Some(format!(
+            "Card {serial} is blocked (not active). Do not accept it."
+        ));
+    }
+    None
 }

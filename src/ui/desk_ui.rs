@@ -14,6 +14,30 @@ use crate::model::Right;
 use crate::service::{CustomerCommand, ServiceHandle};
 
 /// Draws the desk.
+/// The banner over the desk saying what is wrong with the card just scanned.
+fn card_warning_ui(ui: &mut Ui, desk: &mut Desk) {
+    let Some(warning) = desk.card_warning.clone() else {
+        return;
+    };
+    let visuals = ui.visuals().clone();
+    egui::Frame::new()
+        .fill(visuals.error_fg_color)
+        .inner_margin(egui::Margin::symmetric(12, 8))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(&warning)
+                        .strong()
+                        .size(18.0)
+                        .color(visuals.panel_fill),
+                );
+                if ui.button("Dismiss").clicked() {
+                    desk.card_warning = None;
+                }
+            });
+        });
+}
+
 pub fn desk_ui(
     ui: &mut Ui,
     desk: &mut Desk,
@@ -44,6 +68,9 @@ pub fn desk_ui(
         }
     });
     egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, desk, service, toasts));
+    if desk.card_warning.is_some() {
+        egui::Panel::top("card-warning").show(ui, |ui| card_warning_ui(ui, desk));
+    }
     if desk.show_filters {
         egui::Panel::left("filter-panel")
             .resizable(false)

@@ -76,6 +76,36 @@ impl Settings {
     }
 }
 
+/// The settings as last written, so that a change is written at once: eframe's own autosave
+/// comes every 30 s, and a window killed before it would forget what was chosen.
+#[derive(Debug, Clone)]
+pub struct SavedSettings(Settings);
+
+impl SavedSettings {
+    /// The settings as loaded, which need no writing.
+    pub fn new(loaded: &Settings) -> Self {
+        Self(loaded.clone())
+    }
+
+    /// Writes `current` to `storage` and flushes it when it differs from what was written
+    /// last; returns whether it did.
+    pub fn persist(
+        &mut self,
+        current: &Settings,
+        storage: Option<&mut dyn eframe::Storage>,
+    ) -> bool {
+        if *current == self.0 {
+            return false;
+        }
+        if let Some(storage) = storage {
+            current.save(storage);
+            storage.flush();
+        }
+        self.0 = current.clone();
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -83,7 +113,7 @@ mod tests {
     use super::*;
 
     #[derive(Default)]
-    struct MemoryStorage(HashMap<String, String>);
+    struct MemoryStorage(HashMap<String, String>, u32);
 
     impl eframe::Storage for MemoryStorage {
         fn get_string(&self, key: &str) -> Option<String> {
@@ -95,7 +125,30 @@ mod tests {
         fn remove_string(&mut self, key: &str) {
             self.0.remove(key);
         }
-        fn flush(&mut self) {}
+        fn flush(&mut self) {
+            self.1 += 1;
+        }
+    }
+
+    #[test]
+    fn a_changed_setting_is_written_and_flushed_at_once() {
+        let mut settings = Settings::default();
+        let mut saved = SavedSettings::new(&settings);
+        let mut storage = MemoryStorage::default();
+        assert!(
+            !saved.persist(&settings, Some(&mut storage)),
+            "nothing changed"
+        );
+        assert_eq!(storage.1, 0);
+        settings.page_size = 200;
+        assert!(saved.persist(&settings, Some(&mut storage)));
+        assert_eq!(storage.1, 1, "flushed to disk");
+        assert_eq!(Settings::load(Some(&storage)).page_size, 200);
+        assert!(
+            !saved.persist(&settings, Some(&mut storage)),
+            "written once"
+        );
+        assert_eq!(storage.1, 1);
     }
 
     #[test]

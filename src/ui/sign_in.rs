@@ -26,6 +26,9 @@ pub struct Credentials {
     pub server: String,
     pub error: Option<String>,
     pub busy: bool,
+    /// This computer's store has no user yet (a first start that went to the shop server):
+    /// choosing "This computer" leads back to creating the owner.
+    pub no_local_users: bool,
 }
 
 impl Credentials {
@@ -90,6 +93,8 @@ pub enum GateAction {
     EnterDesk,
     /// On a first start: skip the owner account and sign in at the shop server.
     UseServer,
+    /// On a first start, back from the shop server: create the owner account after all.
+    CreateOwner,
 }
 
 /// Draws the gate screen centred in the window.
@@ -174,13 +179,20 @@ fn create_owner_ui(ui: &mut Ui, form: &mut Credentials, store_name: &str) -> Opt
 fn sign_in_ui(ui: &mut Ui, form: &mut Credentials) -> Option<GateAction> {
     ui.label(RichText::new("Who is at the desk?").strong());
     ui.add_space(8.0);
+    let was_on_server = form.on_server;
     ui.horizontal(|ui| {
-        let label = ui.label("Sign in to");
-        ui.radio_value(&mut form.on_server, false, "This computer")
-            .labelled_by(label.id);
-        ui.radio_value(&mut form.on_server, true, "Shop server")
-            .labelled_by(label.id);
+        // Each choice is named by its own text; "Sign in to" only leads into them.
+        ui.label("Sign in to");
+        ui.radio_value(&mut form.on_server, false, "This computer");
+        ui.radio_value(&mut form.on_server, true, "Shop server");
     });
+    if form.on_server != was_on_server {
+        // The last failure was about the other place.
+        form.error = None;
+        if !form.on_server && form.no_local_users {
+            return Some(GateAction::CreateOwner);
+        }
+    }
     let submit = egui::Grid::new("sign-in-form")
         .num_columns(2)
         .show(ui, |ui| {

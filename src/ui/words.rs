@@ -7,7 +7,14 @@ use crate::service::ServiceError;
 pub fn sign_in_failure(error: &ApiError) -> String {
     match error {
         ApiError::Unauthorized(_) => "Wrong user name or password.".to_owned(),
-        ApiError::Unavailable(why) => format!("The server could not be reached: {why}"),
+        ApiError::Unavailable(why) => {
+            // The last link of the chain is the cause a person can act on ("Connection
+            // refused"); the rest is the HTTP client's own wording.
+            let cause = why.rsplit(": ").next().unwrap_or(why).trim();
+            format!(
+                "The server could not be reached: check the address and that it is running. ({cause})"
+            )
+        }
         other => other.to_string(),
     }
 }

@@ -33,6 +33,41 @@ fn first_start_asks_for_an_owner_then_offers_demo_data() {
 }
 
 #[test]
+fn first_start_via_the_shop_server_and_back_to_this_computer_creates_the_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    settle(&mut harness);
+    harness.get_by_label("Sign in to a shop server").click();
+    settle(&mut harness);
+    // Nothing listens on this port any more: the server is "unplugged".
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    type_into(&mut harness, "Server address", &format!("127.0.0.1:{port}"));
+    type_into(&mut harness, "User name", "eva");
+    type_into(&mut harness, "Password", PASSWORD);
+    harness.get_by_label("Sign in").click();
+    settle(&mut harness);
+    let refusal = "The server could not be reached: check the address and that it is running.";
+    assert!(
+        harness.query_by_label_contains(refusal).is_some(),
+        "an address without http:// is tried, and a dead one said so in plain words"
+    );
+    harness.get_by_label("This computer").click();
+    settle(&mut harness);
+    assert!(
+        harness.query_by_label("Create owner account").is_some(),
+        "this computer has no user yet: create the owner"
+    );
+    assert!(
+        harness.query_by_label_contains(refusal).is_none(),
+        "the server's error is not left on screen"
+    );
+}
+
+#[test]
 fn owner_passwords_must_match() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = app(dir.path().join("customers.db"));
@@ -144,6 +179,54 @@ fn scanning_a_known_card_opens_the_customer_and_an_unknown_one_says_so() {
             .query_all_by_label("No customer has card 999999")
             .collect::<Vec<_>>()
             .is_empty()
+    );
+}
+
+#[test]
+fn scanning_a_lost_replaced_or_expired_card_opens_the_customer_with_a_warning() {
+    let customers = vec![serde_json::json!({
+        "firstName": "Mária", "lastName": "Stratená",
+        "cards": [
+            {"serialNumber": "L-1", "status": "Lost", "statusReason": "reported by phone"},
+            {"serialNumber": "R-1", "status": "Replaced", "statusReason": "Replaced by card N-1"},
+            {"serialNumber": "E-1", "expirationTime": "2020-01-31T00:00:00Z"},
+            {"serialNumber": "N-1"}
+        ]
+    })];
+    let store = TestStore::new(&[("eva", Rights::admin())], &customers);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    for (serial, warning) in [
+        (
+            "L-1",
+            "Card L-1 is lost (reported by phone). Do not accept it.",
+        ),
+        (
+            "R-1",
+            "Card R-1 was replaced (Replaced by card N-1). Do not accept it.",
+        ),
+        ("E-1", "Card E-1 expired on 2020-01-31. Do not accept it."),
+    ] {
+        type_into(&mut harness, "Scan card", serial);
+        harness.key_press(egui::Key::Enter);
+        settle(&mut harness);
+        assert!(
+            harness.query_by_label(warning).is_some(),
+            "{serial}: no warning"
+        );
+        assert!(
+            harness.query_by_label("Save").is_some(),
+            "{serial}: the editor opened"
+        );
+    }
+    type_into(&mut harness, "Scan card", "N-1");
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label_contains("Do not accept it")
+            .is_none(),
+        "a card in order scans without a warning"
     );
 }
 
@@ -429,12 +512,11 @@ fn first_start_loads_demo_data_with_a_progress_bar_and_a_cancel_button() {
     // A million takes minutes in a debug build: the cancel button is there long before.
     harness.get_by_label("Cancel").click();
     settle(&mut harness);
-    let toast = harness
-        .state()
-        .toast_texts()
-        .into_iter()
+    let toasts = harness.state().toast_texts();
+    let toast = toasts
+        .iter()
         .find(|t| t.starts_with("Loaded "))
-        .expect("a toast");
+        .unwrap_or_else(|| panic!("no toast of the load: {toasts:?}"));
     let loaded: u64 = toast.split(' ').nth(1).unwrap().parse().unwrap();
     assert!(loaded < 1_000_000, "cancelled early: {toast}");
     assert!(
@@ -442,6 +524,57 @@ fn first_start_loads_demo_data_with_a_progress_bar_and_a_cancel_button() {
             .query_by_label(&format!("{loaded} customers"))
             .is_some(),
         "the desk shows what was loaded"
+    );
+}
+
+#[test]
+fn an_opened_customer_shows_the_stored_balance_and_a_refused_adjustment_says_why() {
+    let jana: serde_json::Value = serde_json::from_str(
+        r#"{"firstName": "Jana", "lastName": "Nováková", "credit": {"amount": 31.20, "currencyLabel": "EUR"},
+            "cards": [{"serialNumber": "1001"}]}"#,
+    )
+    .unwrap();
+    let store = TestStore::new(&[("eva", Rights::admin())], &[jana]);
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    // Another desk spends the credit after the grid was read.
+    let spend: serde_json::Value = serde_json::from_str(r#"{"amount": -31.20}"#).unwrap();
+    store
+        .api()
+        .adjust_credit(
+            &customer_desk::model::Actor::new("till", Rights::admin()),
+            &id_of(&store, "1001"),
+            &spend,
+        )
+        .unwrap();
+
+    harness.get_by_label("Jana Nováková").click();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    assert!(
+        harness.query_all_by_label("0.00 EUR").next().is_some(),
+        "the editor shows the stored balance, not the grid's 31.20"
+    );
+
+    // The form is below the fold of the editor at this size.
+    harness.get_by_label("Amount").scroll_to_me();
+    harness.run();
+    type_into(&mut harness, "Amount", "-10");
+    harness.get_by_label("Adjust").click();
+    // `settle` ends with `run`, which fails on a spinner that never stops.
+    settle(&mut harness);
+    let refusal = "Credit not adjusted: the balance would fall below zero (it is 0.00)";
+    assert!(
+        harness.query_all_by_label(refusal).next().is_some(),
+        "the form says why: {:?}",
+        harness.state().toast_texts()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("marked beside the fields")
+            .is_none(),
+        "no word of fields that are not marked"
     );
 }
 

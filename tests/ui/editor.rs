@@ -112,6 +112,30 @@ fn an_edited_field_is_saved_with_the_stored_version() {
 }
 
 #[test]
+fn the_full_name_follows_the_names_until_it_is_typed_by_hand() {
+    let mut h = harness(CustomerEditor::open(jana(), Rights::admin()));
+    h.run();
+    type_into(&mut h, "First name", "Janka");
+    h.get_by_label("Save").click();
+    h.run_ok();
+    let (_, body) = save_body(&h.state().actions);
+    assert_eq!(body["fullName"], "Janka Nováková", "the full name followed");
+
+    let mut h = harness(CustomerEditor::open(jana(), Rights::admin()));
+    h.run();
+    type_into(&mut h, "Full name", "Ing. Jana Nováková, PhD.");
+    type_into(&mut h, "Last name", "Nová");
+    h.get_by_label("Save").click();
+    h.run_ok();
+    let (_, body) = save_body(&h.state().actions);
+    assert_eq!(body["lastName"], "Nová");
+    assert_eq!(
+        body["fullName"], "Ing. Jana Nováková, PhD.",
+        "a full name typed by hand is kept"
+    );
+}
+
+#[test]
 fn ctrl_s_saves_and_esc_closes() {
     let mut h = harness(CustomerEditor::open(jana(), Rights::admin()));
     h.run();
@@ -320,7 +344,11 @@ fn a_replacement_card_marks_the_old_one_replaced() {
     assert_eq!(cards.len(), 2);
     assert_eq!(cards[0]["serialNumber"], "1001");
     assert_eq!(cards[0]["status"], "Replaced");
-    assert_eq!(cards[0]["statusReason"], "Replaced");
+    assert_eq!(cards[0]["statusReason"], "Replaced by card 2002");
+    assert_eq!(
+        cards[0]["isActive"], false,
+        "the replaced card is no longer active"
+    );
     assert_eq!(cards[1]["serialNumber"], "2002");
     assert_eq!(cards[1]["status"], "Valid");
 }

@@ -283,8 +283,9 @@ fn issue_replacement(cards: &mut Vec<Card>, index: usize, serial: &str) -> Resul
         .get_mut(index)
         .ok_or_else(|| "That card is no longer here.".to_owned())?;
     old.status = CardStatus::Replaced;
-    old.status_reason = Some(REPLACED_REASON.to_owned());
+    old.status_reason = Some(format!("{REPLACED_REASON} by card {serial}"));
     old.status_time = None;
+    old.is_active = false;
     let new = Card {
         serial_number: Some(serial.to_owned()),
         is_virtual: old.is_virtual,

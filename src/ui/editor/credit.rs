@@ -73,6 +73,12 @@ impl AdjustForm {
         self.pending = false;
     }
 
+    /// The API refused this adjustment: say why beside the form, and let it be sent again.
+    pub(super) fn refused(&mut self, message: String) {
+        self.pending = false;
+        self.error = Some(message);
+    }
+
     pub(super) fn ui(&mut self, ui: &mut Ui, customer_id: &str) -> Option<EditorAction> {
         let mut action = None;
         ui.add_space(4.0);

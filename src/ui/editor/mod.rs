@@ -20,7 +20,7 @@ mod widgets;
 use egui::Ui;
 
 use super::shortcuts;
-use crate::model::{CreditTransaction, Customer, FieldError, Right, Rights};
+use crate::model::{CreditTransaction, Customer, FieldError, Right, Rights, derived_full_name};
 use errors::{FieldErrors, Section};
 
 /// What the user asked the editor to do; the shell carries it out through the service.
@@ -190,6 +190,12 @@ impl CustomerEditor {
         self.awaiting = None;
     }
 
+    /// The API refused the credit adjustment: the form shows `message` and may be sent again;
+    /// the rest of the editor is untouched.
+    pub fn set_adjust_refused(&mut self, message: impl Into<String>) {
+        self.adjust.refused(message.into());
+    }
+
     /// A request failed for a reason that names no field (no right, the store is locked, the
     /// server is unreachable): show `message` and let the user try again.
     pub fn set_failed(&mut self, message: impl Into<String>) {
@@ -289,6 +295,12 @@ impl CustomerEditor {
         let editable = self.can_save();
         let mut action = None;
         let mut changed = false;
+        // The full name follows the names (and a company's name) for as long as nobody
+        // typed one of their own: it is empty or what the names made of it.
+        let full_name_before = self.draft.full_name.clone();
+        let full_name_follows = full_name_before.as_deref().is_none_or(|f| {
+            f.trim().is_empty() || Some(f) == derived_full_name(&self.draft).as_deref()
+        });
         if self.section(ui, Section::General, "General", true, |ed, ui| {
             ui.add_enabled_ui(editable, |ui| {
                 general::general_ui(ui, &mut ed.draft, &ed.errors)
@@ -345,6 +357,12 @@ impl CustomerEditor {
             })
             .inner
         });
+        if full_name_follows && self.draft.full_name == full_name_before {
+            let derived = derived_full_name(&self.draft);
+            if self.draft.full_name.is_some() && self.draft.full_name != derived {
+                self.draft.full_name = derived;
+            }
+        }
         if changed {
             // An edit answers a "changed by someone else" no more than it answers an error;
             // but a failure message is stale once the user changes something.

@@ -14,6 +14,8 @@ conformance_cases!(make_harness;
     credit_adjustments_are_idempotent,
     external_ids_and_card_serials_are_unique,
     validation_names_every_bad_member,
+    a_customer_needs_something_to_be_found_by,
+    a_replaced_card_is_stored_inactive,
     wrong_types_are_refused_naming_the_member,
     card_status_time_follows_status_changes,
     a_failed_write_changes_nothing,

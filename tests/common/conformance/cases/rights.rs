@@ -51,20 +51,27 @@ pub async fn creating_with_discount_or_credit_needs_those_rights<H: Harness>(h: 
     let admin = h.session(Rights::admin()).await;
     let user = h.session(only(&[Right::CustomerCreate])).await;
     assert_forbidden(
-        user.create(&json!({"discountRate": 5})).await,
+        user.create(&json!({"lastName": "Rate", "discountRate": 5}))
+            .await,
         Right::CustomerSetDiscount,
     );
     assert_forbidden(
-        user.create(&json!({"credit": {"amount": 5}})).await,
+        user.create(&json!({"lastName": "Credit", "credit": {"amount": 5}}))
+            .await,
         Right::CustomerSetCredit,
     );
     assert_forbidden(
-        user.upsert("c-1", &json!({"discountRate": 5})).await,
+        user.upsert("c-1", &json!({"lastName": "Rate", "discountRate": 5}))
+            .await,
         Right::CustomerSetDiscount,
     );
     assert!(all(&admin).await.is_empty());
     // Zero is no grant.
-    create(&user, json!({"discountRate": 0, "credit": {"amount": 0}})).await;
+    create(
+        &user,
+        json!({"lastName": "Plain", "discountRate": 0, "credit": {"amount": 0}}),
+    )
+    .await;
 }
 
 pub async fn update_needs_customer_update<H: Harness>(h: &H) {

@@ -343,8 +343,8 @@ pub async fn external_ids_and_card_serials_are_unique<H: Harness>(h: &H) {
     .expect("update");
     assert_eq!(all(&api).await.len(), 1, "refused creates stored nothing");
     // Nulls and empty external ids do not collide.
-    create(&api, json!({"externalId": null})).await;
-    create(&api, json!({"externalId": ""})).await;
+    create(&api, json!({"lastName": "A", "externalId": null})).await;
+    create(&api, json!({"lastName": "B", "externalId": ""})).await;
 }
 
 pub async fn validation_names_every_bad_member<H: Harness>(h: &H) {
@@ -369,14 +369,87 @@ pub async fn validation_names_every_bad_member<H: Harness>(h: &H) {
         ]
     );
     assert_eq!(
-        members(api.create(&json!({"discountRate": 10.125})).await),
+        members(
+            api.create(&json!({"lastName": "R", "discountRate": 10.125}))
+                .await
+        ),
         vec!["DiscountRate"]
     );
     assert_eq!(
-        members(api.create(&json!({"credit": {"amount": 1.0000001}})).await),
+        members(
+            api.create(&json!({"lastName": "C", "credit": {"amount": 1.0000001}}))
+                .await
+        ),
         vec!["Credit.Amount"]
     );
     assert!(all(&api).await.is_empty());
+}
+
+pub async fn a_replaced_card_is_stored_inactive<H: Harness>(h: &H) {
+    let api = h.session(Rights::admin()).await;
+    let c = create(
+        &api,
+        json!({"lastName": "Karta", "cards": [{"serialNumber": "R-1"}]}),
+    )
+    .await;
+    assert!(c.cards[0].is_active);
+    let replaced = api
+        .upsert(
+            &c.id,
+            &json!({"lastName": "Karta", "_v": c.version, "cards": [
+                {"serialNumber": "R-1", "isActive": true, "status": "Replaced", "statusReason": "Replaced by card R-2"},
+                {"serialNumber": "R-2"}
+            ]}),
+        )
+        .await
+        .expect("replace");
+    let stored = api.get(&c.id).await.expect("get");
+    for customer in [&replaced.customer, &stored] {
+        assert!(
+            !customer.cards[0].is_active,
+            "the replaced card is inactive"
+        );
+        assert!(customer.cards[1].is_active, "its replacement is active");
+    }
+}
+
+pub async fn a_customer_needs_something_to_be_found_by<H: Harness>(h: &H) {
+    let api = h.session(Rights::admin()).await;
+    for body in [
+        json!({}),
+        json!({"externalId": "E-1", "note": "only a code and a note"}),
+        json!({"firstName": "  ", "cards": [{"isVirtual": true, "serialNumber": " "}]}),
+    ] {
+        let errors = field_errors(api.create(&body).await);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.member_name == "LastName" && e.message.contains("to be found by")),
+            "{body}: {errors:?}"
+        );
+    }
+    assert_eq!(
+        members(api.create(&json!({"isCompany": true})).await),
+        vec!["Company.Name"]
+    );
+    for body in [
+        json!({"firstName": "Ján"}),
+        json!({"isCompany": true, "company": {"name": "Kvet s.r.o."}}),
+        json!({"email": "kto@example.sk"}),
+        json!({"phone": "+421 900 123 456"}),
+        json!({"cards": [{"serialNumber": "777"}]}),
+    ] {
+        create(&api, body).await;
+    }
+    let kept = create(&api, json!({"lastName": "Stála"})).await;
+    let emptied = api
+        .upsert(&kept.id, &json!({"lastName": "", "_v": kept.version}))
+        .await;
+    assert_eq!(
+        members(emptied),
+        vec!["LastName"],
+        "an edit cannot empty it either"
+    );
 }
 
 pub async fn wrong_types_are_refused_naming_the_member<H: Harness>(h: &H) {
