@@ -1,12 +1,15 @@
 //! The command line: `customer-desk` with no subcommand opens the window; the subcommands
-//! run the API, import and export files, fill a demo store, measure, serve and manage users.
+//! run the API, import and export files, fill a demo store, measure, serve, manage users,
+//! and back the store up.
 
 mod api_call;
+mod backup;
 mod bench;
 mod bench_http;
 mod bench_sync;
 mod demo;
 mod doctor;
+mod package_files;
 mod serve;
 mod sync;
 mod transfer;
@@ -18,17 +21,28 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use api_call::ApiCallArgs;
+pub use backup::{BackupArgs, RestoreArgs};
 pub use bench::BenchArgs;
 pub use demo::DemoArgs;
 pub use doctor::DoctorArgs;
+pub use package_files::PackageFilesArgs;
 pub use serve::ServeArgs;
 pub use sync::{ConflictsArgs, SyncArgs};
 pub use transfer::{ExportArgs, ImportArgs};
 pub use users::UsersArgs;
 
+/// The version `--version` prints: the package's, and the git revision it was built from
+/// (`unknown` for a build outside a git checkout; see `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (revision ",
+    env!("CUSTOMER_DESK_REVISION"),
+    ")"
+);
+
 /// Customer Desk: loyalty customers of PORTOS shops.
 #[derive(Debug, Parser)]
-#[command(name = "customer-desk", version, about)]
+#[command(name = "customer-desk", version = VERSION, about)]
 pub struct Cli {
     /// The database file (default: customers.db in the user's data directory).
     #[arg(long, global = true, value_name = "FILE")]
@@ -61,6 +75,13 @@ pub enum Command {
     Export(ExportArgs),
     /// Check the store whole (file, indexes, every customer) and, with --repair, mend it.
     Doctor(DoctorArgs),
+    /// Take a consistent backup of the store while it is in use, named by the time.
+    Backup(BackupArgs),
+    /// Put a backup back as the store (with a new server id, so desks read it again).
+    Restore(RestoreArgs),
+    /// Write the man pages and shell completions (for packaging).
+    #[command(hide = true)]
+    PackageFiles(PackageFilesArgs),
 }
 
 impl Cli {
@@ -93,6 +114,9 @@ pub fn run(cli: Cli, command: Command) -> ExitCode {
         Command::Sync(args) => sync::run(&db, args),
         Command::Conflicts(args) => sync::run_conflicts(&db, args),
         Command::Doctor(args) => doctor::run(&db, args),
+        Command::Backup(args) => backup::run_backup(&db, args),
+        Command::Restore(args) => backup::run_restore(&db, args),
+        Command::PackageFiles(args) => package_files::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

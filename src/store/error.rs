@@ -41,6 +41,23 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Something else holds the store (a server, a desk's window, `sync`, a backup), so it
+    /// may not be replaced now (`store::lock`).
+    #[error(
+        "{path} is in use by a running Customer Desk (a server, a window, a sync or a backup): stop it first"
+    )]
+    InUse { path: PathBuf },
+    /// A file beside the store (its lock file, a backup, a backup folder) could not be
+    /// read or written.
+    #[error("{path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file to restore from is not a whole Customer Desk backup: damaged, cut short,
+    /// another program's file or a newer one. The store was not touched.
+    #[error("cannot restore from {path}: {reason}")]
+    BadBackup { path: PathBuf, reason: String },
     /// No data directory is known for this user (no home directory).
     #[error("no data directory could be found for this user")]
     NoDataDir,

@@ -140,3 +140,23 @@ pub fn server_id(snapshot: &Snapshot<'_>) -> Result<String> {
         .prepare_cached("SELECT value FROM store_meta WHERE name = 'server_id'")?
         .query_row([], |r| r.get(0))?)
 }
+
+/// Gives the database a new server id, as a restore does: the restored store is another
+/// history, and desks that follow it must read it again. `None` for a store older than the
+/// sync schema (its migration makes one).
+pub(super) fn renew_server_id(conn: &Connection) -> Result<Option<String>> {
+    let has_meta: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'store_meta')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(None);
+    }
+    Ok(Some(conn.query_row(
+        "INSERT OR REPLACE INTO store_meta (name, value) VALUES ('server_id', lower(hex(randomblob(12))))
+         RETURNING value",
+        [],
+        |r| r.get(0),
+    )?))
+}

@@ -1,6 +1,7 @@
 //! The SQLite store: schema, connections and the queries behind the API. Nothing here knows
 //! about HTTP or egui, and nothing here decides a rule of the contract (that is `api`).
 
+pub mod backup;
 pub mod bulk;
 pub mod changelog;
 mod checkpoint;
@@ -13,6 +14,7 @@ mod health;
 pub mod idempotency;
 mod ledger;
 mod list;
+mod lock;
 pub mod naive;
 mod postings;
 pub mod replica;
@@ -28,6 +30,7 @@ pub use customers::search_text;
 pub use error::{Error, Result};
 pub use health::{IndexHealth, Integrity, OPEN_CHECK_BUDGET};
 pub use list::{ListPlan, Selection};
+pub use lock::lock_path;
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION, SORT_INDEXES, mark_search_index_stale};
 
 use std::path::{Path, PathBuf};
@@ -106,6 +109,9 @@ pub struct Store {
     checkpointer: Option<Checkpointer>,
     /// What the integrity check made on opening found (none in memory).
     integrity: Option<health::IntegrityCell>,
+    /// The shared lock that tells a restore this store is in use (`store::lock`); dropped
+    /// last, after the connections.
+    _lock: Option<lock::StoreLock>,
 }
 
 impl std::fmt::Debug for Store {
@@ -167,6 +173,7 @@ impl Store {
             path: path.to_owned(),
             source,
         };
+        let lock = lock::shared(path)?;
         // Look before changing anything: opening switches the file to WAL and migrates it.
         if path.exists() {
             let look = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -190,6 +197,7 @@ impl Store {
             readers: Mutex::new(Vec::new()),
             checkpointer: Some(checkpointer),
             integrity: Some(integrity),
+            _lock: Some(lock),
         })
     }
 
@@ -208,6 +216,7 @@ impl Store {
             readers: Mutex::new(Vec::new()),
             checkpointer: None,
             integrity: None,
+            _lock: None,
         })
     }
 

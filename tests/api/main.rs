@@ -5,6 +5,7 @@
 #[path = "../common/conformance/mod.rs"]
 mod conformance;
 
+mod backup;
 mod checkpoints;
 mod conformance_local;
 mod damaged_data;

@@ -1,5 +1,7 @@
 //! The command line as a shell script would use it: exit codes, JSON on stdout, bodies from
-//! files and standard input, demo data.
+//! files and standard input, demo data; backups and restores (`backup.rs`).
+
+mod backup;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

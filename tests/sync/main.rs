@@ -12,4 +12,5 @@ mod feed;
 mod import;
 mod kill;
 mod proxy;
+mod restore;
 mod support;

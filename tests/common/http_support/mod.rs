@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -23,9 +24,12 @@ pub struct TestServer {
     pub base_url: String,
     pub auth: Arc<Auth>,
     pub clock: Arc<FixedClock>,
+    /// The server's database file.
+    pub db: PathBuf,
     users: AtomicU64,
-    _shutdown: oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -49,6 +53,40 @@ impl TestServer {
             proxies,
         )
         .await
+    }
+
+    /// Starts a server on the store file `db`, which the caller keeps, listening on `addr`
+    /// (`127.0.0.1:0` for any port; the address of a stopped server to come back there).
+    pub async fn start_on(now: DateTime<Utc>, db: &Path, addr: &str) -> Self {
+        Self::start_full(
+            now,
+            AuthPolicy::default(),
+            false,
+            ServerLimits::default(),
+            Vec::new(),
+            (db.to_owned(), None),
+            addr,
+        )
+        .await
+    }
+
+    /// The address the server listens on (`127.0.0.1:PORT`).
+    pub fn addr(&self) -> &str {
+        self.base_url.trim_start_matches("http://")
+    }
+
+    /// Stops the server and waits until it has finished, so that its store is closed once
+    /// the caller drops every other handle on it.
+    pub async fn stop(self) {
+        let TestServer {
+            shutdown,
+            task,
+            auth,
+            ..
+        } = self;
+        let _ = shutdown.send(());
+        let _ = task.await;
+        drop(auth);
     }
 
     /// Starts a server that answers as a plain PORTOS server (`serve --portos-compatible`).
@@ -81,13 +119,33 @@ impl TestServer {
         trusted_proxies: Vec<std::net::IpAddr>,
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&dir.path().join("server.db")).expect("store");
+        let db = dir.path().join("server.db");
+        Self::start_full(
+            now,
+            policy,
+            portos,
+            limits,
+            trusted_proxies,
+            (db, Some(dir)),
+            "127.0.0.1:0",
+        )
+        .await
+    }
+
+    async fn start_full(
+        now: DateTime<Utc>,
+        policy: AuthPolicy,
+        portos: bool,
+        limits: ServerLimits,
+        trusted_proxies: Vec<std::net::IpAddr>,
+        (db, dir): (PathBuf, Option<tempfile::TempDir>),
+        addr: &str,
+    ) -> Self {
+        let store = Store::open(&db).expect("store");
         let clock = Arc::new(FixedClock::new(now));
         let api = Arc::new(LocalApi::new(store, clock.clone()));
         let auth = Arc::new(Auth::new(api, policy));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let (shutdown, stopped) = oneshot::channel::<()>();
         let state = AppState::new(auth.clone())
@@ -98,7 +156,7 @@ impl TestServer {
         } else {
             state
         };
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let _ = server::serve(listener, state, async move {
                 let _ = stopped.await;
             })
@@ -108,8 +166,10 @@ impl TestServer {
             base_url,
             auth,
             clock,
+            db,
             users: AtomicU64::new(0),
-            _shutdown: shutdown,
+            shutdown,
+            task,
             _dir: dir,
         }
     }
