@@ -500,13 +500,20 @@ impl Replica {
         }
     }
 
-    /// An entry is done: removed, with the server's answer as the new shadow, in one
-    /// transaction.
+    /// The server took `entry` (removed in the same transaction); its answer becomes the
+    /// shadow, unless the replica already holds a later version. An answer can be older than
+    /// what a pull brought meanwhile: a retry under the same `Idempotency-Key` is answered
+    /// with the first attempt's stored response, from before other desks' changes that the
+    /// feed has already delivered (and the cursor has passed), and going back to it would
+    /// lose them for good.
     async fn done(&self, entry: &OutboxEntry, server: Option<&Customer>) -> Result<(), SyncError> {
         self.api.store().write(|tx| {
             replica::remove_entry(tx, entry.seq)?;
             if let Some(server) = server {
-                replica::set_shadow(tx, server)?;
+                let known = replica::shadow(tx, &server.id)?.map(|s| s.version);
+                if known.is_none_or(|known| known <= server.version) {
+                    replica::set_shadow(tx, server)?;
+                }
             }
             Ok::<_, SyncError>(())
         })
