@@ -136,6 +136,36 @@ fn the_full_name_follows_the_names_until_it_is_typed_by_hand() {
 }
 
 #[test]
+fn keys_typed_while_a_save_is_on_its_way_stay_when_it_is_answered() {
+    let mut h = harness(CustomerEditor::open(jana(), Rights::admin()));
+    h.run();
+    type_into(&mut h, "Email", "eva@example.s");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_ok();
+    let (_, body) = save_body(&h.state().actions);
+    assert_eq!(body["email"], "eva@example.s");
+    // The last key lands after the save went out, before its answer.
+    h.get_by_label("Email").type_text("k");
+    h.run_ok();
+    let mut saved = jana();
+    saved.email = Some("eva@example.s".into());
+    saved.version = 4;
+    h.state_mut().editor.set_saved(saved);
+    h.run_ok();
+    assert_eq!(
+        h.get_by_label("Email").value().as_deref(),
+        Some("eva@example.sk"),
+        "the field does not revert to what the save sent"
+    );
+    assert!(h.state().editor.is_dirty(), "and it is still to be saved");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_ok();
+    let (_, body) = save_body(&h.state().actions);
+    assert_eq!(body["email"], "eva@example.sk");
+    assert_eq!(body["_v"], 4, "under the version the first save made");
+}
+
+#[test]
 fn ctrl_s_saves_and_esc_closes() {
     let mut h = harness(CustomerEditor::open(jana(), Rights::admin()));
     h.run();

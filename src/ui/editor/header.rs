@@ -74,7 +74,7 @@ impl CustomerEditor {
                 response
             };
             if response.clicked() {
-                action = self.save_action();
+                self.save_requested = true;
             }
             if saving {
                 ui.spinner();

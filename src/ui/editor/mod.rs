@@ -73,6 +73,10 @@ pub struct CustomerEditor {
     awaiting: Option<Awaiting>,
     /// Open the sections holding errors on the next frame.
     reveal_errors: bool,
+    /// Save was asked for (Ctrl+S or the button) this frame: done once the fields are drawn.
+    save_requested: bool,
+    /// The form as the save in flight sent it: edits made after it stay when it is answered.
+    sent: Option<Customer>,
 }
 
 impl CustomerEditor {
@@ -106,6 +110,8 @@ impl CustomerEditor {
             failure: None,
             awaiting: None,
             reveal_errors: false,
+            save_requested: false,
+            sent: None,
         }
     }
 
@@ -174,7 +180,15 @@ impl CustomerEditor {
     pub fn set_saved(&mut self, customer: Customer) {
         self.adjust.confirm(&customer.credit_transactions);
         let expected = self.awaiting.is_some();
-        if !expected && self.is_dirty() {
+        // Keys typed after the save went out are not in its answer: they stay in the form.
+        let edited_since = self
+            .sent
+            .take()
+            .is_some_and(|sent| sent != self.form_customer());
+        if edited_since {
+            self.awaiting = None;
+        }
+        if (!expected || edited_since) && self.is_dirty() {
             let mut customer = customer;
             self.ledger = std::mem::take(&mut customer.credit_transactions);
             self.draft.credit.amount = customer.credit.amount;
@@ -190,6 +204,7 @@ impl CustomerEditor {
     pub fn set_errors(&mut self, errors: Vec<FieldError>) {
         self.errors.set(errors);
         self.awaiting = None;
+        self.sent = None;
         self.failure = None;
         self.reveal_errors = true;
     }
@@ -198,6 +213,7 @@ impl CustomerEditor {
     pub fn set_conflict(&mut self, stored_version: i64) {
         self.conflict = Some(stored_version);
         self.awaiting = None;
+        self.sent = None;
     }
 
     /// The API refused the credit adjustment: the form shows `message` and may be sent again;
@@ -211,6 +227,7 @@ impl CustomerEditor {
     pub fn set_failed(&mut self, message: impl Into<String>) {
         self.failure = Some(message.into());
         self.awaiting = None;
+        self.sent = None;
         self.adjust.failed();
     }
 
@@ -268,6 +285,7 @@ impl CustomerEditor {
             }
         }
         self.awaiting = Some(Awaiting::Save);
+        self.sent = Some(customer);
         self.conflict = None;
         self.failure = None;
         Some(EditorAction::Save { id, body })
@@ -276,8 +294,11 @@ impl CustomerEditor {
     /// Draws the editor and returns what the user asked for this frame.
     pub fn ui(&mut self, ui: &mut Ui) -> Option<EditorAction> {
         let mut action = None;
+        // Taken now, so that no field sees the chord, but carried out after the fields have
+        // taken this frame's keys: typed fast, the last letters come in the same frame as
+        // Ctrl+S, and the save must send what the fields show.
         if ui.input_mut(|i| i.consume_shortcut(&shortcuts::SAVE.chord)) {
-            action = self.save_action();
+            self.save_requested = true;
         }
         // An open menu or combo box takes Esc for itself.
         if !ui.ctx().any_popup_open()
@@ -298,6 +319,11 @@ impl CustomerEditor {
                 }
             });
         self.reveal_errors = false;
+        if std::mem::take(&mut self.save_requested)
+            && let Some(save) = self.save_action()
+        {
+            action = Some(save);
+        }
         action
     }
 
