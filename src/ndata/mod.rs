@@ -114,14 +114,17 @@ pub enum Member {
     DiscountRate,
     IsActive,
     ExpirationTime,
+    /// **[ours]** The credit balance (`credit.amount`).
+    CreditAmount,
 }
 
 impl Member {
     /// Every member with its parameter name.
-    pub const ALL: [(Member, &'static str); 6] = [
+    pub const ALL: [(Member, &'static str); 7] = [
         (Member::CardSerialNumber, "CardSerialNumber"),
         (Member::ExternalId, "ExternalId"),
         (Member::CreditRate, "CreditRate"),
+        (Member::CreditAmount, "CreditAmount"),
         (Member::DiscountRate, "DiscountRate"),
         (Member::IsActive, "IsActive"),
         (Member::ExpirationTime, "ExpirationTime"),
@@ -139,7 +142,7 @@ impl Member {
     pub fn kind(self) -> ValueKind {
         match self {
             Member::CardSerialNumber | Member::ExternalId => ValueKind::Text,
-            Member::CreditRate | Member::DiscountRate => ValueKind::Decimal,
+            Member::CreditRate | Member::DiscountRate | Member::CreditAmount => ValueKind::Decimal,
             Member::IsActive => ValueKind::Bool,
             Member::ExpirationTime => ValueKind::Time,
         }
@@ -151,7 +154,7 @@ impl Member {
         match self {
             Member::CardSerialNumber => !matches!(op, Null | NotNull),
             Member::ExternalId => true,
-            Member::CreditRate | Member::DiscountRate => {
+            Member::CreditRate | Member::DiscountRate | Member::CreditAmount => {
                 matches!(op, Eq | Ne | Gt | Ge | Lt | Le | In | Nin | Between)
             }
             Member::IsActive => matches!(op, Eq | Ne),

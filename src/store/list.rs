@@ -120,11 +120,11 @@ impl ListPlan {
                 let (cond, params) = condition("c.external_id", true, filter);
                 self.and(&cond, params);
             }
-            Member::CreditRate | Member::DiscountRate => {
-                let column = if filter.member == Member::CreditRate {
-                    "c.credit_rate"
-                } else {
-                    "c.discount_rate"
+            Member::CreditRate | Member::DiscountRate | Member::CreditAmount => {
+                let column = match filter.member {
+                    Member::CreditRate => "c.credit_rate",
+                    Member::DiscountRate => "c.discount_rate",
+                    _ => "c.credit_amount",
                 };
                 let (cond, params) = decimal_condition(column, filter);
                 self.and(&cond, params);

@@ -25,11 +25,23 @@ pub fn filter_panel_ui(ui: &mut Ui, filters: &mut Filters) -> bool {
             changed |= text_row_ui(ui, "Credit rate to", "", &mut filters.credit_rate_max);
             changed |= text_row_ui(
                 ui,
-                "Discount from",
+                "Credit balance from",
+                "e.g. 10,00",
+                &mut filters.credit_min,
+            );
+            changed |= text_row_ui(ui, "Credit balance to", "", &mut filters.credit_max);
+            changed |= text_row_ui(
+                ui,
+                "Discount rate from",
                 "percent",
                 &mut filters.discount_rate_min,
             );
-            changed |= text_row_ui(ui, "Discount to", "percent", &mut filters.discount_rate_max);
+            changed |= text_row_ui(
+                ui,
+                "Discount rate to",
+                "percent",
+                &mut filters.discount_rate_max,
+            );
             changed |= text_row_ui(
                 ui,
                 "Expires from",

@@ -30,6 +30,8 @@ pub struct Filters {
     pub external_id: String,
     pub credit_rate_min: String,
     pub credit_rate_max: String,
+    pub credit_min: String,
+    pub credit_max: String,
     pub discount_rate_min: String,
     pub discount_rate_max: String,
     pub active: TriState,
@@ -52,6 +54,8 @@ pub enum FilterField {
     ExternalId,
     CreditRateMin,
     CreditRateMax,
+    CreditMin,
+    CreditMax,
     DiscountRateMin,
     DiscountRateMax,
     Active,
@@ -62,7 +66,7 @@ pub enum FilterField {
 
 impl Filters {
     /// The text fields with their chip captions, the list member and operator.
-    fn text_fields(&self) -> [(FilterField, &'static str, &str, &'static str, &'static str); 8] {
+    fn text_fields(&self) -> [(FilterField, &'static str, &str, &'static str, &'static str); 10] {
         [
             (
                 FilterField::CardSerial,
@@ -93,15 +97,29 @@ impl Filters {
                 "le",
             ),
             (
+                FilterField::CreditMin,
+                "Credit balance from",
+                &self.credit_min,
+                "CreditAmount",
+                "ge",
+            ),
+            (
+                FilterField::CreditMax,
+                "Credit balance to",
+                &self.credit_max,
+                "CreditAmount",
+                "le",
+            ),
+            (
                 FilterField::DiscountRateMin,
-                "Discount from",
+                "Discount rate from",
                 &self.discount_rate_min,
                 "DiscountRate",
                 "ge",
             ),
             (
                 FilterField::DiscountRateMax,
-                "Discount to",
+                "Discount rate to",
                 &self.discount_rate_max,
                 "DiscountRate",
                 "le",
@@ -128,9 +146,16 @@ impl Filters {
     pub fn add_params(&self, mut params: ListParams) -> ListParams {
         for (_, _, value, member, op) in self.text_fields() {
             let value = value.trim();
-            if !value.is_empty() {
-                params = params.with(member, format!("{op}:{value}"));
+            if value.is_empty() {
+                continue;
             }
+            // Amounts and rates as people type them here: `1,5` is one and a half.
+            let value = if matches!(member, "CreditRate" | "CreditAmount" | "DiscountRate") {
+                value.replace(',', ".")
+            } else {
+                value.to_owned()
+            };
+            params = params.with(member, format!("{op}:{value}"));
         }
         if let Some(active) = self.active.as_param() {
             params = params.with("IsActive", active);
@@ -179,6 +204,8 @@ impl Filters {
             FilterField::ExternalId => self.external_id.clear(),
             FilterField::CreditRateMin => self.credit_rate_min.clear(),
             FilterField::CreditRateMax => self.credit_rate_max.clear(),
+            FilterField::CreditMin => self.credit_min.clear(),
+            FilterField::CreditMax => self.credit_max.clear(),
             FilterField::DiscountRateMin => self.discount_rate_min.clear(),
             FilterField::DiscountRateMax => self.discount_rate_max.clear(),
             FilterField::Active => self.active = TriState::Any,

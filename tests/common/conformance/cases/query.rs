@@ -145,6 +145,11 @@ pub async fn decimal_filters_compare_exactly<H: Harness>(h: &H) {
             ("CreditRate=lt:0.5", &["c2", "c5", "c6", "c7"]),
             ("CreditRate=eq:2.50", &["c3"]),
             ("CreditRate=between:0.5:1", &["c1", "c4"]),
+            // [ours] The credit balance.
+            ("CreditAmount=gt:0", &["c6"]),
+            ("CreditAmount=between:7.5:10", &["c6"]),
+            ("CreditAmount=lt:7.5", &["c1", "c2", "c3", "c4", "c5", "c7"]),
+            ("CreditAmount=eq:7.50", &["c6"]),
         ],
     )
     .await;
