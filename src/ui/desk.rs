@@ -200,6 +200,7 @@ impl Desk {
     /// Fetch the page after the debounce delay (typing).
     pub fn fetch_soon(&mut self, now: f64) {
         self.query.page = 0;
+        self.page.start_fresh();
         let chars = self.query.search.trim().chars().count();
         let delay = if (1..INDEXED_SEARCH_CHARS).contains(&chars) {
             SHORT_SEARCH_DEBOUNCE_SECS

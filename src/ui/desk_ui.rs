@@ -96,6 +96,7 @@ pub fn desk_ui(
     }
     egui::Panel::bottom("pager").show(ui, |ui| {
         if grid::pager_ui(ui, &desk.page, &mut desk.query, &mut desk.jump_text) {
+            desk.page.start_fresh();
             desk.fetch_now();
         }
     });
@@ -112,6 +113,7 @@ pub fn desk_ui(
         }
         let out = grid::table_ui(ui, &mut desk.page, &mut desk.query);
         if out.query_changed {
+            desk.page.start_fresh();
             desk.fetch_now();
         }
         if let Some(index) = out.open.and_then(|i| desk.page.customer(i).cloned()) {

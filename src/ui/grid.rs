@@ -117,6 +117,8 @@ pub struct Page {
     anchor: Option<usize>,
     /// Set when the cursor moved by keyboard, so the table scrolls to it once.
     pub scroll_to_cursor: bool,
+    /// A new page or order came without the cursor's row: the view starts at the top.
+    pub scroll_to_top: bool,
     /// The cursor jumped by a screen or more (Page Up/Down): the table centres it rather
     /// than scrolling just enough, which could leave it under the pager at the bottom edge.
     pub center_cursor: bool,
@@ -141,9 +143,12 @@ impl Page {
             Some(index) if !self.rows.is_empty() => Some(index.min(self.rows.len() - 1)),
             _ => old_id.and_then(|id| self.rows.iter().position(|r| r.id == id)),
         };
-        if let Some(i) = self.cursor {
-            self.selected[i] = true;
-            self.scroll_to_cursor = true;
+        match self.cursor {
+            Some(i) => {
+                self.selected[i] = true;
+                self.scroll_to_cursor = true;
+            }
+            None => self.scroll_to_top = true,
         }
         self.anchor = self.cursor;
     }
@@ -174,6 +179,13 @@ impl Page {
         let find = |id: Option<String>| id.and_then(|id| self.rows.iter().position(|r| r.id == id));
         self.cursor = find(cursor);
         self.anchor = find(anchor);
+    }
+
+    /// The next page is another view (a new order, page, search or filter): it starts at
+    /// the top with no row picked, instead of following the old cursor row.
+    pub fn start_fresh(&mut self) {
+        self.cursor = None;
+        self.anchor = None;
     }
 
     /// No rows: the last fetch failed, and the rows of an earlier query must not stand in.
@@ -268,6 +280,9 @@ pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutp
             Column::initial(*width)
         };
         table = table.column(column.at_least(40.0).clip(true));
+    }
+    if std::mem::take(&mut page.scroll_to_top) {
+        table = table.vertical_scroll_offset(0.0);
     }
     if page.scroll_to_cursor {
         if let Some(cursor) = page.cursor {

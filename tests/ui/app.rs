@@ -159,6 +159,26 @@ fn a_header_click_sorts_and_a_second_click_reverses() {
 }
 
 #[test]
+fn a_new_sort_starts_at_the_top_of_the_grid() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &numbered_people(90));
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    harness.key_press(egui::Key::End);
+    harness.run();
+    assert!(
+        harness.query_by_label("Meno000 Priezvisko").is_none(),
+        "the view went down to the last row"
+    );
+    // By email, m0@…, m1@…, m10@…: Meno000 comes first again.
+    harness.get_by_label("Email").click();
+    settle(&mut harness);
+    assert!(
+        harness.query_by_label("Meno000 Priezvisko").is_some(),
+        "the new order is shown from its first row"
+    );
+}
+
+#[test]
 fn scanning_a_known_card_opens_the_customer_and_an_unknown_one_says_so() {
     let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
     let mut harness = app(store.db.clone());

@@ -77,6 +77,8 @@ pub struct CustomerEditor {
     save_requested: bool,
     /// The form as the save in flight sent it: edits made after it stay when it is answered.
     sent: Option<Customer>,
+    /// A customer just opened: its form starts at the top, wherever the last one was left.
+    scroll_to_top: bool,
 }
 
 impl CustomerEditor {
@@ -112,6 +114,7 @@ impl CustomerEditor {
             reveal_errors: false,
             save_requested: false,
             sent: None,
+            scroll_to_top: true,
         }
     }
 
@@ -311,13 +314,15 @@ impl CustomerEditor {
             action = Some(a);
         }
         ui.separator();
-        egui::ScrollArea::vertical()
-            .auto_shrink([false, false])
-            .show(ui, |ui| {
-                if let Some(a) = self.sections_ui(ui) {
-                    action = Some(a);
-                }
-            });
+        let mut scroll = egui::ScrollArea::vertical().auto_shrink([false, false]);
+        if std::mem::take(&mut self.scroll_to_top) {
+            scroll = scroll.vertical_scroll_offset(0.0);
+        }
+        scroll.show(ui, |ui| {
+            if let Some(a) = self.sections_ui(ui) {
+                action = Some(a);
+            }
+        });
         self.reveal_errors = false;
         if std::mem::take(&mut self.save_requested)
             && let Some(save) = self.save_action()
