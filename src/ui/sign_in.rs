@@ -254,6 +254,16 @@ fn offer_demo_ui(
                 .text(format!("{} of {}", load.done, load.total)),
         );
         let cancelling = load.cancel.load(Ordering::Relaxed);
+        // After the last row (or a cancel) the indexes are built, which takes a while at a
+        // million: the bar stands still, so say why.
+        if cancelling {
+            ui.label(format!(
+                "Stopping: building the indexes for the {} customers loaded…",
+                load.done
+            ));
+        } else if load.done >= load.total {
+            ui.label("Building the indexes…");
+        }
         if ui
             .add_enabled(!cancelling, egui::Button::new("Cancel"))
             .clicked()

@@ -539,6 +539,14 @@ fn first_start_loads_demo_data_with_a_progress_bar_and_a_cancel_button() {
     harness.step();
     // A million takes minutes in a debug build: the cancel button is there long before.
     harness.get_by_label("Cancel").click();
+    harness.step();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("Stopping: building the indexes")
+            .is_some(),
+        "the standing bar says what is going on"
+    );
     settle(&mut harness);
     let toasts = harness.state().toast_texts();
     let toast = toasts
