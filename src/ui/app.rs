@@ -173,8 +173,10 @@ impl App {
             }
             SessionMessage::DemoFinished(result) => match result {
                 Ok(count) => {
-                    self.toasts
-                        .add(ToastKind::Success, format!("Loaded {count} demo customers"));
+                    self.toasts.add(
+                        ToastKind::Success,
+                        format!("Loaded {} demo customers", super::money::count_text(count)),
+                    );
                     if let Some(user) = self.waiting_user.take() {
                         self.enter_desk(user);
                     }

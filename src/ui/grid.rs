@@ -1,6 +1,7 @@
 //! The customer grid: one page of customers from the API, the pager, and the sortable
 //! header. Rows are formatted once when a page arrives; drawing only lays out text.
 
+use super::money::count_text;
 use egui::{Align, Layout, RichText, Sense, Ui};
 use egui_extras::{Column, TableBuilder};
 
@@ -379,7 +380,11 @@ pub fn pager_ui(ui: &mut Ui, page: &Page, query: &mut GridQuery, jump_text: &mut
                 changed = true;
             }
         }
-        ui.label(format!("Page {} of {pages}", query.page + 1));
+        ui.label(format!(
+            "Page {} of {}",
+            count_text(query.page + 1),
+            count_text(pages)
+        ));
         let label = ui.label("Go to page");
         let field = ui
             .add(egui::TextEdit::singleline(jump_text).desired_width(50.0))
@@ -416,7 +421,8 @@ pub fn pager_ui(ui: &mut Ui, page: &Page, query: &mut GridQuery, jump_text: &mut
             (false, _) => "customers",
         };
         ui.label(
-            RichText::new(format!("{} {noun}", page.total)).color(style::weak_color(ui.visuals())),
+            RichText::new(format!("{} {noun}", count_text(page.total)))
+                .color(style::weak_color(ui.visuals())),
         );
     });
     changed

@@ -1,6 +1,7 @@
 //! Amounts of money as the desk shows them.
 
 use rust_decimal::Decimal;
+use thousands::Separable as _;
 
 /// An amount with at least two decimal places (`0` is `0.00`, `12.5` is `12.50`), as money is
 /// written on a receipt; more only when the amount has them, so nothing is rounded away.
@@ -9,7 +10,12 @@ pub fn amount_text(amount: Decimal) -> String {
     if shown.scale() < 2 {
         shown.rescale(2);
     }
-    shown.to_string()
+    shown.separate_with_commas()
+}
+
+/// A count as people read it: `1,000,000`.
+pub fn count_text(count: u64) -> String {
+    count.separate_with_commas()
 }
 
 /// [`amount_text`] followed by the currency label, when there is one.
@@ -35,7 +41,11 @@ mod tests {
         assert_eq!(amount_text(dec("12.500")), "12.50");
         assert_eq!(amount_text(dec("-3")), "-3.00");
         assert_eq!(amount_text(dec("0.125")), "0.125");
-        assert_eq!(amount_text(dec("1000000")), "1000000.00");
+        assert_eq!(amount_text(dec("1000000")), "1,000,000.00");
+        assert_eq!(amount_text(dec("-1234.5")), "-1,234.50");
+        assert_eq!(amount_text(dec("999.999")), "999.999");
+        assert_eq!(count_text(412_000), "412,000");
+        assert_eq!(count_text(7), "7");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! demo data offer with its progress bar, and signing in, on this computer or at the shop
 //! server.
 
+use super::money;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -251,7 +252,11 @@ fn offer_demo_ui(
         ui.add(
             egui::ProgressBar::new(fraction)
                 .show_percentage()
-                .text(format!("{} of {}", load.done, load.total)),
+                .text(format!(
+                    "{} of {}",
+                    money::count_text(load.done),
+                    money::count_text(load.total)
+                )),
         );
         let cancelling = load.cancel.load(Ordering::Relaxed);
         // After the last row (or a cancel) the indexes are built, which takes a while at a
@@ -259,7 +264,7 @@ fn offer_demo_ui(
         if cancelling {
             ui.label(format!(
                 "Stopping: building the indexes for the {} customers loaded…",
-                load.done
+                money::count_text(load.done)
             ));
         } else if load.done >= load.total {
             ui.label("Building the indexes…");

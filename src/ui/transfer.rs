@@ -2,6 +2,7 @@
 //! before anything is written, a progress bar with Cancel while the service works, and a
 //! toast with the result.
 
+use super::money::count_text;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -191,10 +192,16 @@ pub fn transfer_message(
                     let r = &summary.report;
                     let mut text = format!(
                         "Imported {}: {} created, {} updated, {} unchanged",
-                        summary.file, r.created, r.updated, r.unchanged
+                        summary.file,
+                        count_text(r.created as u64),
+                        count_text(r.updated as u64),
+                        count_text(r.unchanged as u64)
                     );
                     if r.refused > 0 {
-                        text.push_str(&format!(", {} refused rows skipped", r.refused));
+                        text.push_str(&format!(
+                            ", {} refused rows skipped",
+                            count_text(r.refused as u64)
+                        ));
                     }
                     toasts.add(ToastKind::Success, text);
                     return true;
@@ -215,7 +222,11 @@ pub fn transfer_message(
             match result {
                 Ok(count) => toasts.add(
                     ToastKind::Success,
-                    format!("Exported {count} customers to {}", file_name(&path)),
+                    format!(
+                        "Exported {} customers to {}",
+                        count_text(count as u64),
+                        file_name(&path)
+                    ),
                 ),
                 Err(err) => failed(toasts, "Export", &path, &err),
             }
@@ -268,7 +279,10 @@ pub fn transfer_ui(
                 ui.radio_value(
                     everything,
                     false,
-                    format!("The current search and filters ({view_count} customers)"),
+                    format!(
+                        "The current search and filters ({} customers)",
+                        count_text(*view_count)
+                    ),
                 );
                 ui.radio_value(everything, true, "Every customer");
                 ui.horizontal(|ui| {
