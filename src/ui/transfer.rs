@@ -193,15 +193,12 @@ pub fn transfer_message(
                     let mut text = format!(
                         "Imported {}: {} created, {} updated, {} unchanged",
                         summary.file,
-                        count_text(r.created as u64),
-                        count_text(r.updated as u64),
-                        count_text(r.unchanged as u64)
+                        count_text(r.created),
+                        count_text(r.updated),
+                        count_text(r.unchanged)
                     );
                     if r.refused > 0 {
-                        text.push_str(&format!(
-                            ", {} refused rows skipped",
-                            count_text(r.refused as u64)
-                        ));
+                        text.push_str(&format!(", {} refused rows skipped", count_text(r.refused)));
                     }
                     toasts.add(ToastKind::Success, text);
                     return true;
@@ -224,7 +221,7 @@ pub fn transfer_message(
                     ToastKind::Success,
                     format!(
                         "Exported {} customers to {}",
-                        count_text(count as u64),
+                        count_text(count),
                         file_name(&path)
                     ),
                 ),
