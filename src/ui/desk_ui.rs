@@ -15,6 +15,9 @@ use crate::model::Right;
 use crate::service::{CustomerCommand, ServiceHandle};
 
 /// Draws the desk.
+/// The narrowest window (in points) in which the editor opens beside the grid.
+const EDITOR_BESIDE_MIN_WIDTH: f32 = 1200.0;
+
 /// The banner over the desk saying what is wrong with the card just scanned.
 fn card_warning_ui(ui: &mut Ui, desk: &mut Desk) {
     let Some(warning) = desk.card_warning.clone() else {
@@ -82,7 +85,17 @@ pub fn desk_ui(
                 }
             });
     }
-    if desk.editor.is_some() {
+    // Below this width the editor beside the grid would leave the grid three columns: it
+    // opens over the grid instead, and closing it shows the grid again.
+    let editor_over_grid = desk.editor.is_some() && ui.available_width() < EDITOR_BESIDE_MIN_WIDTH;
+    if editor_over_grid {
+        egui::CentralPanel::default().show(ui, |ui| {
+            let action = desk.editor.as_mut().and_then(|editor| editor.ui(ui));
+            if let Some(action) = action {
+                desk.editor_action(action, service, toasts);
+            }
+        });
+    } else if desk.editor.is_some() {
         egui::Panel::right("editor-panel")
             .resizable(true)
             .default_size(460.0)
@@ -94,6 +107,28 @@ pub fn desk_ui(
                 }
             });
     }
+    if !editor_over_grid {
+        grid_panels_ui(ui, desk);
+        if !typing && desk.dialog.is_none() && desk.transfer.is_none() {
+            grid_keys(ui, desk);
+        }
+    }
+    desk.store_settings(settings);
+    if let Some(then) = dialog_ui(ui, desk, service, toasts) {
+        outcome = Some(then);
+    }
+    transfer_ui(
+        ui,
+        &mut desk.transfer,
+        desk.picker.as_ref(),
+        service,
+        toasts,
+    );
+    outcome
+}
+
+/// The pager and the grid.
+fn grid_panels_ui(ui: &mut Ui, desk: &mut Desk) {
     egui::Panel::bottom("pager").show(ui, |ui| {
         if grid::pager_ui(ui, &desk.page, &mut desk.query, &mut desk.jump_text) {
             desk.page.start_fresh();
@@ -120,21 +155,6 @@ pub fn desk_ui(
             desk.open_customer(index);
         }
     });
-    if !typing && desk.dialog.is_none() && desk.transfer.is_none() {
-        grid_keys(ui, desk);
-    }
-    desk.store_settings(settings);
-    if let Some(then) = dialog_ui(ui, desk, service, toasts) {
-        outcome = Some(then);
-    }
-    transfer_ui(
-        ui,
-        &mut desk.transfer,
-        desk.picker.as_ref(),
-        service,
-        toasts,
-    );
-    outcome
 }
 
 /// Shortcuts that work wherever the focus is.

@@ -770,3 +770,36 @@ fn f5_reads_the_page_again() {
     assert!(harness.query_by_label("Ľubomír Čierny").is_none());
     assert!(harness.query_by_label("2 customers").is_some());
 }
+
+#[test]
+fn at_1024_by_768_the_editor_opens_over_the_grid_and_closing_it_shows_the_grid() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &three_customers());
+    let db = store.db.clone();
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1024.0, 768.0))
+        .build_eframe(move |cc| customer_desk::ui::App::new(cc, db));
+    harness.state_mut().set_refresh_every(None);
+    sign_in(&mut harness, "eva");
+    harness.get_by_label("Jana Nováková").click();
+    harness.run();
+    harness.key_press(egui::Key::Enter);
+    settle(&mut harness);
+    let save = harness.get_by_label("Save").rect();
+    assert!(save.max.x <= 1024.0, "the editor is on screen");
+    assert!(
+        harness.query_by_label("Zoltán Kovács").is_none(),
+        "the grid makes room for the whole editor"
+    );
+    let email = By::new().role(Role::TextInput).label("Email");
+    assert!(
+        harness.get(email).rect().width() > 200.0,
+        "its fields have room to be read"
+    );
+    harness.get_by_label("Close").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Zoltán Kovács").is_some());
+    assert!(
+        harness.query_by_label("First").is_some(),
+        "the pager is back"
+    );
+}
