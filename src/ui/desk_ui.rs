@@ -16,7 +16,7 @@ use crate::service::{CustomerCommand, ServiceHandle};
 
 /// Draws the desk.
 /// The narrowest window (in points) in which the editor opens beside the grid.
-const EDITOR_BESIDE_MIN_WIDTH: f32 = 1200.0;
+const EDITOR_BESIDE_MIN_WIDTH: f32 = 1100.0;
 
 /// The banner over the desk saying what is wrong with the card just scanned.
 fn card_warning_ui(ui: &mut Ui, desk: &mut Desk) {
@@ -85,8 +85,8 @@ pub fn desk_ui(
                 }
             });
     }
-    // Below this width the editor beside the grid would leave the grid three columns: it
-    // opens over the grid instead, and closing it shows the grid again.
+    // Below this width (the window opens 1,200 wide) the editor beside the grid would leave
+    // it three columns: it opens over the grid instead, and closing it shows the grid again.
     let editor_over_grid = desk.editor.is_some() && ui.available_width() < EDITOR_BESIDE_MIN_WIDTH;
     if editor_over_grid {
         egui::CentralPanel::default().show(ui, |ui| {

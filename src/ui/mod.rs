@@ -5,6 +5,7 @@
 //! words for people ([`words`]).
 
 mod app;
+mod card_warning;
 mod desk;
 mod desk_ui;
 pub mod editor;

@@ -10,3 +10,4 @@ mod editor;
 mod perf;
 mod remote;
 mod transfer;
+mod truth;
