@@ -33,7 +33,7 @@ fn card_warning_ui(ui: &mut Ui, desk: &mut Desk) {
                     RichText::new(&warning)
                         .strong()
                         .size(18.0)
-                        .color(visuals.panel_fill),
+                        .color(egui::Color32::WHITE),
                 );
                 if ui.button("Dismiss").clicked() {
                     desk.card_warning = None;
