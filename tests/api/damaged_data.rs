@@ -9,6 +9,8 @@ use customer_desk::api::{ApiError, LocalApi};
 use customer_desk::model::{Actor, Rights};
 use customer_desk::ndata::ListParams;
 use customer_desk::store::{Integrity, Store};
+
+use crate::damage::damage_document;
 use serde_json::{Value, json};
 
 fn admin() -> Actor {
@@ -22,21 +24,8 @@ fn store_with_a_damaged_customer(dir: &tempfile::TempDir) -> LocalApi {
         api.create(&admin(), &json!({"id": id, "lastName": last}))
             .expect("create");
     }
-    damage_document(&api, "b");
+    damage_document(api.store(), "b");
     api
-}
-
-/// Overwrites the stored document of `id` with a zstd header and garbage after it.
-pub fn damage_document(api: &LocalApi, id: &str) {
-    api.store()
-        .write_sql(|tx| {
-            tx.execute(
-                "UPDATE customer_docs SET doc = x'02400000002fb52ffd00deadbeef'
-                 WHERE rid = (SELECT rid FROM customers WHERE id = ?1)",
-                [id],
-            )
-        })
-        .expect("damage");
 }
 
 fn ids(items: &[Value]) -> Vec<&str> {

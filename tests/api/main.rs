@@ -4,6 +4,8 @@
 
 #[path = "../common/conformance/mod.rs"]
 mod conformance;
+#[path = "../common/damage.rs"]
+mod damage;
 
 mod backup;
 mod checkpoints;

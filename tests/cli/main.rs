@@ -3,6 +3,9 @@
 
 mod backup;
 
+#[path = "../common/damage.rs"]
+mod damage;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -247,16 +250,10 @@ fn doctor_finds_a_customer_that_cannot_be_read_and_repair_removes_it_keeping_a_c
     assert_eq!(healthy.status.code(), Some(0), "{healthy:?}");
     assert!(String::from_utf8_lossy(&healthy.stdout).contains("The store is sound."));
 
-    customer_desk::store::Store::open(&db)
-        .expect("store")
-        .write_sql(|tx| {
-            tx.execute(
-                "UPDATE customer_docs SET doc = x'02400000002fb52ffd00deadbeef'
-                 WHERE rid = (SELECT rid FROM customers WHERE id = 'broken')",
-                [],
-            )
-        })
-        .expect("damage");
+    damage::damage_document(
+        &customer_desk::store::Store::open(&db).expect("store"),
+        "broken",
+    );
 
     let found = desk(&["doctor", "--db", db_arg], None);
     let out = String::from_utf8_lossy(&found.stdout);

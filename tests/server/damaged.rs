@@ -6,6 +6,7 @@ use customer_desk::api::CustomersApi;
 use customer_desk::model::Rights;
 use serde_json::{Value, json};
 
+use crate::damage::damage_document;
 use crate::http_support::TestServer;
 
 fn start_time() -> DateTime<Utc> {
@@ -21,18 +22,7 @@ async fn pages_and_streams_answer_without_a_damaged_customer_and_name_it() {
             .await
             .expect("create");
     }
-    server
-        .auth
-        .api()
-        .store()
-        .write_sql(|tx| {
-            tx.execute(
-                "UPDATE customer_docs SET doc = x'02400000002fb52ffd00deadbeef'
-                 WHERE rid = (SELECT rid FROM customers WHERE id = 'b')",
-                [],
-            )
-        })
-        .expect("damage");
+    damage_document(server.auth.api().store(), "b");
     let token = desk.tokens().await.token_id;
     let http = reqwest::Client::new();
     for (query, named) in [("$sort=id&$take=10", true), ("$sort=id", false)] {

@@ -3,6 +3,8 @@
 
 #[path = "../common/conformance/mod.rs"]
 mod conformance;
+#[path = "../common/damage.rs"]
+mod damage;
 #[path = "../common/http_support/mod.rs"]
 mod http_support;
 
