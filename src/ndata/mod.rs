@@ -116,11 +116,16 @@ pub enum Member {
     ExpirationTime,
     /// **[ours]** The credit balance (`credit.amount`).
     CreditAmount,
+    /// **[ours]** The e-mail address; `like` finds a part of it, case-insensitively.
+    Email,
+    /// **[ours]** The phone number, compared as [`crate::text::phone_key`] normalises it
+    /// (spaces, signs and leading `+`/`00`/`0` ignored).
+    Phone,
 }
 
 impl Member {
     /// Every member with its parameter name.
-    pub const ALL: [(Member, &'static str); 7] = [
+    pub const ALL: [(Member, &'static str); 9] = [
         (Member::CardSerialNumber, "CardSerialNumber"),
         (Member::ExternalId, "ExternalId"),
         (Member::CreditRate, "CreditRate"),
@@ -128,6 +133,8 @@ impl Member {
         (Member::DiscountRate, "DiscountRate"),
         (Member::IsActive, "IsActive"),
         (Member::ExpirationTime, "ExpirationTime"),
+        (Member::Email, "Email"),
+        (Member::Phone, "Phone"),
     ];
 
     /// The parameter name (`DiscountRate`).
@@ -141,7 +148,9 @@ impl Member {
     /// The type of the member's values.
     pub fn kind(self) -> ValueKind {
         match self {
-            Member::CardSerialNumber | Member::ExternalId => ValueKind::Text,
+            Member::CardSerialNumber | Member::ExternalId | Member::Email | Member::Phone => {
+                ValueKind::Text
+            }
             Member::CreditRate | Member::DiscountRate | Member::CreditAmount => ValueKind::Decimal,
             Member::IsActive => ValueKind::Bool,
             Member::ExpirationTime => ValueKind::Time,
@@ -153,7 +162,7 @@ impl Member {
         use Operator::*;
         match self {
             Member::CardSerialNumber => !matches!(op, Null | NotNull),
-            Member::ExternalId => true,
+            Member::ExternalId | Member::Email | Member::Phone => true,
             Member::CreditRate | Member::DiscountRate | Member::CreditAmount => {
                 matches!(op, Eq | Ne | Gt | Ge | Lt | Le | In | Nin | Between)
             }

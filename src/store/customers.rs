@@ -239,6 +239,7 @@ impl<'c> Inserter<'c> {
         self.text.execute(params![rid, search])?;
         if self.indexing == SearchIndexing::WithRow {
             super::words::index(self.conn, rid, &search)?;
+            super::contacts::index(self.conn, rid, c)?;
         }
         // A deferred bulk load fills the feed in one pass at its end (`feed::fill`).
         if self.indexing == SearchIndexing::WithRow {
@@ -290,6 +291,7 @@ pub fn update(tx: &Tx<'_>, rid: i64, c: &Customer, doc: &[u8]) -> Result<()> {
     update_cards(conn, rid, c)?;
     let seq = super::feed::next_seq(conn)?;
     super::feed::record(conn, seq, &c.id, c.version, false)?;
+    super::contacts::reindex(conn, rid, c)?;
     let old = stored_search_text(conn, rid)?.unwrap_or_default();
     let new = search_text(c);
     if new != old {
@@ -352,6 +354,7 @@ fn delete_search(conn: &Connection, rid: i64) -> Result<()> {
     if let Some(old) = stored_search_text(conn, rid)? {
         super::words::unindex(conn, rid, &old)?;
     }
+    super::contacts::unindex(conn, rid)?;
     conn.prepare_cached("DELETE FROM search_text WHERE rid = ?1")?
         .execute([rid])?;
     Ok(())

@@ -129,6 +129,10 @@ impl ListPlan {
                 let (cond, params) = decimal_condition(column, filter);
                 self.and(&cond, params);
             }
+            Member::Email | Member::Phone => {
+                let (cond, params) = super::contacts::condition(filter);
+                self.and(&cond, params);
+            }
             Member::IsActive | Member::ExpirationTime => {
                 let column = if filter.member == Member::IsActive {
                     "c.is_active"

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod bulk;
 pub mod changelog;
 mod checkpoint;
+mod contacts;
 pub mod customers;
 pub mod decimal;
 pub mod doc;

@@ -229,6 +229,17 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE customers ADD COLUMN ledger_len INTEGER NOT NULL DEFAULT 0;
     INSERT INTO counters (name, value) VALUES ('ledger_stale', 1);
     "#,
+    // 8: the `Email` and `Phone` filters (store::contacts): each customer's e-mail folded
+    // and phone number normalised, with a trigram index over both, so a part of either is
+    // found as fast as a name. Filled at open by the rebuild the mark asks for.
+    r#"
+    CREATE TABLE contact_text (rid INTEGER PRIMARY KEY, email TEXT, phone TEXT) STRICT;
+    CREATE INDEX contact_text_phone ON contact_text(phone) WHERE phone IS NOT NULL;
+    CREATE VIRTUAL TABLE contact_grams USING fts5(
+        email, phone, tokenize = 'trigram', detail = full,
+        content = 'contact_text', content_rowid = 'rid', columnsize = 0);
+    INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1);
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is
@@ -369,6 +380,7 @@ pub fn mark_search_index_stale(conn: &Connection) -> rusqlite::Result<()> {
 /// Rebuilds the search index from `search_text` in one pass and clears the mark.
 pub fn rebuild_search_index(conn: &Connection) -> rusqlite::Result<()> {
     super::words::rebuild(conn)?;
+    super::contacts::rebuild(conn)?;
     conn.execute_batch("DELETE FROM counters WHERE name = 'search_stale'")
 }
 
@@ -376,6 +388,7 @@ pub fn rebuild_search_index(conn: &Connection) -> rusqlite::Result<()> {
 /// ([`compute_search_index`]) and clears the mark.
 pub fn replace_search_index(conn: &Connection, index: WordIndex) -> rusqlite::Result<()> {
     super::words::write_all(conn, index)?;
+    super::contacts::rebuild(conn)?;
     conn.execute_batch("DELETE FROM counters WHERE name = 'search_stale'")
 }
 
