@@ -36,4 +36,5 @@ conformance_cases!(make_harness;
     pages_never_overlap_or_skip,
     paging_counts_and_count_only,
     bad_queries_are_refused_naming_the_parameter,
+    email_and_phone_filters_find_parts,
 );

@@ -1,9 +1,11 @@
 //! The cases. Each takes a fresh harness and asserts what a client of the API would see.
 
+mod contacts;
 mod query;
 mod rights;
 mod writes;
 
+pub use contacts::*;
 pub use query::*;
 pub use rights::*;
 pub use writes::*;
