@@ -265,6 +265,72 @@ pub fn measure_on(api: &LocalApi, args: &BenchArgs) -> anyhow::Result<BenchRepor
     let naive_samples = time_rounds(rounds.min(10), |r| naive.card(&serials[r]))?;
     push("card lookup by serial", samples, Some(naive_samples));
 
+    let param = |name: &str, value: &str| {
+        ListParams::new()
+            .with(name, value)
+            .with("$take", "50")
+            .to_query_string()
+    };
+    // Phone numbers and e-mails as a cashier types a part of them, from customers picked at
+    // random: six digits from the middle of the number, with a space as they are written,
+    // and ten characters of the address from its third on.
+    let picked: Vec<_> = naive
+        .sample_ids(rounds, &mut rng)?
+        .iter()
+        .map(|id| api.get(&actor, id))
+        .collect::<Result<_, _>>()?;
+    let phone_parts: Vec<String> = picked
+        .iter()
+        .map(|c| {
+            let digits: String = crate::text::phone_key(c.phone.as_deref().unwrap_or("905111222"));
+            let middle: Vec<char> = digits.chars().skip(3).take(6).collect();
+            let (left, right) = middle.split_at(middle.len().min(3));
+            format!("{} {}", String::from_iter(left), String::from_iter(right))
+        })
+        .collect();
+    let samples = time_read_rounds(rounds, |r| {
+        list(&format!(
+            "Phone=like:{}&$take=50",
+            phone_parts[r].replace(' ', "%20")
+        ))
+        .map(drop)
+    })?;
+    let naive_samples = time_rounds(rounds.min(10), |r| {
+        naive.phone(&phone_parts[r].replace(' ', ""))
+    })?;
+    push("phone part (6 digits)", samples, Some(naive_samples));
+    let email_parts: Vec<String> = picked
+        .iter()
+        .map(|c| {
+            let email = c.email.as_deref().unwrap_or("jana.novakova@example.sk");
+            email.chars().skip(2).take(10).collect()
+        })
+        .collect();
+    let samples = time_read_rounds(rounds, |r| {
+        list(&param("Email", &format!("like:{}", email_parts[r]))).map(drop)
+    })?;
+    let naive_samples = time_rounds(rounds.min(10), |r| naive.email(&email_parts[r]))?;
+    push("email part (10 characters)", samples, Some(naive_samples));
+    let surnames: Vec<String> = SELECTIVE_TERMS
+        .iter()
+        .map(|t| crate::text::fold(t).into_owned())
+        .collect();
+    let samples = time_read_rounds(rounds, |r| {
+        list(&format!(
+            "Email=like:{}&$take=50",
+            surnames[r % surnames.len()]
+        ))
+        .map(drop)
+    })?;
+    let naive_samples = time_rounds(rounds.min(10), |r| {
+        naive.email(&surnames[r % surnames.len()])
+    })?;
+    push(
+        "email surname (with totalCount)",
+        samples,
+        Some(naive_samples),
+    );
+
     // Each filter member, a page of 50 with its total count.
     let filters: [(&str, String); 9] = [
         (
@@ -454,6 +520,14 @@ impl<'a> NaiveScan<'a> {
 
     fn card(&self, serial: &str) -> anyhow::Result<()> {
         Ok(self.api.store().read(|s| naive::card(s, serial))?)
+    }
+
+    fn phone(&self, digits: &str) -> anyhow::Result<()> {
+        Ok(self.api.store().read(|s| naive::phone(s, digits))?)
+    }
+
+    fn email(&self, part: &str) -> anyhow::Result<()> {
+        Ok(self.api.store().read(|s| naive::email(s, part))?)
     }
 
     fn sample_ids(&self, n: usize, rng: &mut StdRng) -> anyhow::Result<Vec<String>> {

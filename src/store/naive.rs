@@ -43,6 +43,42 @@ pub fn card(snapshot: &Snapshot<'_>, serial: &str) -> Result<()> {
     Ok(())
 }
 
+/// Counts the customers whose phone number, with spaces, dashes, dots, brackets and
+/// slashes taken out, contains `digits` (SQLite's `LIKE`), and reads the first 50.
+pub fn phone(snapshot: &Snapshot<'_>, digits: &str) -> Result<()> {
+    column_scan(
+        snapshot,
+        "replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), \
+         '(', ''), ')', ''), '/', '')",
+        &format!("%{digits}%"),
+    )
+}
+
+/// Counts the customers whose e-mail contains `part` (SQLite's `LIKE`), and reads the
+/// first 50.
+pub fn email(snapshot: &Snapshot<'_>, part: &str) -> Result<()> {
+    column_scan(snapshot, "email", &format!("%{part}%"))
+}
+
+/// A count and the first 50 documents of the customers whose `expr` is `LIKE` `pattern`.
+fn column_scan(snapshot: &Snapshot<'_>, expr: &str, pattern: &str) -> Result<()> {
+    let conn = snapshot.conn();
+    let _: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM customers WHERE {expr} LIKE ?1"),
+        [pattern],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT doc_json(d.doc) FROM customers JOIN customer_docs d USING (rid)
+         WHERE {expr} LIKE ?1 ORDER BY id LIMIT 50"
+    ))?;
+    let rows = stmt.query_map([pattern], |r| r.get::<_, String>(0))?;
+    for row in rows {
+        std::hint::black_box(row?);
+    }
+    Ok(())
+}
+
 /// `n` customer ids picked at random (with repeats), for a benchmark's lookups.
 pub fn sample_ids(snapshot: &Snapshot<'_>, n: usize, rng: &mut StdRng) -> Result<Vec<String>> {
     let conn = snapshot.conn();
