@@ -12,10 +12,27 @@ pub(super) async fn customer_call<A: CustomersApi>(
     command: CustomerCommand,
 ) -> CustomerMessage {
     match command {
-        CustomerCommand::List { request, params } => CustomerMessage::Page {
+        CustomerCommand::List {
             request,
-            result: api.list(&params).await,
-        },
+            params,
+            fallback,
+        } => {
+            let result = api.list(&params).await;
+            match fallback {
+                Some(fallback) if result.as_ref().is_ok_and(|r| r.total_count == 0) => {
+                    CustomerMessage::Page {
+                        request,
+                        result: api.list(&fallback).await,
+                        fell_back: true,
+                    }
+                }
+                _ => CustomerMessage::Page {
+                    request,
+                    result,
+                    fell_back: false,
+                },
+            }
+        }
         CustomerCommand::FindCard { serial } => {
             let params = ListParams::new()
                 .with("CardSerialNumber", format!("eq:{}", serial.trim()))

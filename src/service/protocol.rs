@@ -113,9 +113,12 @@ pub enum SessionCommand {
 #[derive(Debug)]
 pub enum CustomerCommand {
     /// One page of the grid; `request` lets the window drop answers it no longer wants.
+    /// `fallback`: asked instead when `params` match no customer at all (the search box's
+    /// phone number that is no customer's phone: its names, tax ids and notes are searched).
     List {
         request: u64,
         params: ListParams,
+        fallback: Option<ListParams>,
     },
     /// A scanned or typed card serial number.
     FindCard {
@@ -200,6 +203,8 @@ pub enum CustomerMessage {
     Page {
         request: u64,
         result: Result<QueryResult<Customer>, ApiError>,
+        /// Whether the page is the answer of the command's `fallback`.
+        fell_back: bool,
     },
     CardFound {
         serial: String,

@@ -54,6 +54,15 @@ impl ListPlan {
                 || query.sort.get(1).is_some_and(|k| k.field == SortField::Id),
             search: None,
         };
+        let words: Vec<String> = query
+            .search
+            .iter()
+            .filter(|w| !w.is_empty())
+            .cloned()
+            .collect();
+        if !words.is_empty() {
+            plan.search = Some(SearchPlan::new(&words));
+        }
         for filter in &query.filters {
             plan.add_filter(filter);
         }
@@ -67,15 +76,6 @@ impl ListPlan {
                     vec![now],
                 );
             }
-        }
-        let words: Vec<String> = query
-            .search
-            .iter()
-            .filter(|w| !w.is_empty())
-            .cloned()
-            .collect();
-        if !words.is_empty() {
-            plan.search = Some(SearchPlan::new(&words));
         }
         plan
     }
@@ -129,10 +129,17 @@ impl ListPlan {
                 let (cond, params) = decimal_condition(column, filter);
                 self.and(&cond, params);
             }
-            Member::Email | Member::Phone => {
-                let (cond, params) = super::contacts::condition(filter);
-                self.and(&cond, params);
-            }
+            Member::Email | Member::Phone => match super::contacts::Part::of(filter) {
+                // A part is answered by the indexes as a search's words are: row ids.
+                Some(part) => self
+                    .search
+                    .get_or_insert_with(SearchPlan::default)
+                    .add_contact(part),
+                None => {
+                    let (cond, params) = super::contacts::condition(filter);
+                    self.and(&cond, params);
+                }
+            },
             Member::IsActive | Member::ExpirationTime => {
                 let column = if filter.member == Member::IsActive {
                     "c.is_active"

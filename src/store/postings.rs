@@ -1,4 +1,4 @@
-//! A vocabulary word's customers (`store::words`), as posting lists: the row ids of the
+//! A vocabulary word's customers (`store::words`; each vocabulary has a table of its own), as posting lists: the row ids of the
 //! customers using the word, cut into chunks of [`CHUNK`] consecutive row ids. Each (word,
 //! chunk) is one row of `word_postings`, keyed by an integer made of both, so a word's
 //! chunks are one range of the table and come in row-id order. The chunk's row ids are a
@@ -43,17 +43,17 @@ fn offsets(blob: &[u8]) -> impl Iterator<Item = u16> + '_ {
         .map(|b| u16::from_le_bytes([b[0], b[1]]))
 }
 
-/// The blob of a chunk, if it has one.
-fn chunk(conn: &Connection, key: i64) -> rusqlite::Result<Option<Vec<u8>>> {
-    conn.prepare_cached("SELECT rids FROM word_postings WHERE key = ?1")?
+/// The blob of a chunk in the postings `table`, if it has one.
+fn chunk(conn: &Connection, table: &str, key: i64) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached(&format!("SELECT rids FROM {table} WHERE key = ?1"))?
         .query_row([key], |r| r.get(0))
         .optional()
 }
 
-/// Adds customer `rid` to the postings of `word_id`.
-pub fn add(conn: &Connection, word_id: i64, rid: i64) -> rusqlite::Result<()> {
+/// Adds customer `rid` to the postings of `word_id` in `table`.
+pub fn add(conn: &Connection, table: &str, word_id: i64, rid: i64) -> rusqlite::Result<()> {
     let key = key(word_id, rid)?;
-    let mut blob = chunk(conn, key)?.unwrap_or_default();
+    let mut blob = chunk(conn, table, key)?.unwrap_or_default();
     let new = offset(rid);
     // New customers have the highest row ids: almost always an append.
     let at = offsets(&blob).position(|o| o >= new);
@@ -64,15 +64,17 @@ pub fn add(conn: &Connection, word_id: i64, rid: i64) -> rusqlite::Result<()> {
         }
         None => blob.extend_from_slice(&new.to_le_bytes()),
     }
-    conn.prepare_cached("INSERT OR REPLACE INTO word_postings (key, rids) VALUES (?1, ?2)")?
-        .execute(params![key, blob])?;
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO {table} (key, rids) VALUES (?1, ?2)"
+    ))?
+    .execute(params![key, blob])?;
     Ok(())
 }
 
-/// Takes customer `rid` out of the postings of `word_id`.
-pub fn remove(conn: &Connection, word_id: i64, rid: i64) -> rusqlite::Result<()> {
+/// Takes customer `rid` out of the postings of `word_id` in `table`.
+pub fn remove(conn: &Connection, table: &str, word_id: i64, rid: i64) -> rusqlite::Result<()> {
     let key = key(word_id, rid)?;
-    let Some(mut blob) = chunk(conn, key)? else {
+    let Some(mut blob) = chunk(conn, table, key)? else {
         return Ok(());
     };
     let Some(index) = offsets(&blob).position(|o| o == offset(rid)) else {
@@ -80,24 +82,26 @@ pub fn remove(conn: &Connection, word_id: i64, rid: i64) -> rusqlite::Result<()>
     };
     blob.drain(2 * index..2 * index + 2);
     if blob.is_empty() {
-        conn.prepare_cached("DELETE FROM word_postings WHERE key = ?1")?
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE key = ?1"))?
             .execute([key])?;
     } else {
-        conn.prepare_cached("UPDATE word_postings SET rids = ?2 WHERE key = ?1")?
+        conn.prepare_cached(&format!("UPDATE {table} SET rids = ?2 WHERE key = ?1"))?
             .execute(params![key, blob])?;
     }
     Ok(())
 }
 
-/// Appends the customers of `word_id` to `out`, in ascending row ids.
+/// Appends the customers of `word_id` in `table` to `out`, in ascending row ids.
 pub fn append_customers(
     conn: &Connection,
+    table: &str,
     word_id: i64,
     out: &mut Vec<i64>,
 ) -> rusqlite::Result<()> {
     let first = key(word_id, 0)?;
-    let mut stmt =
-        conn.prepare_cached("SELECT key, rids FROM word_postings WHERE key BETWEEN ?1 AND ?2")?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT key, rids FROM {table} WHERE key BETWEEN ?1 AND ?2"
+    ))?;
     let mut rows = stmt.query(params![first, first | ((1 << CHUNK_NUMBER_BITS) - 1)])?;
     while let Some(row) = rows.next()? {
         let key: i64 = row.get(0)?;
@@ -107,13 +111,14 @@ pub fn append_customers(
     Ok(())
 }
 
-/// Writes the postings of (word, customer) pairs sorted by word and then row id, into a
-/// table that has none of those words yet (a rebuild).
+/// Writes the postings of (word, customer) pairs sorted by word and then row id, into
+/// `table`, which has none of those words yet (a rebuild).
 pub fn write_sorted(
     conn: &Connection,
+    table: &str,
     pairs: impl IntoIterator<Item = (i64, i64)>,
 ) -> rusqlite::Result<()> {
-    let mut insert = conn.prepare("INSERT INTO word_postings (key, rids) VALUES (?1, ?2)")?;
+    let mut insert = conn.prepare(&format!("INSERT INTO {table} (key, rids) VALUES (?1, ?2)"))?;
     let mut current: Option<(i64, Vec<u8>)> = None;
     for (word_id, rid) in pairs {
         let key = key(word_id, rid)?;
@@ -139,6 +144,8 @@ pub fn write_sorted(
 mod tests {
     use super::*;
 
+    const T: &str = "word_postings";
+
     fn table() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(
@@ -150,7 +157,7 @@ mod tests {
 
     fn customers(conn: &Connection, word_id: i64) -> Vec<i64> {
         let mut out = Vec::new();
-        append_customers(conn, word_id, &mut out).unwrap();
+        append_customers(conn, T, word_id, &mut out).unwrap();
         out
     }
 
@@ -159,20 +166,20 @@ mod tests {
         let conn = table();
         let rids = [5, 1, CHUNK - 1, CHUNK, 3 * CHUNK + 7, 2, MAX_RID];
         for rid in rids {
-            add(&conn, 9, rid).unwrap();
+            add(&conn, T, 9, rid).unwrap();
         }
-        add(&conn, 9, 2).unwrap(); // twice is once
-        add(&conn, 8, 3).unwrap();
-        add(&conn, 10, 4).unwrap();
+        add(&conn, T, 9, 2).unwrap(); // twice is once
+        add(&conn, T, 8, 3).unwrap();
+        add(&conn, T, 10, 4).unwrap();
         assert_eq!(
             customers(&conn, 9),
             vec![1, 2, 5, CHUNK - 1, CHUNK, 3 * CHUNK + 7, MAX_RID]
         );
         assert_eq!(customers(&conn, 8), vec![3]);
 
-        remove(&conn, 9, 5).unwrap();
-        remove(&conn, 9, CHUNK).unwrap();
-        remove(&conn, 9, 77).unwrap(); // not there
+        remove(&conn, T, 9, 5).unwrap();
+        remove(&conn, T, 9, CHUNK).unwrap();
+        remove(&conn, T, 9, 77).unwrap(); // not there
         assert_eq!(
             customers(&conn, 9),
             vec![1, 2, CHUNK - 1, 3 * CHUNK + 7, MAX_RID]
@@ -189,7 +196,7 @@ mod tests {
             .flat_map(|&w| customers(&conn, w).into_iter().map(move |r| (w, r)))
             .collect();
         pairs.sort_unstable();
-        write_sorted(&rebuilt, pairs).unwrap();
+        write_sorted(&rebuilt, T, pairs).unwrap();
         for word in [8, 9, 10] {
             assert_eq!(customers(&rebuilt, word), customers(&conn, word));
         }
@@ -210,16 +217,17 @@ mod tests {
             let mut model = vec![std::collections::BTreeSet::new(); 3];
             for (word, rid, adding) in steps {
                 if adding {
-                    add(&conn, word, rid).unwrap();
+                    add(&conn, T, word, rid).unwrap();
                     model[word as usize].insert(rid);
                 } else {
-                    remove(&conn, word, rid).unwrap();
+                    remove(&conn, T, word, rid).unwrap();
                     model[word as usize].remove(&rid);
                 }
             }
             let rebuilt = table();
             write_sorted(
                 &rebuilt,
+                T,
                 (0..3i64).flat_map(|w| model[w as usize].iter().map(move |&r| (w, r))),
             )
             .unwrap();
@@ -234,8 +242,8 @@ mod tests {
     #[test]
     fn row_ids_out_of_range_are_refused() {
         let conn = table();
-        assert!(add(&conn, 1, MAX_RID + 1).is_err());
-        assert!(add(&conn, 1, -1).is_err());
+        assert!(add(&conn, T, 1, MAX_RID + 1).is_err());
+        assert!(add(&conn, T, 1, -1).is_err());
         assert!(customers(&conn, 1).is_empty());
     }
 }

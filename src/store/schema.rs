@@ -230,14 +230,21 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO counters (name, value) VALUES ('ledger_stale', 1);
     "#,
     // 8: the `Email` and `Phone` filters (store::contacts): each customer's e-mail folded
-    // and phone number normalised, with a trigram index over both, so a part of either is
-    // found as fast as a name. Filled at open by the rebuild the mark asks for.
+    // and phone number normalised; a trigram index over the phone numbers, and a word index
+    // (store::words) of the pieces of the e-mails, so a part of either is found as fast as
+    // a name. Filled at open by the rebuild the mark asks for.
     r#"
     CREATE TABLE contact_text (rid INTEGER PRIMARY KEY, email TEXT, phone TEXT) STRICT;
     CREATE INDEX contact_text_phone ON contact_text(phone) WHERE phone IS NOT NULL;
-    CREATE VIRTUAL TABLE contact_grams USING fts5(
-        email, phone, tokenize = 'trigram', detail = full,
+    CREATE VIRTUAL TABLE phone_grams USING fts5(
+        phone, tokenize = 'trigram', detail = full,
         content = 'contact_text', content_rowid = 'rid', columnsize = 0);
+    CREATE TABLE email_words (
+        id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE, uses INTEGER NOT NULL) STRICT;
+    CREATE VIRTUAL TABLE email_word_grams USING fts5(
+        word, tokenize = 'trigram', detail = full,
+        content = 'email_words', content_rowid = 'id', columnsize = 0);
+    CREATE TABLE email_postings (key INTEGER PRIMARY KEY, rids BLOB NOT NULL) STRICT;
     INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1);
     "#,
 ];

@@ -12,22 +12,26 @@ use rusqlite::Connection;
 use rusqlite::ToSql;
 
 use super::Result;
+use super::contacts::Part;
 use super::words;
 
 /// What reading one vocabulary word's postings costs, in customers' texts checked by a scan.
 const VOCABULARY_WORD_COST: u64 = 6;
 
-/// The words of one `Search`, folded.
-#[derive(Debug, Clone, PartialEq)]
+/// The words of one `Search`, folded, and the parts of e-mails and phone numbers that
+/// `like` filters look for (`store::contacts`): all must hold.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchPlan {
     /// Words of three characters or more, answered by the word index.
     indexed: Vec<String>,
     /// Shorter words, checked on `search_text`.
     short: Vec<String>,
+    /// `Email=like:` and `Phone=like:` parts, answered by their indexes.
+    contacts: Vec<Part>,
 }
 
 /// The row ids in both ascending lists.
-fn intersect(a: &[i64], b: &[i64]) -> Vec<i64> {
+pub(super) fn intersect(a: &[i64], b: &[i64]) -> Vec<i64> {
     let mut out = Vec::with_capacity(a.len().min(b.len()));
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
@@ -48,12 +52,33 @@ impl SearchPlan {
     /// Plans a search for folded, non-empty `words`.
     pub fn new(words: &[String]) -> Self {
         let (indexed, short) = words.iter().cloned().partition(|w| words::has_trigram(w));
-        Self { indexed, short }
+        Self {
+            indexed,
+            short,
+            contacts: Vec::new(),
+        }
+    }
+
+    /// Adds a part of an e-mail or a phone number that the matches must have.
+    pub fn add_contact(&mut self, part: Part) {
+        self.contacts.push(part);
     }
 
     /// The row ids of every matching customer, ascending.
     pub fn matches(&self, conn: &Connection) -> Result<Vec<i64>> {
         let mut candidates: Option<Vec<i64>> = None;
+        // A phone number's or an address's part usually has few customers: first.
+        for part in &self.contacts {
+            let rids = part.matches(conn)?;
+            let narrowed = match candidates {
+                None => rids,
+                Some(before) => intersect(&before, &rids),
+            };
+            if narrowed.is_empty() {
+                return Ok(narrowed);
+            }
+            candidates = Some(narrowed);
+        }
         for word in &self.indexed {
             let rids = words::customers_containing(conn, word)?;
             let narrowed = match candidates {

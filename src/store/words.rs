@@ -21,6 +21,9 @@
 //!
 //! The vocabulary holds only words some customer still has: a write that takes the last
 //! use of a word away removes it, so a deleted customer's tax id does not linger.
+//!
+//! The same kind of index, in tables of its own ([`EMAIL`]), holds the pieces of the
+//! customers' e-mail addresses for the `Email` filter (`store::contacts`).
 
 use std::collections::HashMap;
 
@@ -28,6 +31,28 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::postings;
 use super::rids::RidSet;
+
+/// The tables of one word index: the vocabulary, its trigram index and the postings.
+#[derive(Debug, Clone, Copy)]
+pub struct Vocabulary {
+    words: &'static str,
+    grams: &'static str,
+    postings: &'static str,
+}
+
+/// The index behind `Search`, over `search_text`.
+pub const SEARCH: Vocabulary = Vocabulary {
+    words: "search_words",
+    grams: "search_word_grams",
+    postings: "word_postings",
+};
+
+/// The index of the pieces of e-mail addresses (`store::contacts`).
+pub const EMAIL: Vocabulary = Vocabulary {
+    words: "email_words",
+    grams: "email_word_grams",
+    postings: "email_postings",
+};
 
 /// The distinct words of a folded search text.
 pub fn words_of(text: &str) -> Vec<&str> {
@@ -38,24 +63,33 @@ pub fn words_of(text: &str) -> Vec<&str> {
 }
 
 /// The vocabulary number of `word`, if some customer has it.
-fn word_id(conn: &Connection, word: &str) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached("SELECT id FROM search_words WHERE word = ?1")?
+fn word_id(conn: &Connection, v: Vocabulary, word: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(&format!("SELECT id FROM {} WHERE word = ?1", v.words))?
         .query_row([word], |r| r.get(0))
         .optional()
 }
 
 /// The vocabulary number of `word`, counting one more use, and adding it when it is new.
-fn use_word(conn: &Connection, word: &str) -> rusqlite::Result<i64> {
-    if let Some(id) = word_id(conn, word)? {
-        conn.prepare_cached("UPDATE search_words SET uses = uses + 1 WHERE id = ?1")?
-            .execute([id])?;
+fn use_word(conn: &Connection, v: Vocabulary, word: &str) -> rusqlite::Result<i64> {
+    if let Some(id) = word_id(conn, v, word)? {
+        conn.prepare_cached(&format!(
+            "UPDATE {} SET uses = uses + 1 WHERE id = ?1",
+            v.words
+        ))?
+        .execute([id])?;
         return Ok(id);
     }
-    conn.prepare_cached("INSERT INTO search_words (word, uses) VALUES (?1, 1)")?
-        .execute([word])?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO {} (word, uses) VALUES (?1, 1)",
+        v.words
+    ))?
+    .execute([word])?;
     let id = conn.last_insert_rowid();
-    conn.prepare_cached("INSERT INTO search_word_grams (rowid, word) VALUES (?1, ?2)")?
-        .execute(params![id, word])?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO {} (rowid, word) VALUES (?1, ?2)",
+        v.grams
+    ))?
+    .execute(params![id, word])?;
     Ok(id)
 }
 
@@ -73,36 +107,50 @@ pub fn unindex(conn: &Connection, rid: i64, text: &str) -> rusqlite::Result<()> 
 /// Moves customer `rid` in the index from search text `old` to `new`. Only the words that
 /// differ are touched: an edit that keeps the names leaves their postings alone.
 pub fn reindex(conn: &Connection, rid: i64, old: &str, new: &str) -> rusqlite::Result<()> {
-    let (old, new) = (words_of(old), words_of(new));
+    reindex_words(conn, SEARCH, rid, &words_of(old), &words_of(new))
+}
+
+/// Moves customer `rid` in the index `v` from the words `old` to `new`, both sorted and
+/// distinct.
+pub fn reindex_words(
+    conn: &Connection,
+    v: Vocabulary,
+    rid: i64,
+    old: &[&str],
+    new: &[&str],
+) -> rusqlite::Result<()> {
     for word in old.iter().filter(|w| new.binary_search(w).is_err()) {
-        remove_use(conn, rid, word)?;
+        remove_use(conn, v, rid, word)?;
     }
     for word in new.iter().filter(|w| old.binary_search(w).is_err()) {
-        postings::add(conn, use_word(conn, word)?, rid)?;
+        postings::add(conn, v.postings, use_word(conn, v, word)?, rid)?;
     }
     Ok(())
 }
 
 /// Takes customer `rid` out of the postings of `word`, dropping the word from the
 /// vocabulary with its last use.
-fn remove_use(conn: &Connection, rid: i64, word: &str) -> rusqlite::Result<()> {
-    let Some(id) = word_id(conn, word)? else {
+fn remove_use(conn: &Connection, v: Vocabulary, rid: i64, word: &str) -> rusqlite::Result<()> {
+    let Some(id) = word_id(conn, v, word)? else {
         return Ok(());
     };
-    postings::remove(conn, id, rid)?;
+    postings::remove(conn, v.postings, id, rid)?;
     let uses: i64 = conn
-        .prepare_cached("UPDATE search_words SET uses = uses - 1 WHERE id = ?1 RETURNING uses")?
+        .prepare_cached(&format!(
+            "UPDATE {} SET uses = uses - 1 WHERE id = ?1 RETURNING uses",
+            v.words
+        ))?
         .query_row([id], |r| r.get(0))?;
     if uses > 0 {
         return Ok(());
     }
     // The trigram index has no copy of the word: it is told which text leaves it.
-    conn.prepare_cached(
-        "INSERT INTO search_word_grams (search_word_grams, rowid, word) \
-         VALUES ('delete', ?1, ?2)",
-    )?
+    conn.prepare_cached(&format!(
+        "INSERT INTO {0} ({0}, rowid, word) VALUES ('delete', ?1, ?2)",
+        v.grams
+    ))?
     .execute(params![id, word])?;
-    conn.prepare_cached("DELETE FROM search_words WHERE id = ?1")?
+    conn.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", v.words))?
         .execute([id])?;
     Ok(())
 }
@@ -125,15 +173,25 @@ pub struct WordIndex {
 /// Reads every customer's search text and works out the whole word index, in one pass with
 /// the vocabulary in memory.
 pub fn compute_all(conn: &Connection) -> rusqlite::Result<WordIndex> {
+    compute_from(conn, "SELECT rid, text FROM search_text", words_of)
+}
+
+/// Works out a whole word index from the (row id, text) rows `sql` reads, each text cut into
+/// its distinct words by `split`.
+pub fn compute_from(
+    conn: &Connection,
+    sql: &str,
+    split: fn(&str) -> Vec<&str>,
+) -> rusqlite::Result<WordIndex> {
     // Words are numbered in order of first use while reading, then renumbered.
     let mut vocabulary: HashMap<String, (u32, i64)> = HashMap::new();
     let mut index = WordIndex::default();
-    let mut texts = conn.prepare("SELECT rid, text FROM search_text")?;
+    let mut texts = conn.prepare(sql)?;
     let mut rows = texts.query([])?;
     while let Some(row) = rows.next()? {
         let rid: i64 = row.get(0)?;
         let text = row.get_ref(1)?.as_str()?;
-        for word in words_of(text) {
+        for word in split(text) {
             let id = match vocabulary.get_mut(word) {
                 Some((id, uses)) => {
                     *uses += 1;
@@ -179,23 +237,35 @@ pub fn compute_all(conn: &Connection) -> rusqlite::Result<WordIndex> {
 /// Replaces the whole index with `index`. The pairs go in sorted, so the postings are written
 /// whole and in key order.
 pub fn write_all(conn: &Connection, index: WordIndex) -> rusqlite::Result<()> {
-    conn.execute_batch(
-        "DELETE FROM word_postings;
-         DELETE FROM search_words;
-         INSERT INTO search_word_grams (search_word_grams) VALUES ('delete-all');",
-    )?;
+    write_all_in(conn, SEARCH, index)
+}
+
+/// Replaces the whole index `v` with `index`.
+pub fn write_all_in(conn: &Connection, v: Vocabulary, index: WordIndex) -> rusqlite::Result<()> {
+    let Vocabulary {
+        words,
+        grams,
+        postings,
+    } = v;
+    conn.execute_batch(&format!(
+        "DELETE FROM {postings};
+         DELETE FROM {words};
+         INSERT INTO {grams} ({grams}) VALUES ('delete-all');"
+    ))?;
     // A wide row id is in a chunk of its own, past every small one: no chunk is split
     // between the two lists.
     postings::write_sorted(
         conn,
+        postings,
         index
             .pairs
             .into_iter()
             .map(|(id, rid)| (i64::from(id), i64::from(rid)))
             .chain(index.wide),
     )?;
-    let mut add_word =
-        conn.prepare("INSERT INTO search_words (id, word, uses) VALUES (?1, ?2, ?3)")?;
+    let mut add_word = conn.prepare(&format!(
+        "INSERT INTO {words} (id, word, uses) VALUES (?1, ?2, ?3)"
+    ))?;
     for (id, (word, uses)) in (1_i64..).zip(&index.words) {
         add_word.execute(params![id, word, uses])?;
     }
@@ -205,14 +275,14 @@ pub fn write_all(conn: &Connection, index: WordIndex) -> rusqlite::Result<()> {
     // comes in below the one before, and its own 'rebuild' reads the vocabulary in the
     // order SQLite likes best, which is that of the `word` index: that wrote a segment per
     // word and merged them, 10 times slower (3 s instead of 0.3 at 400,000 words).
-    conn.execute_batch(
-        "INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('automerge', 0);
-         INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('crisismerge', 64);
-         INSERT INTO search_word_grams (rowid, word) SELECT id, word FROM search_words ORDER BY id;
-         INSERT INTO search_word_grams (search_word_grams) VALUES ('optimize');
-         INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('automerge', 4);
-         INSERT INTO search_word_grams (search_word_grams, rank) VALUES ('crisismerge', 16);",
-    )
+    conn.execute_batch(&format!(
+        "INSERT INTO {grams} ({grams}, rank) VALUES ('automerge', 0);
+         INSERT INTO {grams} ({grams}, rank) VALUES ('crisismerge', 64);
+         INSERT INTO {grams} (rowid, word) SELECT id, word FROM {words} ORDER BY id;
+         INSERT INTO {grams} ({grams}) VALUES ('optimize');
+         INSERT INTO {grams} ({grams}, rank) VALUES ('automerge', 4);
+         INSERT INTO {grams} ({grams}, rank) VALUES ('crisismerge', 16);"
+    ))
 }
 
 /// Builds the whole index again from `search_text`: after a bulk load that deferred it, or a
@@ -233,6 +303,30 @@ pub fn customers_containing(conn: &Connection, word: &str) -> rusqlite::Result<V
     customers_of(conn, &vocabulary_containing(conn, word)?)
 }
 
+/// The vocabulary words of `v` that contain `word`, with their numbers and uses.
+pub fn words_containing(
+    conn: &Connection,
+    v: Vocabulary,
+    word: &str,
+) -> rusqlite::Result<Vec<(i64, String, i64)>> {
+    let Vocabulary { words, grams, .. } = v;
+    if has_trigram(word) {
+        let phrase = format!("\"{}\"", word.replace('"', "\"\""));
+        conn.prepare_cached(&format!(
+            "SELECT w.id, w.word, w.uses FROM {grams} g CROSS JOIN {words} w ON w.id = g.rowid \
+             WHERE {grams} MATCH ?1"
+        ))?
+        .query_map([phrase], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
+    } else {
+        conn.prepare_cached(&format!(
+            "SELECT id, word, uses FROM {words} WHERE instr(word, ?1) > 0"
+        ))?
+        .query_map([word], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
+    }
+}
+
 /// The numbers of the vocabulary words that contain `word`. A word of three characters or
 /// more is looked up in the trigram index of the vocabulary; a shorter one, which has no
 /// trigram, by a scan of the vocabulary.
@@ -251,9 +345,18 @@ pub fn vocabulary_containing(conn: &Connection, word: &str) -> rusqlite::Result<
 
 /// The customers (ascending row ids) who use any of the vocabulary words `ids`.
 pub fn customers_of(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<i64>> {
+    customers_of_in(conn, SEARCH, ids)
+}
+
+/// The customers (ascending row ids) who use any of the words `ids` of the index `v`.
+pub fn customers_of_in(
+    conn: &Connection,
+    v: Vocabulary,
+    ids: &[i64],
+) -> rusqlite::Result<Vec<i64>> {
     let mut rids = Vec::new();
     for &id in ids {
-        postings::append_customers(conn, id, &mut rids)?;
+        postings::append_customers(conn, v.postings, id, &mut rids)?;
     }
     // One word's postings are in row-id order already.
     Ok(if ids.len() > 1 {

@@ -81,6 +81,9 @@ pub struct Desk {
     /// When (egui time) to fetch the page; set by typing (debounced) or by a click (now).
     fetch_due: Option<f64>,
     pub list_error: Option<String>,
+    /// Whether the page shown answers the search box's number as names, no phone number
+    /// having it (`CustomerCommand::List`'s fallback): an export writes the same.
+    pub fell_back: bool,
     pub jump_text: String,
     pub show_filters: bool,
     pub scan_text: String,
@@ -142,6 +145,7 @@ impl Desk {
             list_pending: false,
             fetch_due: Some(0.0),
             list_error: None,
+            fell_back: false,
             jump_text: String::new(),
             show_filters: false,
             scan_text: String::new(),
@@ -253,9 +257,17 @@ impl Desk {
     fn request_page(&mut self, service: &ServiceHandle, toasts: &mut Toasts) {
         self.latest_request += 1;
         self.next_refresh = f64::INFINITY;
+        if let Some(problem) = self.query.filters.problem() {
+            // Checked here, in the panel's words; the API's 400 would name the parameter.
+            self.list_pending = false;
+            self.page.clear();
+            self.list_error = Some(problem);
+            return;
+        }
         let command = CustomerCommand::List {
             request: self.latest_request,
             params: self.query.params(),
+            fallback: self.query.fallback_params(),
         };
         match service.send(command) {
             Ok(()) => self.list_pending = true,
@@ -292,10 +304,15 @@ impl Desk {
     /// Takes an answer of the service.
     pub fn handle(&mut self, message: CustomerMessage, toasts: &mut Toasts) {
         match message {
-            CustomerMessage::Page { request, result } => {
+            CustomerMessage::Page {
+                request,
+                result,
+                fell_back,
+            } => {
                 if request != self.latest_request {
                     return;
                 }
+                self.fell_back = fell_back;
                 self.list_pending = false;
                 let refresh = self.refresh_request.take() == Some(request);
                 self.next_refresh = self.now + self.refresh_secs;

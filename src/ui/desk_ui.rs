@@ -279,7 +279,7 @@ fn toolbar_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mu
         let search = ui
             .add(
                 egui::TextEdit::singleline(&mut desk.query.search)
-                    .hint_text("name, company, VAT id, note")
+                    .hint_text("name, company, VAT id, note, phone, e-mail")
                     .desired_width(260.0),
             )
             .labelled_by(label.id);
@@ -332,7 +332,11 @@ fn toolbar_ui(ui: &mut Ui, desk: &mut Desk, service: &ServiceHandle, toasts: &mu
             }
             if desk.can_export() && ui.button("Export…").clicked() {
                 desk.transfer = Some(Transfer::start_export(
-                    desk.query.selection_params(),
+                    if desk.fell_back {
+                        desk.query.names_selection_params()
+                    } else {
+                        desk.query.selection_params()
+                    },
                     desk.page.total,
                     desk.query.is_narrowed(),
                 ));

@@ -1,6 +1,9 @@
 //! What the grid asks for: search text, filters, sort and page, turned into the API's list
 //! parameters. The API checks every value; a bad one comes back as a 400 naming it.
 
+use rust_decimal::Decimal;
+
+use crate::model::time::parse_time;
 use crate::ndata::{ListParams, SortField};
 
 /// A yes/no filter that may also be off.
@@ -166,6 +169,32 @@ impl Filters {
         params
     }
 
+    /// What is wrong with the fields as typed, in the words of the panel (its captions, a
+    /// number like 1.5, a date like 2025-03-01), or `None` when the API can be asked. The
+    /// window checks this itself: the API's answer names the parameter (`DiscountRate`),
+    /// which is right for a program and not for a person.
+    pub fn problem(&self) -> Option<String> {
+        let problems: Vec<String> = self
+            .text_fields()
+            .into_iter()
+            .filter_map(|(_, caption, value, member, _)| {
+                let value = value.trim();
+                if value.is_empty() {
+                    return None;
+                }
+                match member {
+                    "CreditRate" | "CreditAmount" | "DiscountRate" => (!is_number(value))
+                        .then(|| format!("\u{201c}{caption}\u{201d} must be a number like 1.5")),
+                    "ExpirationTime" => parse_time(value).is_err().then(|| {
+                        format!("\u{201c}{caption}\u{201d} must be a date like 2025-03-01")
+                    }),
+                    _ => None,
+                }
+            })
+            .collect();
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
+
     /// The active filters, as chips.
     pub fn chips(&self) -> Vec<Chip> {
         let mut chips: Vec<Chip> = self
@@ -216,6 +245,46 @@ impl Filters {
     }
 }
 
+/// Whether `value`, with a decimal comma or point, is a number the API reads (`1,5`, `-2`,
+/// `10.00`; no thousands separators).
+fn is_number(value: &str) -> bool {
+    let value = value.replace(',', ".");
+    value
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+'))
+        && value.parse::<Decimal>().is_ok()
+}
+
+/// What the text of the search box is taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoxKind {
+    /// Names, company, tax ids, note: the contract's `Search`.
+    Names,
+    /// Text with an `@`: a part of an e-mail address (`Email=like:`).
+    Email,
+    /// Digits written as phone numbers are (spaces, `+`, `-`, brackets, dots, slashes), at
+    /// least three of them: a part of a phone number (`Phone=like:`), and the names when no
+    /// phone number has it.
+    Phone,
+}
+
+impl BoxKind {
+    /// What `text` (trimmed, not empty) looks like.
+    pub fn of(text: &str) -> Self {
+        if text.contains('@') {
+            return BoxKind::Email;
+        }
+        let phone_like = text
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_whitespace() || "+-()./".contains(c));
+        if phone_like && text.chars().filter(char::is_ascii_digit).count() >= 3 {
+            BoxKind::Phone
+        } else {
+            BoxKind::Names
+        }
+    }
+}
+
 /// Everything that decides which rows the grid shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridQuery {
@@ -236,15 +305,44 @@ impl GridQuery {
             .with("$take", self.page_size.to_string())
     }
 
-    /// The search, filters and sort without paging: what an export of the current view
-    /// writes.
-    pub fn selection_params(&self) -> ListParams {
-        let mut params = ListParams::new();
+    /// The list parameters for the current page when the box's phone number matched no
+    /// phone: the same text as a search of names ([`BoxKind::Phone`]).
+    pub fn fallback_params(&self) -> Option<ListParams> {
         let search = self.search.trim();
-        if !search.is_empty() {
-            params = params.with("Search", search);
+        (!search.is_empty() && BoxKind::of(search) == BoxKind::Phone).then(|| {
+            self.selection_with(ListParams::new().with("Search", search))
+                .with("$skip", (self.page * self.page_size).to_string())
+                .with("$take", self.page_size.to_string())
+        })
+    }
+
+    /// The search, filters and sort without paging: what an export of the current view
+    /// writes (unless the page fell back: [`GridQuery::names_selection_params`]).
+    pub fn selection_params(&self) -> ListParams {
+        let search = self.search.trim();
+        let params = ListParams::new();
+        let params = match BoxKind::of(search) {
+            _ if search.is_empty() => params,
+            BoxKind::Names => params.with("Search", search),
+            BoxKind::Email => params.with("Email", format!("like:{search}")),
+            BoxKind::Phone => params.with("Phone", format!("like:{search}")),
+        };
+        self.selection_with(params)
+    }
+
+    /// The search box's answer as names: what an export writes when the page fell back.
+    pub fn names_selection_params(&self) -> ListParams {
+        let search = self.search.trim();
+        let params = ListParams::new();
+        if search.is_empty() {
+            return self.selection_with(params);
         }
-        params = self.filters.add_params(params);
+        self.selection_with(params.with("Search", search))
+    }
+
+    /// `params` (the box's) with the filters and the sort.
+    fn selection_with(&self, params: ListParams) -> ListParams {
+        let mut params = self.filters.add_params(params);
         if !self.sort.is_empty() {
             let keys: Vec<String> = self
                 .sort
@@ -319,6 +417,55 @@ mod tests {
         );
         q.click_sort(SortField::Phone, false);
         assert_eq!(q.sort, vec![(SortField::Phone, false)]);
+    }
+
+    #[test]
+    fn the_box_sends_emails_and_phone_numbers_as_such() {
+        let mut q = query();
+        for (text, kind) in [
+            ("novák", BoxKind::Names),
+            ("jana.nov@", BoxKind::Email),
+            ("@example", BoxKind::Email),
+            ("+421 905 111", BoxKind::Phone),
+            ("0905-111", BoxKind::Phone),
+            ("(02) 1234", BoxKind::Phone),
+            ("905", BoxKind::Phone),
+            ("12", BoxKind::Names),
+            ("SK2020123456", BoxKind::Names),
+            ("s.r.o.", BoxKind::Names),
+        ] {
+            assert_eq!(BoxKind::of(text), kind, "{text}");
+        }
+        q.search = " 0905 111 ".into();
+        let text = q.params().to_query_string();
+        assert!(text.contains("Phone=like%3A0905+111"), "{text}");
+        let fallback = q.fallback_params().expect("a number falls back to names");
+        assert!(fallback.to_query_string().contains("Search=0905+111"));
+        q.search = "nov@ex".into();
+        assert!(
+            q.params()
+                .to_query_string()
+                .contains("Email=like%3Anov%40ex")
+        );
+        assert!(q.fallback_params().is_none());
+    }
+
+    #[test]
+    fn filter_problems_speak_the_panel_s_words() {
+        let mut q = query();
+        q.filters.credit_rate_min = "1,5".into();
+        q.filters.expiration_to = "2025-03-01".into();
+        assert_eq!(q.filters.problem(), None);
+        crate::ndata::parse_list_query(&q.params()).expect("the API accepts 1,5");
+        q.filters.discount_rate_min = "abc".into();
+        q.filters.expiration_from = "1.3.2025".into();
+        assert_eq!(
+            q.filters.problem().as_deref(),
+            Some(
+                "\u{201c}Discount rate from\u{201d} must be a number like 1.5; \
+                 \u{201c}Expires from\u{201d} must be a date like 2025-03-01"
+            )
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! A store written by the previous schema (version 2: the word index as one row per word and
-//! customer) opens under this one: the word index comes back as posting lists, rebuilt at
-//! open, and every customer is found and listed as before.
+//! Stores written by older schemas open under this one: version 2 (the word index as one
+//! row per word and customer) with the word index rebuilt as posting lists, version 3 with
+//! its old documents rewritten, version 6 with its ledgers moved out of the documents, and
+//! version 7 with the e-mail and phone index built; every customer is found as before.
 
 use customer_desk::api::LocalApi;
 use customer_desk::model::{Actor, Rights};
@@ -19,9 +20,16 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
         .collect()
 }
 
-/// What migrations 5 (sync) and 7 (the ledger's table) added, taken away again, for a store
-/// made to look older.
+/// What migration 8 (the e-mail and phone index) added, taken away again.
+const UNDO_CONTACTS: &str = "
+    DROP TABLE phone_grams; DROP TABLE contact_text;
+    DROP TABLE email_word_grams; DROP TABLE email_words; DROP TABLE email_postings;";
+
+/// What migrations 5 (sync), 7 (the ledger's table) and 8 added, taken away again, for a
+/// store made to look older.
 const UNDO_SYNC_SCHEMA: &str = "
+    DROP TABLE phone_grams; DROP TABLE contact_text;
+    DROP TABLE email_word_grams; DROP TABLE email_words; DROP TABLE email_postings;
     DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
     DROP TABLE sync_feed; DROP TABLE store_meta; DROP TABLE idempotency_keys;
     DROP TABLE replica_shadows; DROP TABLE replica_outbox; DROP TABLE replica_conflicts;
@@ -202,6 +210,7 @@ fn a_store_of_schema_6_opens_with_its_ledgers_moved_out_of_the_documents() {
                      WHERE rid = (SELECT rid FROM customers WHERE id = 'l1')",
                     [inline],
                 )?;
+                tx.execute_batch(UNDO_CONTACTS)?;
                 tx.execute_batch(
                     "DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
                      PRAGMA user_version = 6;",
@@ -244,6 +253,36 @@ fn a_store_of_schema_6_opens_with_its_ledgers_moved_out_of_the_documents() {
 
 /// Another program's SQLite file, or a store of a newer schema, is refused by name and left
 /// exactly as it was (no WAL switch, no tables added).
+#[test]
+fn a_store_of_schema_7_opens_with_its_emails_and_phones_findable() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("old.db");
+    let admin = Actor::new("admin", Rights::admin());
+    {
+        let api = LocalApi::with_system_clock(Store::open(&path).expect("store"));
+        for (id, email, phone) in [
+            ("m1", "jana.novakova@example.sk", "+421 905 111 222"),
+            ("m2", "peter@example.cz", "+420 777 123 456"),
+        ] {
+            api.create(
+                &admin,
+                &json!({"id": id, "lastName": "X", "email": email, "phone": phone}),
+            )
+            .expect("create");
+        }
+        api.store()
+            .write_sql(|tx| {
+                tx.execute_batch(UNDO_CONTACTS)?;
+                tx.execute_batch("PRAGMA user_version = 7;")
+            })
+            .expect("go back to schema 7");
+    }
+    let api = LocalApi::with_system_clock(Store::open(&path).expect("reopen"));
+    assert_eq!(searched(&api, "Phone=like:0905%20111"), vec!["m1"]);
+    assert_eq!(searched(&api, "Phone=eq:00420777123456"), vec!["m2"]);
+    assert_eq!(searched(&api, "Email=like:NOVAKOVA@"), vec!["m1"]);
+}
+
 #[test]
 fn a_foreign_or_newer_database_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().expect("dir");

@@ -9,5 +9,6 @@ mod app;
 mod editor;
 mod perf;
 mod remote;
+mod search_box;
 mod transfer;
 mod truth;

@@ -1,0 +1,103 @@
+//! The search box finds a customer by a part of a phone number or an e-mail as a cashier
+//! types it, a number that is no phone is searched as names, and the filter panel reads a
+//! decimal comma and speaks its own words about what it cannot read.
+
+use customer_desk::model::Rights;
+use egui_kittest::kittest::Queryable as _;
+use serde_json::{Value, json};
+
+use crate::support::{TestStore, app, settle, sign_in, type_into};
+
+fn customers() -> Vec<Value> {
+    vec![
+        json!({"firstName": "Jana", "lastName": "Nováková", "email": "z.jana@example.sk",
+               "phone": "+421 905 111 222", "creditRate": 2}),
+        json!({"firstName": "Ľubomír", "lastName": "Čierny", "email": "a.lubo@example.sk",
+               "phone": "0911 222 333", "creditRate": 1}),
+        json!({"isCompany": true, "company": {"name": "Kovács Kft.", "taxId": "2020123456"},
+               "email": "info@kovacs.example.hu"}),
+    ]
+}
+
+fn signed_in() -> (
+    TestStore,
+    egui_kittest::Harness<'static, customer_desk::ui::App>,
+) {
+    let store = TestStore::new(&[("eva", Rights::admin())], &customers());
+    let mut harness = app(store.db.clone());
+    sign_in(&mut harness, "eva");
+    (store, harness)
+}
+
+#[test]
+fn a_phone_fragment_typed_with_spaces_finds_its_customer() {
+    let (_store, mut harness) = signed_in();
+    // Written the national way, with the trunk 0, against a number stored with +421.
+    type_into(&mut harness, "Search", "0905 111");
+    settle(&mut harness);
+    assert!(harness.query_by_label("Jana Nováková").is_some());
+    assert!(harness.query_by_label("Ľubomír Čierny").is_none());
+    assert!(harness.query_by_label("1 match").is_some());
+}
+
+#[test]
+fn a_part_of_an_email_finds_its_customer() {
+    let (_store, mut harness) = signed_in();
+    type_into(&mut harness, "Search", "A.LUBO@exa");
+    settle(&mut harness);
+    assert!(harness.query_by_label("Ľubomír Čierny").is_some());
+    assert!(harness.query_by_label("Jana Nováková").is_none());
+    assert!(harness.query_by_label("1 match").is_some());
+}
+
+#[test]
+fn a_number_that_is_no_phone_is_searched_as_names() {
+    let (_store, mut harness) = signed_in();
+    // A tax id: no phone number has these digits, the company's tax id does.
+    type_into(&mut harness, "Search", "2020123456");
+    settle(&mut harness);
+    assert!(harness.query_by_label("Kovács Kft.").is_some());
+    assert!(harness.query_by_label("1 match").is_some());
+}
+
+#[test]
+fn a_filter_from_with_a_decimal_comma_narrows_the_grid() {
+    let (_store, mut harness) = signed_in();
+    harness.get_by_label("Filters").click();
+    harness.run();
+    type_into(&mut harness, "Credit rate from", "1,5");
+    settle(&mut harness);
+    assert!(harness.query_by_label("Jana Nováková").is_some());
+    assert!(harness.query_by_label("Ľubomír Čierny").is_none());
+    assert!(harness.query_by_label("1 match").is_some());
+    assert!(
+        harness
+            .query_by_label("Clear filter Credit rate from 1,5")
+            .is_some()
+    );
+}
+
+#[test]
+fn a_bad_date_in_a_filter_is_reported_in_the_panel_s_words() {
+    let (_store, mut harness) = signed_in();
+    harness.get_by_label("Filters").click();
+    harness.run();
+    type_into(&mut harness, "Expires until", "1.3.2025");
+    settle(&mut harness);
+    assert!(
+        harness
+            .query_by_label_contains("“Expires until” must be a date like 2025-03-01")
+            .is_some()
+    );
+    // Not the API's words for a program.
+    assert!(harness.query_by_label_contains("ExpirationTime").is_none());
+    assert!(harness.query_by_label_contains("RFC 3339").is_none());
+    assert!(harness.query_by_label("Jana Nováková").is_none());
+
+    // Mended, the grid shows the customers again (none of them expires).
+    harness
+        .get_by_label("Clear filter Expires until 1.3.2025")
+        .click();
+    settle(&mut harness);
+    assert!(harness.query_by_label("Jana Nováková").is_some());
+}
