@@ -29,15 +29,14 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::search::intersect;
 use super::words::{self, EMAIL};
 use crate::model::Customer;
 use crate::ndata::{Filter, Member, Operator, Scalar};
 use crate::text::{fold, phone_key};
 
 /// Candidates few enough that checking each address costs less than reading one more
-/// piece's customers.
-const CHECK_DIRECTLY: usize = 2000;
+/// piece's customers. The unit tests, with a handful of customers, read every piece.
+const CHECK_DIRECTLY: usize = if cfg!(test) { 0 } else { 2000 };
 
 /// The e-mail and phone number of `c` as the filters compare them; `None` when absent.
 fn keys(c: &Customer) -> (Option<String>, Option<String>) {
@@ -164,7 +163,12 @@ pub(super) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
             write.execute(params![rid, email, phone])?;
         }
     }
-    conn.execute_batch("INSERT INTO phone_grams (phone_grams) VALUES ('rebuild');")?;
+    // One segment, as the word indexes are written: a query then seeks each trigram once
+    // (measured at 1M: a part of a number in 0.8 ms instead of 1.7).
+    conn.execute_batch(
+        "INSERT INTO phone_grams (phone_grams) VALUES ('rebuild');
+         INSERT INTO phone_grams (phone_grams) VALUES ('optimize');",
+    )?;
     let emails = words::compute_from(
         conn,
         "SELECT rid, email FROM contact_text WHERE email IS NOT NULL",
@@ -271,16 +275,15 @@ impl Part {
         pieces.sort_unstable_by_key(|(uses, _)| *uses);
         let mut candidates: Option<Vec<i64>> = None;
         for (_, ids) in pieces {
-            if candidates
-                .as_ref()
-                .is_some_and(|c| c.len() <= CHECK_DIRECTLY)
-            {
-                break;
-            }
-            let rids = words::customers_of_in(conn, EMAIL, &ids)?;
             let narrowed = match candidates {
-                None => rids,
-                Some(before) => intersect(&before, &rids),
+                None => words::customers_of_in(conn, EMAIL, &ids)?,
+                Some(before) if before.len() <= CHECK_DIRECTLY => {
+                    candidates = Some(before);
+                    break;
+                }
+                // The later pieces have more customers: only those still in are kept, with
+                // no union of them all made first.
+                Some(before) => words::customers_of_among(conn, EMAIL, &ids, &before)?,
             };
             let none_left = narrowed.is_empty();
             candidates = Some(narrowed);
