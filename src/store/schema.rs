@@ -229,6 +229,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE customers ADD COLUMN ledger_len INTEGER NOT NULL DEFAULT 0;
     INSERT INTO counters (name, value) VALUES ('ledger_stale', 1);
     "#,
+    // 8: when each user last signed in, for the Users view (`GET /api/users`).
+    r#"
+    ALTER TABLE users ADD COLUMN last_sign_in INTEGER;
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is
