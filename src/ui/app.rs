@@ -109,6 +109,13 @@ impl App {
                 Some(desk) => desk.handle_transfer(message, &mut self.toasts),
                 None => tracing::debug!("no desk for {message:?}"),
             },
+            Message::Users(message) => match (self.desk.as_mut(), self.service.as_ref()) {
+                (Some(desk), Some(service)) => match desk.users.as_mut() {
+                    Some(view) => view.handle(message, service, &mut self.toasts),
+                    None => tracing::debug!("no users view for {message:?}"),
+                },
+                _ => tracing::debug!("no desk for {message:?}"),
+            },
             Message::NotSignedIn => match &mut self.desk {
                 Some(_) => self.toasts.add(ToastKind::Error, "You are not signed in."),
                 None => tracing::debug!("not signed in"),
@@ -155,6 +162,24 @@ impl App {
                 if let Gate::SignIn(form) | Gate::CreateOwner(form) = &mut self.gate {
                     form.busy = false;
                     form.error = Some(words::sign_in_failure(&error));
+                }
+            }
+            SessionMessage::UserRefreshed(user) => {
+                if let Some(desk) = self.desk.as_mut()
+                    && desk.user.user_name.eq_ignore_ascii_case(&user.user_name)
+                {
+                    desk.set_user(user);
+                }
+            }
+            SessionMessage::SessionEnded(error) => {
+                if self.desk.take().is_some() {
+                    let mut gate = self.sign_in_gate();
+                    if let Gate::SignIn(form) = &mut gate {
+                        form.error = Some(format!(
+                            "You were signed out ({error}). Sign in again to go on."
+                        ));
+                    }
+                    self.gate = gate;
                 }
             }
             SessionMessage::SignedOut => {

@@ -11,3 +11,4 @@ mod perf;
 mod remote;
 mod transfer;
 mod truth;
+mod users;
