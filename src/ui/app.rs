@@ -37,6 +37,9 @@ pub struct App {
     toasts: Toasts,
     /// Where *Import…* and *Export…* get their files: the system's dialogs, or a test's.
     picker: Arc<dyn FilePicker>,
+    /// Input that arrived after a Tab, held for the next frame (see
+    /// [`shortcuts::hold_after_focus_move`]).
+    held_events: Vec<egui::Event>,
 }
 
 impl App {
@@ -67,6 +70,22 @@ impl App {
             settings,
             toasts: Toasts::default(),
             picker: Arc::new(SystemFilePicker),
+            held_events: Vec::new(),
+        }
+    }
+
+    /// Gives this frame the input held from the last one, and holds what follows a Tab for
+    /// the next, so that keys typed after a Tab reach the field the Tab moves to. eframe
+    /// calls it before every frame; egui_kittest does not, so tests call it themselves.
+    pub fn hold_input_after_tab(&mut self, ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        if !self.held_events.is_empty() {
+            let mut events = std::mem::take(&mut self.held_events);
+            events.append(&mut raw_input.events);
+            raw_input.events = events;
+        }
+        self.held_events = shortcuts::hold_after_focus_move(&mut raw_input.events);
+        if !self.held_events.is_empty() {
+            ctx.request_repaint();
         }
     }
 
@@ -259,6 +278,10 @@ impl App {
 }
 
 impl eframe::App for App {
+    fn raw_input_hook(&mut self, ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        self.hold_input_after_tab(ctx, raw_input);
+    }
+
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         let Some(service) = self.service.as_mut() else {
             return;
