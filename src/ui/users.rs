@@ -51,11 +51,16 @@ pub struct UserForm {
     pub rights: Rights,
     pub errors: Vec<FieldError>,
     pub message: Option<String>,
+    /// The first field takes the keyboard when the form opens.
+    focus_first: bool,
 }
 
 impl UserForm {
     fn adding() -> Self {
-        Self::default()
+        Self {
+            focus_first: true,
+            ..Self::default()
+        }
     }
 
     fn editing(user: &UserSummary) -> Self {
@@ -64,6 +69,7 @@ impl UserForm {
             user_name: user.user_name.clone(),
             name: user.name.clone(),
             rights: user.rights_set(),
+            focus_first: true,
             ..Self::default()
         }
     }
@@ -231,11 +237,12 @@ pub fn users_ui(
                     view.confirm_remove = None;
                 }
             });
-        } else if view.form.is_some() {
+        } else if let Some(form) = view.form.as_mut() {
             ui.separator();
-            command = view.form.as_mut().and_then(|form| user_form_ui(ui, form));
-            if command.is_none() && ui.button("Cancel").clicked() {
-                view.form = None;
+            match user_form_ui(ui, form) {
+                Some(FormAction::Save(save)) => command = Some(save),
+                Some(FormAction::Cancel) => view.form = None,
+                None => {}
             }
         } else {
             user_list_ui(ui, view);
@@ -304,9 +311,15 @@ fn user_list_ui(ui: &mut Ui, view: &mut UsersView) {
         });
 }
 
-/// The add or change form; returns the command to send when it is submitted (its button,
-/// or Enter in a field: what the fields show at that moment is what is sent).
-fn user_form_ui(ui: &mut Ui, form: &mut UserForm) -> Option<UsersCommand> {
+/// What the form's buttons ask for.
+enum FormAction {
+    Save(UsersCommand),
+    Cancel,
+}
+
+/// The add or change form. It is submitted by its button or by Enter in a field, and what
+/// the fields show at that moment is what is sent.
+fn user_form_ui(ui: &mut Ui, form: &mut UserForm) -> Option<FormAction> {
     let error_color = style::error_color(ui.visuals());
     let heading = match &form.editing {
         None => "Add a user".to_owned(),
@@ -323,6 +336,9 @@ fn user_form_ui(ui: &mut Ui, form: &mut UserForm) -> Option<UsersCommand> {
             let field = ui
                 .text_edit_singleline(&mut form.user_name)
                 .labelled_by(label.id);
+            if std::mem::take(&mut form.focus_first) {
+                field.request_focus();
+            }
             enter |= field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
             ui.end_row();
             field_error_ui(ui, form.error_of("UserName"), error_color);
@@ -331,6 +347,9 @@ fn user_form_ui(ui: &mut Ui, form: &mut UserForm) -> Option<UsersCommand> {
         let field = ui
             .add(egui::TextEdit::singleline(&mut form.name).hint_text("as shown to people"))
             .labelled_by(label.id);
+        if std::mem::take(&mut form.focus_first) {
+            field.request_focus();
+        }
         enter |= field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
         ui.end_row();
         field_error_ui(ui, form.error_of("Name"), error_color);
@@ -365,7 +384,16 @@ fn user_form_ui(ui: &mut Ui, form: &mut UserForm) -> Option<UsersCommand> {
         None => "Add this user",
         Some(_) => "Save changes",
     };
-    (ui.button(save).clicked() || enter).then(|| form.command())
+    ui.horizontal(|ui| {
+        if ui.button(save).clicked() || enter {
+            Some(FormAction::Save(form.command()))
+        } else if ui.button("Cancel").clicked() {
+            Some(FormAction::Cancel)
+        } else {
+            None
+        }
+    })
+    .inner
 }
 
 /// One checkbox per right, each with what it allows; every right includes the others.
