@@ -229,7 +229,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE customers ADD COLUMN ledger_len INTEGER NOT NULL DEFAULT 0;
     INSERT INTO counters (name, value) VALUES ('ledger_stale', 1);
     "#,
-    // 8: the `Email` and `Phone` filters (store::contacts): each customer's e-mail folded
+    // 8: when each user last signed in, for the Users view (`GET /api/users`).
+    r#"
+    ALTER TABLE users ADD COLUMN last_sign_in INTEGER;
+    "#,
+    // 9: the `Email` and `Phone` filters (store::contacts): each customer's e-mail folded
     // and phone number normalised; a trigram index over the phone numbers, and a word index
     // (store::words) of the pieces of the e-mails, so a part of either is found as fast as
     // a name. Filled at open by the rebuild the mark asks for.

@@ -20,14 +20,17 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
         .collect()
 }
 
-/// What migration 8 (the e-mail and phone index) added, taken away again.
-const UNDO_CONTACTS: &str = "
+/// What migrations 8 (sign-in times) and 9 (the e-mail and phone index) added, taken away
+/// again: a store of schema 7.
+const UNDO_TO_7: &str = "
+    ALTER TABLE users DROP COLUMN last_sign_in;
     DROP TABLE phone_grams; DROP TABLE contact_text;
     DROP TABLE email_word_grams; DROP TABLE email_words; DROP TABLE email_postings;";
 
-/// What migrations 5 (sync), 7 (the ledger's table) and 8 added, taken away again, for a
+/// What migrations 5 (sync), 7 (the ledger's table), 8 and 9 added, taken away again, for a
 /// store made to look older.
 const UNDO_SYNC_SCHEMA: &str = "
+    ALTER TABLE users DROP COLUMN last_sign_in;
     DROP TABLE phone_grams; DROP TABLE contact_text;
     DROP TABLE email_word_grams; DROP TABLE email_words; DROP TABLE email_postings;
     DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
@@ -210,7 +213,7 @@ fn a_store_of_schema_6_opens_with_its_ledgers_moved_out_of_the_documents() {
                      WHERE rid = (SELECT rid FROM customers WHERE id = 'l1')",
                     [inline],
                 )?;
-                tx.execute_batch(UNDO_CONTACTS)?;
+                tx.execute_batch(UNDO_TO_7)?;
                 tx.execute_batch(
                     "DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
                      PRAGMA user_version = 6;",
@@ -272,7 +275,7 @@ fn a_store_of_schema_7_opens_with_its_emails_and_phones_findable() {
         }
         api.store()
             .write_sql(|tx| {
-                tx.execute_batch(UNDO_CONTACTS)?;
+                tx.execute_batch(UNDO_TO_7)?;
                 tx.execute_batch("PRAGMA user_version = 7;")
             })
             .expect("go back to schema 7");

@@ -12,3 +12,5 @@ mod remote;
 mod search_box;
 mod transfer;
 mod truth;
+mod typing;
+mod users;

@@ -3,11 +3,13 @@
 mod contacts;
 mod query;
 mod rights;
+mod users;
 mod writes;
 
 pub use contacts::*;
 pub use query::*;
 pub use rights::*;
+pub use users::*;
 pub use writes::*;
 
 use chrono::{DateTime, Utc};
