@@ -11,6 +11,7 @@ use super::files::FilePicker;
 use super::grid::Page;
 use super::query::{Chip, Filters, GridQuery};
 use super::settings::Settings;
+use super::sync_view::SyncPanel;
 use super::toasts::{ToastKind, Toasts};
 use super::transfer::{Transfer, transfer_logic, transfer_message};
 use super::users::UsersView;
@@ -48,6 +49,10 @@ pub enum Dialog {
         then: AfterDiscard,
     },
     Shortcuts,
+    /// Signing out of a shop server leaves changes on this desk (`left` says which).
+    ConfirmSignOut {
+        left: String,
+    },
 }
 
 /// What to do once unsaved changes are discarded.
@@ -122,6 +127,10 @@ pub struct Desk {
     pub users: Option<UsersView>,
     /// F5 asked to read the signed-in user (and so their rights) again.
     check_user_due: bool,
+    /// A desk on a shop server: its replica's state and lists.
+    pub sync: SyncPanel,
+    /// A customer to open in the editor once it is read (from the parked list).
+    open_when_fetched: Option<String>,
 }
 
 impl Desk {
@@ -171,7 +180,25 @@ impl Desk {
             picker,
             users: None,
             check_user_due: false,
+            sync: SyncPanel::default(),
+            open_when_fetched: None,
         }
+    }
+
+    /// The egui time of the last frame's logic.
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    /// Reads the page again at the next frame, quietly (the replica took server changes).
+    pub fn refresh_soon(&mut self) {
+        self.next_refresh = self.now;
+    }
+
+    /// Reads the customer `id` and opens it in the editor.
+    pub fn open_by_id(&mut self, service: &ServiceHandle, toasts: &mut Toasts, id: String) {
+        self.open_when_fetched = Some(id.clone());
+        self.send(service, toasts, CustomerCommand::Get { id });
     }
 
     /// The signed-in user as stored now: the controls follow their rights at once (an open
@@ -194,6 +221,7 @@ impl Desk {
             || self.fetch_due.is_some()
             || self.transfer.as_ref().is_some_and(Transfer::is_busy)
             || self.users.as_ref().is_some_and(|u| u.busy)
+            || self.sync.is_busy()
     }
 
     /// Whether this user may import: files go into this computer's store only, and
@@ -418,6 +446,10 @@ impl Desk {
             CustomerMessage::Fetched { id, result } => {
                 self.writes_pending = self.writes_pending.saturating_sub(1);
                 match result {
+                    Ok(customer) if self.open_when_fetched.as_deref() == Some(id.as_str()) => {
+                        self.open_when_fetched = None;
+                        self.open_customer(customer);
+                    }
                     Ok(customer) => {
                         if let Some(editor) = self.editor_of(&id) {
                             editor.set_saved(customer);
