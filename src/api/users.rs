@@ -141,7 +141,7 @@ pub(super) fn verify_password(
 }
 
 fn no_such_user(user_name: &str) -> ApiError {
-    ApiError::NotFound(user_name.to_owned())
+    ApiError::NoSuchUser(user_name.to_owned())
 }
 
 impl LocalApi {
