@@ -192,8 +192,12 @@ pub fn retry_parked(api: &LocalApi, seq: i64) -> Result<(), SyncError> {
 
 /// Gives up a parked write: it is removed, and when nothing else of that customer waits,
 /// the local customer becomes the server's version again (or goes, when the server never
-/// had it).
+/// had it). Only the replica's user with every right may: it throws a change away.
 pub fn discard_parked(api: &LocalApi, seq: i64) -> Result<(), SyncError> {
+    let may = super::local_actor(api)?.is_some_and(|a| a.rights.has(crate::model::Right::Admin));
+    if !may {
+        return Err(SyncError::Api(ApiError::Forbidden("admin".into())));
+    }
     api.store().write(|tx| {
         let Some(entry) = replica::outbox(tx)?.into_iter().find(|e| e.seq == seq) else {
             return Err(SyncError::Api(ApiError::NotFound(seq.to_string())));

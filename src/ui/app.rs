@@ -128,6 +128,10 @@ impl App {
                 Some(desk) => desk.handle_transfer(message, &mut self.toasts),
                 None => tracing::debug!("no desk for {message:?}"),
             },
+            Message::Sync(message) => match (self.desk.as_mut(), self.service.as_ref()) {
+                (Some(desk), Some(service)) => desk.sync.handle(message, service, &mut self.toasts),
+                _ => tracing::debug!("no desk for {message:?}"),
+            },
             Message::Users(message) => match (self.desk.as_mut(), self.service.as_ref()) {
                 (Some(desk), Some(service)) => match desk.users.as_mut() {
                     Some(view) => view.handle(message, service, &mut self.toasts),
@@ -188,6 +192,17 @@ impl App {
                     && desk.user.user_name.eq_ignore_ascii_case(&user.user_name)
                 {
                     desk.set_user(user);
+                }
+            }
+            SessionMessage::Sync(status) => {
+                if let Some(desk) = self.desk.as_mut() {
+                    let now = desk.now();
+                    desk.sync.set_status(status, now);
+                }
+            }
+            SessionMessage::ReplicaChanged => {
+                if let Some(desk) = self.desk.as_mut() {
+                    desk.refresh_soon();
                 }
             }
             SessionMessage::SessionEnded(error) => {
