@@ -46,6 +46,16 @@ fn keys(c: &Customer) -> (Option<String>, Option<String>) {
     )
 }
 
+/// The part of a folded address before its (last) `@`: its words in the e-mail index.
+fn local_part(email: &str) -> &str {
+    email.rsplit_once('@').map_or(email, |(local, _)| local)
+}
+
+/// The domain of a folded address, after its last `@`: the trigram index has it.
+fn domain(email: &str) -> Option<&str> {
+    email.rsplit_once('@').map(|(_, domain)| domain)
+}
+
 /// Where the pieces of a folded address (or a part of one) are: maximal runs of letters and
 /// maximal runs of digits, as byte ranges.
 fn piece_spans(text: &str) -> Vec<(usize, usize)> {
@@ -74,15 +84,20 @@ fn piece_spans(text: &str) -> Vec<(usize, usize)> {
     spans
 }
 
-/// The distinct pieces of a folded address, sorted: its words in the e-mail index.
-pub(super) fn pieces(email: &str) -> Vec<&str> {
-    let mut pieces: Vec<&str> = piece_spans(email)
+/// The distinct pieces of `text`, sorted.
+fn pieces(text: &str) -> Vec<&str> {
+    let mut pieces: Vec<&str> = piece_spans(text)
         .into_iter()
-        .map(|(s, e)| &email[s..e])
+        .map(|(s, e)| &text[s..e])
         .collect();
     pieces.sort_unstable();
     pieces.dedup();
     pieces
+}
+
+/// The words of a folded address in the e-mail index: the pieces of its local part.
+fn local_pieces(email: &str) -> Vec<&str> {
+    pieces(local_part(email))
 }
 
 /// The keys stored for customer `rid`, if it has a row.
@@ -101,12 +116,15 @@ pub(super) fn index(conn: &Connection, rid: i64, c: &Customer) -> rusqlite::Resu
     if email.is_none() && phone.is_none() {
         return Ok(());
     }
-    conn.prepare_cached("INSERT INTO contact_text (rid, email, phone) VALUES (?1, ?2, ?3)")?
-        .execute(params![rid, email, phone])?;
-    conn.prepare_cached("INSERT INTO phone_grams (rowid, phone) VALUES (?1, ?2)")?
-        .execute(params![rid, phone])?;
+    let domain = email.as_deref().and_then(domain);
+    conn.prepare_cached(
+        "INSERT INTO contact_text (rid, email, phone, domain) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![rid, email, phone, domain])?;
+    conn.prepare_cached("INSERT INTO contact_grams (rowid, phone, domain) VALUES (?1, ?2, ?3)")?
+        .execute(params![rid, phone, domain])?;
     if let Some(email) = &email {
-        words::reindex_words(conn, EMAIL, rid, &[], &pieces(email))?;
+        words::reindex_words(conn, EMAIL, rid, &[], &local_pieces(email))?;
     }
     Ok(())
 }
@@ -118,11 +136,12 @@ pub(super) fn unindex(conn: &Connection, rid: i64) -> rusqlite::Result<()> {
     };
     // The trigram index keeps no copy: it is told which text leaves it.
     conn.prepare_cached(
-        "INSERT INTO phone_grams (phone_grams, rowid, phone) VALUES ('delete', ?1, ?2)",
+        "INSERT INTO contact_grams (contact_grams, rowid, phone, domain) \
+         VALUES ('delete', ?1, ?2, ?3)",
     )?
-    .execute(params![rid, phone])?;
+    .execute(params![rid, phone, email.as_deref().and_then(domain)])?;
     if let Some(email) = &email {
-        words::reindex_words(conn, EMAIL, rid, &pieces(email), &[])?;
+        words::reindex_words(conn, EMAIL, rid, &local_pieces(email), &[])?;
     }
     conn.prepare_cached("DELETE FROM contact_text WHERE rid = ?1")?
         .execute([rid])?;
@@ -146,33 +165,35 @@ pub(super) fn reindex(conn: &Connection, rid: i64, c: &Customer) -> rusqlite::Re
 pub(super) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "DELETE FROM contact_text;
-         INSERT INTO phone_grams (phone_grams) VALUES ('delete-all');",
+         INSERT INTO contact_grams (contact_grams) VALUES ('delete-all');",
     )?;
     {
         let mut read = conn.prepare(
             "SELECT rid, email, phone FROM customers \
              WHERE email IS NOT NULL OR phone IS NOT NULL ORDER BY rid",
         )?;
-        let mut write =
-            conn.prepare("INSERT INTO contact_text (rid, email, phone) VALUES (?1, ?2, ?3)")?;
+        let mut write = conn.prepare(
+            "INSERT INTO contact_text (rid, email, phone, domain) VALUES (?1, ?2, ?3, ?4)",
+        )?;
         let mut rows = read.query([])?;
         while let Some(row) = rows.next()? {
             let rid: i64 = row.get(0)?;
             let email = row.get_ref(1)?.as_str_or_null()?.map(fold);
             let phone = row.get_ref(2)?.as_str_or_null()?.map(phone_key);
-            write.execute(params![rid, email, phone])?;
+            let domain = email.as_deref().and_then(domain);
+            write.execute(params![rid, email, phone, domain])?;
         }
     }
     // One segment, as the word indexes are written: a query then seeks each trigram once
     // (measured at 1M: a part of a number in 0.8 ms instead of 1.7).
     conn.execute_batch(
-        "INSERT INTO phone_grams (phone_grams) VALUES ('rebuild');
-         INSERT INTO phone_grams (phone_grams) VALUES ('optimize');",
+        "INSERT INTO contact_grams (contact_grams) VALUES ('rebuild');
+         INSERT INTO contact_grams (contact_grams) VALUES ('optimize');",
     )?;
     let emails = words::compute_from(
         conn,
         "SELECT rid, email FROM contact_text WHERE email IS NOT NULL",
-        pieces,
+        local_pieces,
     )?;
     words::write_all_in(conn, EMAIL, emails)
 }
@@ -182,6 +203,15 @@ pub(super) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
 pub struct Part {
     phone: bool,
     key: String,
+}
+
+/// Row ids, ascending, in either list.
+fn union(a: Vec<i64>, b: Vec<i64>) -> Vec<i64> {
+    let mut all = a;
+    all.extend(b);
+    all.sort_unstable();
+    all.dedup();
+    all
 }
 
 impl Part {
@@ -203,96 +233,133 @@ impl Part {
 
     /// The customers (ascending row ids) whose key contains this part's.
     pub(super) fn matches(&self, conn: &Connection) -> rusqlite::Result<Vec<i64>> {
-        let column = if self.phone { "phone" } else { "email" };
-        if self.phone && words::has_trigram(&self.key) {
-            let phrase = format!("\"{}\"", self.key.replace('"', "\"\""));
-            let mut rids = conn
-                .prepare_cached("SELECT rowid FROM phone_grams WHERE phone_grams MATCH ?1")?
-                .query_map([phrase], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
-            rids.sort_unstable();
-            return Ok(rids);
-        }
-        let candidates = if self.phone {
-            None
-        } else {
-            self.email_candidates(conn)?
-        };
-        let mut rids = match candidates {
-            Some((rids, true)) => return Ok(rids),
-            Some((rids, false)) if rids.is_empty() => return Ok(rids),
-            Some((rids, false)) => conn
-                .prepare_cached(
-                    "SELECT t.rid FROM rarray(?1) m CROSS JOIN contact_text t ON t.rid = m.value \
-                     WHERE instr(t.email, ?2) > 0",
-                )?
-                .query_map(params![super::list::as_array(&rids), self.key], |r| {
-                    r.get(0)
-                })?
-                .collect::<rusqlite::Result<Vec<i64>>>()?,
-            None => conn
-                .prepare_cached(&format!(
-                    "SELECT rid FROM contact_text WHERE instr({column}, ?1) > 0"
-                ))?
-                .query_map([&self.key], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?,
-        };
-        rids.sort_unstable();
-        Ok(rids)
-    }
-
-    /// The customers whose addresses have this part's pieces where the part puts them, and
-    /// whether that is the answer (a part of one piece) or still to be checked. `None` when
-    /// the part has no piece of three characters or more: its addresses are scanned.
-    fn email_candidates(&self, conn: &Connection) -> rusqlite::Result<Option<(Vec<i64>, bool)>> {
         let key = self.key.as_str();
-        let spans = piece_spans(key);
-        if !spans.iter().any(|&(s, e)| words::has_trigram(&key[s..e])) {
-            return Ok(None);
-        }
-        let exact = spans == [(0, key.len())];
-        // Each piece's vocabulary words, kept where the part puts the piece: with something
-        // before it in the part it starts a word, with something after it it ends one.
-        let mut pieces = Vec::with_capacity(spans.len());
-        for (start, end) in spans {
-            let piece = &key[start..end];
-            let (before, after) = (start > 0, end < key.len());
-            let found: Vec<(i64, String, i64)> = words::words_containing(conn, EMAIL, piece)?
-                .into_iter()
-                .filter(|(_, word, _)| match (before, after) {
-                    (false, false) => true,
-                    (true, false) => word.starts_with(piece),
-                    (false, true) => word.ends_with(piece),
-                    (true, true) => word == piece,
-                })
-                .collect();
-            let uses: i64 = found.iter().map(|(_, _, uses)| uses).sum();
-            pieces.push((
-                uses,
-                found.into_iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
-            ));
-        }
-        pieces.sort_unstable_by_key(|(uses, _)| *uses);
-        let mut candidates: Option<Vec<i64>> = None;
-        for (_, ids) in pieces {
-            let narrowed = match candidates {
-                None => words::customers_of_in(conn, EMAIL, &ids)?,
-                Some(before) if before.len() <= CHECK_DIRECTLY => {
-                    candidates = Some(before);
-                    break;
-                }
-                // The later pieces have more customers: only those still in are kept, with
-                // no union of them all made first.
-                Some(before) => words::customers_of_among(conn, EMAIL, &ids, &before)?,
+        if self.phone {
+            return match grams(conn, "phone", key)? {
+                Some(rids) => Ok(rids),
+                None => scan(conn, "phone", key),
             };
-            let none_left = narrowed.is_empty();
-            candidates = Some(narrowed);
-            if none_left {
+        }
+        let found = match key.split_once('@') {
+            // Wholly in the local part, or wholly in the domain.
+            None => match (local_candidates(conn, key)?, grams(conn, "domain", key)?) {
+                (Some((local, true)), Some(domain)) => Some(union(local, domain)),
+                (Some((local, false)), Some(domain)) => {
+                    Some(union(check(conn, key, &local)?, domain))
+                }
+                _ => None,
+            },
+            // The local part ends with what is left of the `@`, the domain starts with what
+            // is right of it: each narrows, and the addresses left are checked.
+            Some((local, domain)) => {
+                let local = local_candidates(conn, local)?.map(|(rids, _)| rids);
+                let domain = grams(conn, "domain", domain)?;
+                let narrowed = match (local, domain) {
+                    (Some(l), Some(d)) => Some(super::search::intersect(&l, &d)),
+                    (one, other) => one.or(other),
+                };
+                match narrowed {
+                    Some(rids) => Some(check(conn, key, &rids)?),
+                    None => None,
+                }
+            }
+        };
+        match found {
+            Some(rids) => Ok(rids),
+            None => scan(conn, "email", key),
+        }
+    }
+}
+
+/// The customers whose `column` of `contact_grams` contains `key`, if it has a trigram.
+fn grams(conn: &Connection, column: &str, key: &str) -> rusqlite::Result<Option<Vec<i64>>> {
+    if !words::has_trigram(key) {
+        return Ok(None);
+    }
+    let phrase = format!("{column} : \"{}\"", key.replace('"', "\"\""));
+    let mut rids = conn
+        .prepare_cached("SELECT rowid FROM contact_grams WHERE contact_grams MATCH ?1")?
+        .query_map([phrase], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    rids.sort_unstable();
+    Ok(Some(rids))
+}
+
+/// The customers whose `column` of `contact_text` contains `key`, by a scan.
+fn scan(conn: &Connection, column: &str, key: &str) -> rusqlite::Result<Vec<i64>> {
+    conn.prepare_cached(&format!(
+        "SELECT rid FROM contact_text WHERE instr({column}, ?1) > 0 ORDER BY rid"
+    ))?
+    .query_map([key], |r| r.get(0))?
+    .collect()
+}
+
+/// Those of `rids` (ascending) whose address contains `key`.
+fn check(conn: &Connection, key: &str, rids: &[i64]) -> rusqlite::Result<Vec<i64>> {
+    if rids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found = conn
+        .prepare_cached(
+            "SELECT t.rid FROM rarray(?1) m CROSS JOIN contact_text t ON t.rid = m.value \
+             WHERE instr(t.email, ?2) > 0",
+        )?
+        .query_map(params![super::list::as_array(rids), key], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    found.sort_unstable();
+    Ok(found)
+}
+
+/// The customers whose local parts have the pieces of `part` where it puts them, and whether
+/// that is the answer (a part of one piece) or still to be checked. `None` when the part has
+/// no piece of three characters or more.
+fn local_candidates(conn: &Connection, part: &str) -> rusqlite::Result<Option<(Vec<i64>, bool)>> {
+    let spans = piece_spans(part);
+    if !spans.iter().any(|&(s, e)| words::has_trigram(&part[s..e])) {
+        return Ok(None);
+    }
+    let exact = spans == [(0, part.len())];
+    // Each piece's vocabulary words, kept where the part puts the piece: with something
+    // before it in the part it starts a word, with something after it it ends one.
+    let mut pieces = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        let piece = &part[start..end];
+        let (before, after) = (start > 0, end < part.len());
+        let found: Vec<(i64, String, i64)> = words::words_containing(conn, EMAIL, piece)?
+            .into_iter()
+            .filter(|(_, word, _)| match (before, after) {
+                (false, false) => true,
+                (true, false) => word.starts_with(piece),
+                (false, true) => word.ends_with(piece),
+                (true, true) => word == piece,
+            })
+            .collect();
+        let uses: i64 = found.iter().map(|(_, _, uses)| uses).sum();
+        pieces.push((
+            uses,
+            found.into_iter().map(|(id, _, _)| id).collect::<Vec<_>>(),
+        ));
+    }
+    pieces.sort_unstable_by_key(|(uses, _)| *uses);
+    let mut candidates: Option<Vec<i64>> = None;
+    for (_, ids) in pieces {
+        let narrowed = match candidates {
+            None => words::customers_of_in(conn, EMAIL, &ids)?,
+            Some(before) if before.len() <= CHECK_DIRECTLY => {
+                candidates = Some(before);
                 break;
             }
+            // The later pieces have more customers: only those still in are kept, with no
+            // union of them all made first.
+            Some(before) => words::customers_of_among(conn, EMAIL, &ids, &before)?,
+        };
+        let none_left = narrowed.is_empty();
+        candidates = Some(narrowed);
+        if none_left {
+            break;
         }
-        Ok(candidates.map(|rids| (rids, exact)))
     }
+    Ok(candidates.map(|rids| (rids, exact)))
 }
 
 /// A filter on `Email` or `Phone` as a condition on `customers c` with its parameters (a
@@ -384,6 +451,10 @@ mod tests {
             pieces("jana.novakova12@example.sk"),
             vec!["12", "example", "jana", "novakova", "sk"]
         );
+        assert_eq!(
+            local_pieces("jana.novakova12@example.sk"),
+            vec!["12", "jana", "novakova"]
+        );
         assert_eq!(piece_spans("a.b12"), vec![(0, 1), (2, 3), (3, 5)]);
         assert!(pieces("@.-").is_empty());
     }
@@ -433,14 +504,14 @@ mod tests {
                 unindex(conn, 2)?;
                 assert!(matching(conn, "Phone=like:0905 111").is_empty());
                 conn.execute_batch(
-                    "INSERT INTO phone_grams (phone_grams) VALUES ('integrity-check');
+                    "INSERT INTO contact_grams (contact_grams) VALUES ('integrity-check');
                      INSERT INTO email_word_grams (email_word_grams) VALUES ('integrity-check');",
                 )?;
                 rebuild(conn)?;
                 // The rebuild reads the customers' own columns, where 1 still has its phone.
                 assert_eq!(matching(conn, "Phone=like:0905 111"), vec![1, 2]);
                 conn.execute_batch(
-                    "INSERT INTO phone_grams (phone_grams) VALUES ('integrity-check');
+                    "INSERT INTO contact_grams (contact_grams) VALUES ('integrity-check');
                      INSERT INTO email_word_grams (email_word_grams) VALUES ('integrity-check');",
                 )?;
                 Ok(())

@@ -234,14 +234,16 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE users ADD COLUMN last_sign_in INTEGER;
     "#,
     // 9: the `Email` and `Phone` filters (store::contacts): each customer's e-mail folded
-    // and phone number normalised; a trigram index over the phone numbers, and a word index
-    // (store::words) of the pieces of the e-mails, so a part of either is found as fast as
-    // a name. Filled at open by the rebuild the mark asks for.
+    // and phone number normalised; a trigram index over the phone numbers and the e-mails'
+    // domains, and a word index (store::words) of the pieces of the e-mails' local parts, so
+    // a part of either is found as fast as a name. Filled at open by the rebuild the mark
+    // asks for.
     r#"
-    CREATE TABLE contact_text (rid INTEGER PRIMARY KEY, email TEXT, phone TEXT) STRICT;
+    CREATE TABLE contact_text (
+        rid INTEGER PRIMARY KEY, email TEXT, phone TEXT, domain TEXT) STRICT;
     CREATE INDEX contact_text_phone ON contact_text(phone) WHERE phone IS NOT NULL;
-    CREATE VIRTUAL TABLE phone_grams USING fts5(
-        phone, tokenize = 'trigram', detail = full,
+    CREATE VIRTUAL TABLE contact_grams USING fts5(
+        phone, domain, tokenize = 'trigram', detail = full,
         content = 'contact_text', content_rowid = 'rid', columnsize = 0);
     CREATE TABLE email_words (
         id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE, uses INTEGER NOT NULL) STRICT;

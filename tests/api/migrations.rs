@@ -24,14 +24,14 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
 /// again: a store of schema 7.
 const UNDO_TO_7: &str = "
     ALTER TABLE users DROP COLUMN last_sign_in;
-    DROP TABLE phone_grams; DROP TABLE contact_text;
+    DROP TABLE contact_grams; DROP TABLE contact_text;
     DROP TABLE email_word_grams; DROP TABLE email_words; DROP TABLE email_postings;";
 
 /// What migrations 5 (sync), 7 (the ledger's table), 8 and 9 added, taken away again, for a
 /// store made to look older.
 const UNDO_SYNC_SCHEMA: &str = "
     ALTER TABLE users DROP COLUMN last_sign_in;
-    DROP TABLE phone_grams; DROP TABLE contact_text;
+    DROP TABLE contact_grams; DROP TABLE contact_text;
     DROP TABLE email_word_grams; DROP TABLE email_words; DROP TABLE email_postings;
     DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
     DROP TABLE sync_feed; DROP TABLE store_meta; DROP TABLE idempotency_keys;
