@@ -357,6 +357,13 @@ pub(super) async fn sync_command(desk: &ReplicaDesk, command: SyncCommand) -> Op
                 blocking(move || conflicts::resolve(&api, &id, take).map_err(to_api_error)).await;
             Some(decided(result.map_err(SyncError::Api)))
         }
+        SyncCommand::ResolveFields { id, from_server } => {
+            let result = blocking(move || {
+                conflicts::resolve_fields(&api, &id, &from_server).map_err(to_api_error)
+            })
+            .await;
+            Some(decided(result.map_err(SyncError::Api)))
+        }
         SyncCommand::RetryParked { seq } => {
             let result =
                 blocking(move || conflicts::retry_parked(&api, seq).map_err(to_api_error)).await;

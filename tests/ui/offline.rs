@@ -322,3 +322,52 @@ fn a_parked_change_says_why_and_sign_out_with_changes_warns_and_keeps_them() {
     wait_for(&mut harness, "the kept change", |h| shows(h, "1 parked"));
     assert!(shows(&harness, "Serafína Serverová"));
 }
+
+#[test]
+fn a_conflict_of_two_fields_is_decided_field_by_field() {
+    let runtime = runtime();
+    let (server, proxy) = server_and_proxy(&runtime);
+    let clerk = server.add_user(Rights::NONE.with(Right::CustomerUpdate));
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    sign_in_at(&mut harness, &proxy.url, &clerk);
+    wait_for(&mut harness, "the first sync", |h| shows(h, "Up to date"));
+    proxy.cut(true);
+    open(&mut harness, "Serafína Serverová");
+    let phone = || By::new().role(Role::TextInput).label("Phone");
+    harness.get(phone()).click();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get(phone()).type_text("+421 900 111 111");
+    harness.step();
+    set_email(&mut harness, "desk@example.sk");
+    let office = Actor::new("office", Rights::admin());
+    let api = server.auth.api();
+    let params =
+        customer_desk::ndata::ListParams::new().with("CardSerialNumber", "eq:9001".to_owned());
+    let customer = api.list(&office, &params).unwrap().items.unwrap().remove(0);
+    let mut body = serde_json::to_value(&customer).unwrap();
+    body["email"] = "office@example.sk".into();
+    body["phone"] = "+421 900 222 222".into();
+    api.upsert(&office, &customer.id, &body)
+        .expect("server edit");
+    proxy.cut(false);
+    wait_for(&mut harness, "the conflict", |h| shows(h, "1 conflict"));
+    harness.get_by_label("1 conflict").click();
+    settle(&mut harness);
+    // The server's e-mail, this desk's phone.
+    harness.get_by_label("email: Server").click();
+    settle(&mut harness);
+    harness
+        .get_by_label("Keep the values chosen: Serafína Serverová")
+        .click();
+    settle(&mut harness);
+    harness.get_by_label("Close the list").click();
+    settle(&mut harness);
+    wait_for(&mut harness, "the mix on the server", |h| {
+        shows(h, "Up to date") && !shows(h, "conflict")
+    });
+    let stored = api.get(&office, &customer.id).unwrap();
+    assert_eq!(stored.email.as_deref(), Some("office@example.sk"));
+    assert_eq!(stored.phone.as_deref(), Some("+421 900 111 111"));
+}
