@@ -221,7 +221,14 @@ async fn sync_loop(
         }
         report(&replica, state.clone(), None, &outbox).await;
         let round = {
-            let sync = replica.sync_once(WAIT_SECS);
+            // A long poll only once up to date: the first round after a sign-in or an outage
+            // says at once where the replica stands.
+            let wait = if state == SyncState::UpToDate {
+                WAIT_SECS
+            } else {
+                0
+            };
+            let sync = replica.sync_once(wait);
             tokio::pin!(sync);
             let mut tick = tokio::time::interval(PROGRESS_EVERY);
             loop {

@@ -205,7 +205,8 @@ pub fn status_text(status: &SyncStatus, now: DateTime<Utc>) -> String {
         }
         SyncState::Syncing => "Syncing…".to_owned(),
         // Changes wait for a person (a conflict, a parked change): not "up to date".
-        SyncState::UpToDate if status.pending > 0 => match &when {
+        SyncState::UpToDate if status.pending + status.conflicts + status.parked > 0 => match &when
+        {
             Some(w) => format!("Synced {w}"),
             None => "Never synced".to_owned(),
         },
@@ -229,6 +230,32 @@ pub fn sync_status_ui(
         return;
     };
     ui.separator();
+    // Buttons first: the words after them change as the sync goes, the buttons stay put.
+    if status.conflicts > 0
+        && ui
+            .button(plural(status.conflicts, "conflict", "conflicts"))
+            .clicked()
+    {
+        panel.open(SyncList::Conflicts(None), service, toasts);
+    }
+    if status.parked > 0
+        && ui
+            .button(format!("{} parked", count_text(status.parked)))
+            .clicked()
+    {
+        panel.open(SyncList::Parked(None), service, toasts);
+    }
+    let paused = status.state == SyncState::Paused;
+    let pause = if paused { "Resume sync" } else { "Pause sync" };
+    if ui.button(pause).clicked() {
+        send(service, toasts, SyncCommand::Pause(!paused));
+    }
+    if matches!(status.state, SyncState::Offline(_) | SyncState::Failed(_))
+        && ui.button("Try now").clicked()
+    {
+        // Going on wakes the sync at once instead of after its backoff.
+        send(service, toasts, SyncCommand::Pause(false));
+    }
     let text = status_text(&status, Utc::now());
     let color = match status.state {
         SyncState::Offline(_) | SyncState::Failed(_) | SyncState::SignInAgain(_) => {
@@ -247,31 +274,6 @@ pub fn sync_status_ui(
     }
     if status.pending > 0 && status.state != SyncState::Syncing {
         ui.label(format!("{} pending", count_text(status.pending)));
-    }
-    if status.conflicts > 0
-        && ui
-            .button(plural(status.conflicts, "conflict", "conflicts"))
-            .clicked()
-    {
-        panel.open(SyncList::Conflicts(None), service, toasts);
-    }
-    if status.parked > 0
-        && ui
-            .button(format!("{} parked", count_text(status.parked)))
-            .clicked()
-    {
-        panel.open(SyncList::Parked(None), service, toasts);
-    }
-    if matches!(status.state, SyncState::Offline(_) | SyncState::Failed(_))
-        && ui.button("Try now").clicked()
-    {
-        // Going on wakes the sync at once instead of after its backoff.
-        send(service, toasts, SyncCommand::Pause(false));
-    }
-    let paused = status.state == SyncState::Paused;
-    let pause = if paused { "Resume sync" } else { "Pause sync" };
-    if ui.button(pause).clicked() {
-        send(service, toasts, SyncCommand::Pause(!paused));
     }
 }
 
@@ -575,6 +577,24 @@ fn value_text(value: &serde_json::Value) -> String {
     }
 }
 
+/// The server's reason for refusing a change, in a person's words where it names a right.
+fn plain_reason(parked: &ParkedChange) -> String {
+    let right = parked
+        .reason
+        .strip_prefix("you do not have the right ")
+        .and_then(|name| name.trim().parse::<crate::model::Right>().ok());
+    match right {
+        Some(right) => format!(
+            "The server refused it: {} may not {} there (the right {} is missing). Ask for \
+             the right, then Retry.",
+            parked.user_name,
+            super::users::right_description(right).to_lowercase(),
+            right.as_str()
+        ),
+        None => format!("The server refused it: {}", parked.reason),
+    }
+}
+
 enum ParkedAction {
     Open,
     Send(SyncCommand),
@@ -593,7 +613,7 @@ fn parked_ui(
     let mut action = None;
     ui.separator();
     ui.strong(format!("{}: {}", parked.customer, parked.what));
-    ui.label(RichText::new(&parked.reason).color(style::error_color(ui.visuals())));
+    ui.label(RichText::new(plain_reason(parked)).color(style::error_color(ui.visuals())));
     if let Some(time) = parked.time {
         ui.label(
             RichText::new(format!(

@@ -291,7 +291,10 @@ fn a_parked_change_says_why_and_sign_out_with_changes_warns_and_keeps_them() {
     });
     harness.get_by_label("1 parked").click();
     settle(&mut harness);
-    assert!(shows(&harness, "customerUpdate"), "the server's reason");
+    assert!(
+        shows(&harness, "may not change customers' details there"),
+        "the server's reason, in words"
+    );
     assert!(harness.query_by_label("Retry Serafína Serverová").is_some());
     assert!(
         harness
