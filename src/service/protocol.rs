@@ -43,6 +43,11 @@ pub enum SyncCommand {
         id: String,
         take: Take,
     },
+    /// Take the server's value for the fields named, this desk's for the others.
+    ResolveFields {
+        id: String,
+        from_server: Vec<String>,
+    },
     ListParked,
     RetryParked {
         seq: i64,

@@ -221,7 +221,14 @@ async fn sync_loop(
         }
         report(&replica, state.clone(), None, &outbox).await;
         let round = {
-            let sync = replica.sync_once(WAIT_SECS);
+            // A long poll only once up to date: the first round after a sign-in or an outage
+            // says at once where the replica stands.
+            let wait = if state == SyncState::UpToDate {
+                WAIT_SECS
+            } else {
+                0
+            };
+            let sync = replica.sync_once(wait);
             tokio::pin!(sync);
             let mut tick = tokio::time::interval(PROGRESS_EVERY);
             loop {
@@ -355,6 +362,13 @@ pub(super) async fn sync_command(desk: &ReplicaDesk, command: SyncCommand) -> Op
         SyncCommand::Resolve { id, take } => {
             let result =
                 blocking(move || conflicts::resolve(&api, &id, take).map_err(to_api_error)).await;
+            Some(decided(result.map_err(SyncError::Api)))
+        }
+        SyncCommand::ResolveFields { id, from_server } => {
+            let result = blocking(move || {
+                conflicts::resolve_fields(&api, &id, &from_server).map_err(to_api_error)
+            })
+            .await;
             Some(decided(result.map_err(SyncError::Api)))
         }
         SyncCommand::RetryParked { seq } => {

@@ -157,6 +157,13 @@ impl App {
                 self.has_customers = has_customers;
                 self.gate = if has_users {
                     self.sign_in_gate()
+                } else if self.settings.sign_in_to_server {
+                    // A desk that works on the shop server only: straight to its sign-in
+                    // (choosing "This computer" there still leads to creating the owner).
+                    Gate::SignIn(Credentials {
+                        no_local_users: true,
+                        ..Credentials::sign_in(true, &self.settings.server)
+                    })
                 } else {
                     Gate::CreateOwner(Credentials::default())
                 };

@@ -436,7 +436,8 @@ fn status_bar_ui(
     toasts: &mut Toasts,
 ) -> Option<StatusAction> {
     let mut action = None;
-    ui.horizontal(|ui| {
+    // Wrapped: on a narrow window the sync's part goes to a second line rather than off screen.
+    ui.horizontal_wrapped(|ui| {
         match &desk.server {
             Some(server) => ui.label(format!("Signed in as {} at {server}", desk.user.user_name)),
             None => ui.label(format!("Signed in as {}", desk.user.user_name)),
@@ -447,7 +448,6 @@ fn status_bar_ui(
         if desk.can(Right::Admin) && desk.users.is_none() && ui.button("Users").clicked() {
             action = Some(StatusAction::OpenUsers);
         }
-        sync_status_ui(ui, &mut desk.sync, service, toasts);
         ui.separator();
         let label = ui.label("Theme");
         let before = settings.theme;
@@ -486,6 +486,8 @@ fn status_bar_ui(
         if ui.button("Keyboard shortcuts").clicked() {
             desk.dialog = Some(Dialog::Shortcuts);
         }
+        // Last, so that its changing words never move the buttons before it.
+        sync_status_ui(ui, &mut desk.sync, service, toasts);
     });
     action
 }

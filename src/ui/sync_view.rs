@@ -42,6 +42,9 @@ pub struct SyncPanel {
     pub open_customer: Option<String>,
     /// The parked change whose discard waits for a confirmation.
     confirm_discard: Option<i64>,
+    /// Per conflict and field, whether the person chose the server's value (else this
+    /// desk's).
+    from_server: std::collections::HashMap<(String, String), bool>,
 }
 
 /// Asks the service; a failure to send is a toast.
@@ -188,25 +191,30 @@ pub fn ago(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
 
 /// The status bar's words for the replica's state.
 pub fn status_text(status: &SyncStatus, now: DateTime<Utc>) -> String {
-    let synced = status.last_sync.map_or_else(
-        || "never synced".to_owned(),
-        |t| format!("synced {}", ago(t, now)),
-    );
+    let when = status.last_sync.map(|t| ago(t, now));
+    let synced = when
+        .as_ref()
+        .map_or_else(|| "never synced".to_owned(), |w| format!("synced {w}"));
+    let last = when
+        .as_ref()
+        .map_or_else(|| "never synced".to_owned(), |w| format!("last synced {w}"));
     match &status.state {
         SyncState::Connecting => "Connecting to the server…".to_owned(),
         SyncState::Syncing if status.pending > 0 => {
             format!("Syncing {}", plural(status.pending, "change", "changes"))
         }
         SyncState::Syncing => "Syncing…".to_owned(),
-        SyncState::UpToDate if status.pending > 0 => format!(
-            "{} waiting · {synced}",
-            plural(status.pending, "change", "changes")
-        ),
+        // Changes wait for a person (a conflict, a parked change): not "up to date".
+        SyncState::UpToDate if status.pending + status.conflicts + status.parked > 0 => match &when
+        {
+            Some(w) => format!("Synced {w}"),
+            None => "Never synced".to_owned(),
+        },
         SyncState::UpToDate => format!("Up to date · {synced}"),
-        SyncState::Offline(_) => format!("Offline · {synced}"),
-        SyncState::Paused => format!("Sync paused · {synced}"),
+        SyncState::Offline(_) => format!("Offline · {last}"),
+        SyncState::Paused => format!("Sync paused · {last}"),
         SyncState::SignInAgain(_) => "Sign in again to sync".to_owned(),
-        SyncState::Failed(_) => format!("Sync failed · {synced}"),
+        SyncState::Failed(_) => format!("Sync failed · {last}"),
     }
 }
 
@@ -222,25 +230,7 @@ pub fn sync_status_ui(
         return;
     };
     ui.separator();
-    let text = status_text(&status, Utc::now());
-    let color = match status.state {
-        SyncState::Offline(_) | SyncState::Failed(_) | SyncState::SignInAgain(_) => {
-            style::error_color(ui.visuals())
-        }
-        _ => ui.visuals().text_color(),
-    };
-    let label = ui.label(RichText::new(text).color(color));
-    match &status.state {
-        SyncState::Offline(why) | SyncState::Failed(why) | SyncState::SignInAgain(why) => {
-            label.on_hover_text(format!(
-                "{why}. This desk works on; what you save here goes to the server when it is back."
-            ));
-        }
-        _ => {}
-    }
-    if status.pending > 0 && status.state != SyncState::Syncing {
-        ui.label(format!("{} pending", count_text(status.pending)));
-    }
+    // Buttons first: the words after them change as the sync goes, the buttons stay put.
     if status.conflicts > 0
         && ui
             .button(plural(status.conflicts, "conflict", "conflicts"))
@@ -259,6 +249,31 @@ pub fn sync_status_ui(
     let pause = if paused { "Resume sync" } else { "Pause sync" };
     if ui.button(pause).clicked() {
         send(service, toasts, SyncCommand::Pause(!paused));
+    }
+    if matches!(status.state, SyncState::Offline(_) | SyncState::Failed(_))
+        && ui.button("Try now").clicked()
+    {
+        // Going on wakes the sync at once instead of after its backoff.
+        send(service, toasts, SyncCommand::Pause(false));
+    }
+    let text = status_text(&status, Utc::now());
+    let color = match status.state {
+        SyncState::Offline(_) | SyncState::Failed(_) | SyncState::SignInAgain(_) => {
+            style::error_color(ui.visuals())
+        }
+        _ => ui.visuals().text_color(),
+    };
+    let label = ui.label(RichText::new(text).color(color));
+    match &status.state {
+        SyncState::Offline(why) | SyncState::Failed(why) | SyncState::SignInAgain(why) => {
+            label.on_hover_text(format!(
+                "{why}. This desk works on; what you save here goes to the server when it is back."
+            ));
+        }
+        _ => {}
+    }
+    if status.pending > 0 && status.state != SyncState::Syncing {
+        ui.label(format!("{} pending", count_text(status.pending)));
     }
 }
 
@@ -329,8 +344,13 @@ pub fn sync_list_ui(
                     }
                     Some(rows) => {
                         for conflict in rows.iter().take(LIST_AT_ONCE) {
-                            if let Some(decided) = conflict_ui(ui, conflict) {
-                                command = Some(decided);
+                            match conflict_ui(ui, conflict, &mut panel.from_server) {
+                                Some(ConflictAction::Decide(decided)) => command = Some(decided),
+                                Some(ConflictAction::Edit) => {
+                                    panel.open_customer = Some(conflict.id.clone());
+                                    open = false;
+                                }
+                                None => {}
                             }
                         }
                         more_ui(ui, rows.len());
@@ -401,27 +421,44 @@ fn more_ui(ui: &mut Ui, rows: usize) {
     }
 }
 
+/// What a person does about a conflict.
+enum ConflictAction {
+    Decide(SyncCommand),
+    /// Open the customer (this desk's version) to edit it before deciding.
+    Edit,
+}
+
 /// One conflict: the customer, each clashing field with the value before, this desk's and
-/// the server's, and the two ways to decide all of them.
-fn conflict_ui(ui: &mut Ui, conflict: &ConflictView) -> Option<SyncCommand> {
-    let mut command = None;
+/// the server's (and, with several, a choice per field), and the ways to decide.
+fn conflict_ui(
+    ui: &mut Ui,
+    conflict: &ConflictView,
+    from_server: &mut std::collections::HashMap<(String, String), bool>,
+) -> Option<ConflictAction> {
+    let mut action = None;
     ui.separator();
     ui.strong(&conflict.customer);
-    if let Some(user) = &conflict.desk_user {
-        ui.label(
-            RichText::new(format!(
-                "Changed on this desk by {user}; seen {}",
-                conflict.detected
-            ))
-            .color(style::weak_color(ui.visuals())),
-        );
-    }
+    let seen = DateTime::parse_from_rfc3339(&conflict.detected)
+        .map(|t| ago(t.with_timezone(&Utc), Utc::now()))
+        .unwrap_or_default();
+    let who = conflict.desk_user.as_deref().unwrap_or("this desk");
+    ui.label(
+        RichText::new(format!(
+            "Changed on this desk by {who}; the clash was seen {seen}"
+        ))
+        .color(style::weak_color(ui.visuals())),
+    );
+    let deleted = conflict.fields.iter().any(|f| f.field == "deleted");
+    let per_field = !deleted && conflict.fields.len() > 1;
     egui::Grid::new(("conflict", &conflict.id))
         .striped(true)
-        .num_columns(4)
+        .num_columns(if per_field { 5 } else { 4 })
         .show(ui, |ui| {
             for heading in ["Field", "Before", "This desk", "Server"] {
                 ui.strong(heading);
+            }
+            if per_field {
+                ui.strong("Keep");
             }
             ui.end_row();
             for clash in &conflict.fields {
@@ -436,6 +473,14 @@ fn conflict_ui(ui: &mut Ui, conflict: &ConflictView) -> Option<SyncCommand> {
                     ui.label(value_text(&clash.desk));
                     ui.label(value_text(&clash.server));
                 }
+                if per_field {
+                    let key = (conflict.id.clone(), clash.field.clone());
+                    let server = from_server.entry(key).or_insert(false);
+                    ui.horizontal(|ui| {
+                        choice_ui(ui, server, false, "This desk", &clash.field);
+                        choice_ui(ui, server, true, "Server", &clash.field);
+                    });
+                }
                 ui.end_row();
             }
         });
@@ -447,7 +492,6 @@ fn conflict_ui(ui: &mut Ui, conflict: &ConflictView) -> Option<SyncCommand> {
         .id_salt(("merged", &conflict.id))
         .show(ui, |ui| ui.label(conflict.merged.join(", ")));
     }
-    let deleted = conflict.fields.iter().any(|f| f.field == "deleted");
     let (desk, server) = if deleted {
         (
             "Keep this desk's (restore or delete as here)",
@@ -456,27 +500,63 @@ fn conflict_ui(ui: &mut Ui, conflict: &ConflictView) -> Option<SyncCommand> {
     } else {
         ("Keep this desk's", "Keep the server's")
     };
+    let decide = |take| {
+        Some(ConflictAction::Decide(SyncCommand::Resolve {
+            id: conflict.id.clone(),
+            take,
+        }))
+    };
     ui.horizontal(|ui| {
         if ui
             .button(format!("{desk}: {}", conflict.customer))
             .clicked()
         {
-            command = Some(SyncCommand::Resolve {
-                id: conflict.id.clone(),
-                take: Take::Desk,
-            });
+            action = decide(Take::Desk);
         }
         if ui
             .button(format!("{server}: {}", conflict.customer))
             .clicked()
         {
-            command = Some(SyncCommand::Resolve {
+            action = decide(Take::Server);
+        }
+        if per_field
+            && ui
+                .button(format!("Keep the values chosen: {}", conflict.customer))
+                .clicked()
+        {
+            let fields = conflict
+                .fields
+                .iter()
+                .filter(|f| from_server.get(&(conflict.id.clone(), f.field.clone())) == Some(&true))
+                .map(|f| f.field.clone())
+                .collect();
+            action = Some(ConflictAction::Decide(SyncCommand::ResolveFields {
                 id: conflict.id.clone(),
-                take: Take::Server,
-            });
+                from_server: fields,
+            }));
+        }
+        if !deleted
+            && ui
+                .button(format!("Edit {} first", conflict.customer))
+                .clicked()
+        {
+            action = Some(ConflictAction::Edit);
         }
     });
-    command
+    action
+}
+
+/// One side of a field's choice, named for screen readers with the field it is for.
+fn choice_ui(ui: &mut Ui, server: &mut bool, side: bool, text: &str, field: &str) {
+    let selected = *server == side;
+    let response = ui.radio(selected, text);
+    let name = format!("{field}: {text}");
+    response.widget_info(|| {
+        egui::WidgetInfo::selected(egui::Role::RadioButton, true, selected, name.clone())
+    });
+    if response.clicked() {
+        *server = side;
+    }
 }
 
 fn deleted_or_kept(value: &serde_json::Value) -> &'static str {
@@ -494,6 +574,24 @@ fn value_text(value: &serde_json::Value) -> String {
         serde_json::Value::String(s) if s.is_empty() => "(empty)".to_owned(),
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// The server's reason for refusing a change, in a person's words where it names a right.
+fn plain_reason(parked: &ParkedChange) -> String {
+    let right = parked
+        .reason
+        .strip_prefix("you do not have the right ")
+        .and_then(|name| name.trim().parse::<crate::model::Right>().ok());
+    match right {
+        Some(right) => format!(
+            "The server refused it: {} may not {} there (the right {} is missing). Ask for \
+             the right, then Retry.",
+            parked.user_name,
+            super::users::right_description(right).to_lowercase(),
+            right.as_str()
+        ),
+        None => format!("The server refused it: {}", parked.reason),
     }
 }
 
@@ -515,7 +613,7 @@ fn parked_ui(
     let mut action = None;
     ui.separator();
     ui.strong(format!("{}: {}", parked.customer, parked.what));
-    ui.label(RichText::new(&parked.reason).color(style::error_color(ui.visuals())));
+    ui.label(RichText::new(plain_reason(parked)).color(style::error_color(ui.visuals())));
     if let Some(time) = parked.time {
         ui.label(
             RichText::new(format!(
@@ -554,4 +652,53 @@ fn parked_ui(
         });
     }
     action
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: SyncState, pending: u64, minutes_ago: Option<i64>) -> SyncStatus {
+        let now = fixed_now();
+        SyncStatus {
+            state,
+            pending,
+            conflicts: 0,
+            parked: 0,
+            last_sync: minutes_ago.map(|m| now - chrono::Duration::minutes(m)),
+            pending_ids: Vec::new(),
+            pulling: None,
+        }
+    }
+
+    fn fixed_now() -> DateTime<Utc> {
+        "2026-12-01T12:00:00Z".parse().expect("time")
+    }
+
+    #[test]
+    fn the_status_bar_says_where_the_replica_stands_in_words() {
+        let now = fixed_now();
+        let text = |s: &SyncStatus| status_text(s, now);
+        assert_eq!(
+            text(&status(SyncState::UpToDate, 0, Some(0))),
+            "Up to date · synced just now"
+        );
+        assert_eq!(
+            text(&status(SyncState::Offline("refused".into()), 1, Some(5))),
+            "Offline · last synced 5 min ago"
+        );
+        assert_eq!(
+            text(&status(SyncState::Syncing, 3, Some(1))),
+            "Syncing 3 changes"
+        );
+        assert_eq!(
+            text(&status(SyncState::UpToDate, 1, Some(120))),
+            "Synced 2 h ago",
+            "a change waiting for a person is not up to date"
+        );
+        assert_eq!(
+            text(&status(SyncState::Offline("refused".into()), 0, None)),
+            "Offline · never synced"
+        );
+    }
 }

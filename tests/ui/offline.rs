@@ -14,28 +14,44 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{By, Queryable as _};
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 /// A server with two customers, and a proxy in front of it.
 fn server_and_proxy(runtime: &tokio::runtime::Runtime) -> (TestServer, FaultProxy) {
-    let server = runtime.block_on(TestServer::start(
-        "2026-06-01T12:00:00Z".parse().expect("time"),
-    ));
-    let admin = Actor::new("setup", Rights::admin());
-    for body in [
-        person("Serafína", "Serverová", "s@example.sk", "9001"),
-        person("Oto", "Obchodník", "o@example.sk", "9002"),
-    ] {
-        server.auth.api().create(&admin, &body).expect("customer");
-    }
+    let server = server_with_customers(runtime);
     let proxy = runtime.block_on(FaultProxy::start(&server.base_url, 7));
     (server, proxy)
+}
+
+/// A clerk holding `rights` at the server, whose desk signed in through the proxy and made
+/// its first sync.
+struct Desk {
+    server: TestServer,
+    proxy: FaultProxy,
+    clerk: String,
+    harness: Harness<'static, App>,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn synced_desk(rights: Rights) -> Desk {
+    let runtime = runtime();
+    let (server, proxy) = server_and_proxy(&runtime);
+    let clerk = server.add_user(rights);
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    sign_in_at(&mut harness, &proxy.url, &clerk);
+    wait_for(&mut harness, "the first sync", |h| shows(h, "Up to date"));
+    Desk {
+        server,
+        proxy,
+        clerk,
+        harness,
+        _dir: dir,
+        _runtime: runtime,
+    }
+}
+
+fn sign_in_at(harness: &mut Harness<'_, App>, address: &str, user: &str) {
+    sign_in_at_server(harness, address, user, http_support::PASSWORD);
 }
 
 /// Steps the window (whose sync runs on threads of its own) until `done` holds.
@@ -51,28 +67,6 @@ fn wait_for(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&Harness<'
 
 fn shows(harness: &Harness<'_, App>, text: &str) -> bool {
     harness.query_all_by_label_contains(text).next().is_some()
-}
-
-fn sign_in_at(harness: &mut Harness<'_, App>, address: &str, user: &str) {
-    settle(harness);
-    if harness.query_by_label("Sign in to a shop server").is_some() {
-        harness.get_by_label("Sign in to a shop server").click();
-        settle(harness);
-    }
-    for (label, text) in [
-        ("Server address", address),
-        ("User name", user),
-        ("Password", http_support::PASSWORD),
-    ] {
-        // The form may hold the last sign-in's address: replace what is there.
-        harness.get_by_label(label).click();
-        harness.run();
-        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-        harness.get_by_label(label).type_text(text);
-        harness.step();
-    }
-    harness.get_by_label("Sign in").click();
-    settle(harness);
 }
 
 /// Opens the customer of the grid row labelled `name`.
@@ -111,13 +105,14 @@ fn server_email(server: &TestServer, serial: &str) -> Option<String> {
 
 #[test]
 fn an_edit_made_offline_is_marked_and_reaches_the_server_when_it_is_back() {
-    let runtime = runtime();
-    let (server, proxy) = server_and_proxy(&runtime);
-    let clerk = server.add_user(Rights::NONE.with(Right::CustomerUpdate));
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path().join("customers.db"));
-    sign_in_at(&mut harness, &proxy.url, &clerk);
-    wait_for(&mut harness, "the first sync", |h| shows(h, "Up to date"));
+    let Desk {
+        server,
+        proxy,
+        clerk: _,
+        mut harness,
+        _dir,
+        _runtime,
+    } = synced_desk(Rights::NONE.with(Right::CustomerUpdate));
     assert!(
         shows(&harness, "Serafína Serverová"),
         "the replica's customers"
@@ -200,13 +195,14 @@ fn the_first_sync_shows_its_progress_and_a_change_on_the_server_shows_up() {
 
 #[test]
 fn a_conflict_is_decided_in_the_window_both_ways() {
-    let runtime = runtime();
-    let (server, proxy) = server_and_proxy(&runtime);
-    let clerk = server.add_user(Rights::NONE.with(Right::CustomerUpdate));
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path().join("customers.db"));
-    sign_in_at(&mut harness, &proxy.url, &clerk);
-    wait_for(&mut harness, "the first sync", |h| shows(h, "Up to date"));
+    let Desk {
+        server,
+        proxy,
+        clerk: _,
+        mut harness,
+        _dir,
+        _runtime,
+    } = synced_desk(Rights::NONE.with(Right::CustomerUpdate));
 
     // Offline, the desk changes both e-mails; the server changes them too, otherwise.
     proxy.cut(true);
@@ -269,13 +265,14 @@ fn a_conflict_is_decided_in_the_window_both_ways() {
 
 #[test]
 fn a_parked_change_says_why_and_sign_out_with_changes_warns_and_keeps_them() {
-    let runtime = runtime();
-    let (server, proxy) = server_and_proxy(&runtime);
-    let clerk = server.add_user(Rights::NONE.with(Right::CustomerUpdate));
-    let dir = tempfile::tempdir().unwrap();
-    let mut harness = app(dir.path().join("customers.db"));
-    sign_in_at(&mut harness, &proxy.url, &clerk);
-    wait_for(&mut harness, "the first sync", |h| shows(h, "Up to date"));
+    let Desk {
+        server,
+        proxy,
+        clerk,
+        mut harness,
+        _dir,
+        _runtime,
+    } = synced_desk(Rights::NONE.with(Right::CustomerUpdate));
 
     // Offline, the clerk edits a customer; meanwhile the office takes the right away.
     proxy.cut(true);
@@ -291,7 +288,10 @@ fn a_parked_change_says_why_and_sign_out_with_changes_warns_and_keeps_them() {
     });
     harness.get_by_label("1 parked").click();
     settle(&mut harness);
-    assert!(shows(&harness, "customerUpdate"), "the server's reason");
+    assert!(
+        shows(&harness, "may not change customers' details there"),
+        "the server's reason, in words"
+    );
     assert!(harness.query_by_label("Retry Serafína Serverová").is_some());
     assert!(
         harness
@@ -321,4 +321,54 @@ fn a_parked_change_says_why_and_sign_out_with_changes_warns_and_keeps_them() {
     );
     wait_for(&mut harness, "the kept change", |h| shows(h, "1 parked"));
     assert!(shows(&harness, "Serafína Serverová"));
+}
+
+#[test]
+fn a_conflict_of_two_fields_is_decided_field_by_field() {
+    let Desk {
+        server,
+        proxy,
+        clerk: _,
+        mut harness,
+        _dir,
+        _runtime,
+    } = synced_desk(Rights::NONE.with(Right::CustomerUpdate));
+    proxy.cut(true);
+    open(&mut harness, "Serafína Serverová");
+    let phone = || By::new().role(Role::TextInput).label("Phone");
+    harness.get(phone()).click();
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.get(phone()).type_text("+421 900 111 111");
+    harness.step();
+    set_email(&mut harness, "desk@example.sk");
+    let office = Actor::new("office", Rights::admin());
+    let api = server.auth.api();
+    let params =
+        customer_desk::ndata::ListParams::new().with("CardSerialNumber", "eq:9001".to_owned());
+    let customer = api.list(&office, &params).unwrap().items.unwrap().remove(0);
+    let mut body = serde_json::to_value(&customer).unwrap();
+    body["email"] = "office@example.sk".into();
+    body["phone"] = "+421 900 222 222".into();
+    api.upsert(&office, &customer.id, &body)
+        .expect("server edit");
+    proxy.cut(false);
+    wait_for(&mut harness, "the conflict", |h| shows(h, "1 conflict"));
+    harness.get_by_label("1 conflict").click();
+    settle(&mut harness);
+    // The server's e-mail, this desk's phone.
+    harness.get_by_label("email: Server").click();
+    settle(&mut harness);
+    harness
+        .get_by_label("Keep the values chosen: Serafína Serverová")
+        .click();
+    settle(&mut harness);
+    harness.get_by_label("Close the list").click();
+    settle(&mut harness);
+    wait_for(&mut harness, "the mix on the server", |h| {
+        shows(h, "Up to date") && !shows(h, "conflict")
+    });
+    let stored = api.get(&office, &customer.id).unwrap();
+    assert_eq!(stored.email.as_deref(), Some("office@example.sk"));
+    assert_eq!(stored.phone.as_deref(), Some("+421 900 111 111"));
 }
