@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ToSql};
 
+use super::codes::{self, Codes};
+use super::counted::{self, Bound, Counted};
 use super::decimal::{ceil_micros, floor_micros, to_micros};
 use super::rids::RidSet;
 use super::search::SearchPlan;
@@ -27,6 +29,9 @@ const WALK_SLACK: f64 = 2000.0;
 /// Pages up to this size are walked into a buffer, so that a walk given up leaves nothing
 /// visited; longer ones (a streamed whole list) are walked to the end.
 const WALK_BUFFER_MAX: u64 = 10_000;
+/// From this `$skip` on, a page of every customer starts at the entry the counted key puts
+/// at that rank ([`counted::page`]) instead of walking the index past the skipped ones.
+const COUNTED_SKIP_FROM: u64 = if cfg!(test) { 0 } else { 1_000 };
 
 /// A list query turned into SQL conditions, their parameters and an ORDER BY clause.
 #[derive(Debug, Clone)]
@@ -39,6 +44,15 @@ pub struct ListPlan {
     sorted_by_id: bool,
     /// Whether one index gives the order (one key, or `id` alone), so it can be walked.
     sort_indexed: bool,
+    /// The counted key of the order and whether it runs descending, when one index gives
+    /// the order with the tie-breaker in the same direction.
+    sort_key: Option<(usize, bool)>,
+    /// What the blocks of a counted key can count, one per condition (`None` where they
+    /// cannot).
+    counted: Vec<Option<Counted>>,
+    /// `like` patterns on codes, answered first by a trigram index ([`codes`]): the
+    /// customers they give are candidates, which the conditions then check.
+    code_likes: Vec<(Codes, String)>,
     search: Option<SearchPlan>,
 }
 
@@ -52,6 +66,9 @@ impl ListPlan {
             sorted_by_id: query.sort.first().is_none_or(|k| k.field == SortField::Id),
             sort_indexed: query.sort.len() <= 1
                 || query.sort.get(1).is_some_and(|k| k.field == SortField::Id),
+            sort_key: sort_key(query),
+            counted: Vec::new(),
+            code_likes: Vec::new(),
             search: None,
         };
         for filter in &query.filters {
@@ -59,6 +76,11 @@ impl ListPlan {
         }
         if let Some(expired) = query.is_expired {
             let now = SqlValue::Integer(now.timestamp_micros());
+            let before_now = Counted {
+                key: counted::EXPIRATION_TIME,
+                ranges: vec![(Bound::NullsEnd, Bound::Before(now.clone()))],
+                negated: !expired,
+            };
             if expired {
                 plan.and("c.expiration_time < ?", vec![now]);
             } else {
@@ -67,6 +89,7 @@ impl ListPlan {
                     vec![now],
                 );
             }
+            plan.counted_as(Some(before_now));
         }
         let words: Vec<String> = query
             .search
@@ -80,9 +103,29 @@ impl ListPlan {
         plan
     }
 
+    /// The same plan answered without blocks or code indexes: by plain SQL over the table
+    /// and its indexes, what the counted paths are checked against.
+    #[cfg(test)]
+    pub(super) fn plain(&self) -> Self {
+        Self {
+            sort_key: None,
+            counted: vec![None; self.counted.len()],
+            code_likes: Vec::new(),
+            ..self.clone()
+        }
+    }
+
     fn and(&mut self, sql: &str, params: Vec<SqlValue>) {
         self.conditions.push(sql.to_owned());
         self.params.extend(params);
+        self.counted.push(None);
+    }
+
+    /// Says what the blocks count for the condition added last.
+    fn counted_as(&mut self, counted: Option<Counted>) {
+        if let Some(last) = self.counted.last_mut() {
+            *last = counted;
+        }
     }
 
     fn where_clause(&self) -> String {
@@ -95,6 +138,29 @@ impl ListPlan {
 
     fn add_filter(&mut self, filter: &Filter) {
         match filter.member {
+            Member::CardSerialNumber | Member::ExternalId
+                if filter.op == Operator::Like
+                    && like_text(filter).is_some_and(codes::indexable) =>
+            {
+                // The trigram index gives the candidates; the LIKE checks each of them.
+                let (codes, cond) = if filter.member == Member::CardSerialNumber {
+                    (
+                        Codes::Cards,
+                        "EXISTS (SELECT 1 FROM cards k WHERE k.customer_rid = c.rid AND {cond})",
+                    )
+                } else {
+                    (Codes::ExternalId, "{cond}")
+                };
+                let column = if codes == Codes::Cards {
+                    "k.serial"
+                } else {
+                    "c.external_id"
+                };
+                let (like, params) = condition(column, false, filter);
+                self.and(&cond.replace("{cond}", &like), params);
+                self.code_likes
+                    .push((codes, like_text(filter).unwrap_or_default().to_owned()));
+            }
             Member::CardSerialNumber => {
                 // True when any card of the customer matches.
                 let (cond, params) = condition("k.serial", false, filter);
@@ -118,25 +184,30 @@ impl ListPlan {
             }
             Member::ExternalId => {
                 let (cond, params) = condition("c.external_id", true, filter);
+                let args: Vec<SqlValue> = filter.args.iter().map(scalar_value).collect();
                 self.and(&cond, params);
+                self.counted_as(counted_of(counted::EXTERNAL_ID, filter.op, &args));
             }
             Member::CreditRate | Member::DiscountRate | Member::CreditAmount => {
-                let column = match filter.member {
-                    Member::CreditRate => "c.credit_rate",
-                    Member::DiscountRate => "c.discount_rate",
-                    _ => "c.credit_amount",
+                let (column, key) = match filter.member {
+                    Member::CreditRate => ("c.credit_rate", counted::CREDIT_RATE),
+                    Member::DiscountRate => ("c.discount_rate", counted::DISCOUNT_RATE),
+                    _ => ("c.credit_amount", counted::CREDIT_AMOUNT),
                 };
                 let (cond, params) = decimal_condition(column, filter);
                 self.and(&cond, params);
+                self.counted_as(decimal_counted(key, filter));
             }
             Member::IsActive | Member::ExpirationTime => {
-                let column = if filter.member == Member::IsActive {
-                    "c.is_active"
+                let (column, key) = if filter.member == Member::IsActive {
+                    ("c.is_active", counted::IS_ACTIVE)
                 } else {
-                    "c.expiration_time"
+                    ("c.expiration_time", counted::EXPIRATION_TIME)
                 };
                 let (cond, params) = condition(column, true, filter);
+                let args: Vec<SqlValue> = filter.args.iter().map(scalar_value).collect();
                 self.and(&cond, params);
+                self.counted_as(counted_of(key, filter.op, &args));
             }
         }
     }
@@ -146,9 +217,14 @@ impl ListPlan {
     /// the index again; without one, just the count.
     pub fn select(&self, snapshot: &Snapshot<'_>) -> Result<Selection<'_>> {
         let conn = snapshot.conn();
-        let Some(search) = &self.search else {
+        let code_likes = !self.code_likes.is_empty() && !codes::is_stale(conn)?;
+        if self.search.is_none() && !code_likes {
             let total = if self.conditions.is_empty() {
                 super::customers::count_of(conn)?
+            } else if let [Some(counted)] = self.counted.as_slice()
+                && !counted::is_stale(conn)?
+            {
+                counted.count(conn, super::customers::count_of(conn)?)?
             } else {
                 let sql = format!("SELECT count(*) FROM customers c{}", self.where_clause());
                 let n: i64 = conn
@@ -161,8 +237,24 @@ impl ListPlan {
                 matches: None,
                 total,
             });
+        }
+        let mut matches: Option<Vec<i64>> = match &self.search {
+            Some(search) => Some(search.matches(conn)?),
+            None => None,
         };
-        let mut matches = search.matches(conn)?;
+        if code_likes {
+            for (codes, pattern) in &self.code_likes {
+                if matches.as_ref().is_some_and(Vec::is_empty) {
+                    break;
+                }
+                let found = codes::candidates(conn, *codes, pattern)?;
+                matches = Some(match matches {
+                    None => found,
+                    Some(before) => super::search::intersect(&before, &found),
+                });
+            }
+        }
+        let mut matches = matches.unwrap_or_default();
         if !self.conditions.is_empty() && !matches.is_empty() {
             let sql = format!(
                 "SELECT c.rid FROM rarray(?) m CROSS JOIN customers c ON c.rid = m.value{}",
@@ -229,6 +321,19 @@ impl Selection<'_> {
         let take = take.unwrap_or(self.total).min(self.total - skip);
         let plan = self.plan;
         let Some(matches) = &self.matches else {
+            if let Some((key, descending)) = plan.sort_key
+                && plan.conditions.is_empty()
+                && skip >= COUNTED_SKIP_FROM
+                && take <= WALK_BUFFER_MAX
+                && !counted::is_stale(conn)?
+            {
+                for rid in counted::page(conn, key, descending, skip, take, self.total)? {
+                    if !visit(rid)? {
+                        break;
+                    }
+                }
+                return Ok(());
+            }
             let sql = format!(
                 "SELECT c.rid FROM customers c{} ORDER BY {} LIMIT ? OFFSET ?",
                 plan.where_clause(),
@@ -367,6 +472,124 @@ fn sort_expr(field: SortField) -> &'static str {
         SortField::Note => "fold(c.note)",
         SortField::CompanyName => "fold(c.company_name)",
         SortField::CreditAmount => "c.credit_amount",
+    }
+}
+
+/// The counted key whose index gives the order of `query`, and whether it runs
+/// descending: a sort by one key (or none, which is by `id`), with the tie-breaker in the
+/// same direction.
+fn sort_key(query: &ListQuery) -> Option<(usize, bool)> {
+    match query.sort.as_slice() {
+        [] => Some((0, false)),
+        [one, rest @ ..]
+            if one.field == SortField::Id
+                || rest
+                    .first()
+                    .is_none_or(|k| k.field == SortField::Id && k.descending == one.descending) =>
+        {
+            Some((counted::of_sort(one.field), one.descending))
+        }
+        _ => None,
+    }
+}
+
+/// The text of a `like` filter.
+fn like_text(filter: &Filter) -> Option<&str> {
+    match filter.args.first() {
+        Some(Scalar::Text(t)) => Some(t),
+        _ => None,
+    }
+}
+
+/// What the blocks of `key` count for a condition `op` with `args` on its column; a null
+/// counts as "not equal", as in [`condition`].
+fn counted_of(key: usize, op: Operator, args: &[SqlValue]) -> Option<Counted> {
+    let first = args.first().cloned();
+    let one = |v: SqlValue| (Bound::Before(v.clone()), Bound::After(v));
+    let partial = key == counted::EXTERNAL_ID;
+    let (ranges, negated) = match op {
+        Operator::Eq => (vec![one(first?)], false),
+        Operator::Ne => (vec![one(first?)], true),
+        Operator::Gt => (vec![(Bound::After(first?), Bound::End)], false),
+        Operator::Ge => (vec![(Bound::Before(first?), Bound::End)], false),
+        Operator::Lt => (vec![(Bound::NullsEnd, Bound::Before(first?))], false),
+        Operator::Le => (vec![(Bound::NullsEnd, Bound::After(first?))], false),
+        Operator::In | Operator::Nin => {
+            let mut distinct: Vec<SqlValue> = Vec::new();
+            for v in args {
+                if !distinct.contains(v) {
+                    distinct.push(v.clone());
+                }
+            }
+            (distinct.into_iter().map(one).collect(), op == Operator::Nin)
+        }
+        Operator::Between => (
+            vec![(Bound::Before(first?), Bound::After(args.get(1)?.clone()))],
+            false,
+        ),
+        // A partial key holds only the customers with a value.
+        Operator::Null if partial => (vec![(Bound::Begin, Bound::End)], true),
+        Operator::NotNull if partial => (vec![(Bound::Begin, Bound::End)], false),
+        Operator::Null => (vec![(Bound::Begin, Bound::NullsEnd)], false),
+        Operator::NotNull => (vec![(Bound::NullsEnd, Bound::End)], false),
+        Operator::Like => return None,
+    };
+    Some(Counted {
+        key,
+        ranges,
+        negated,
+    })
+}
+
+/// [`counted_of`] for a decimal member, with its bounds rounded as [`decimal_condition`]
+/// rounds them.
+fn decimal_counted(key: usize, f: &Filter) -> Option<Counted> {
+    let decimals: Vec<_> = f
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            Scalar::Decimal(d) => Some(*d),
+            _ => None,
+        })
+        .collect();
+    let first = decimals.first().copied().unwrap_or_default();
+    let int = SqlValue::Integer;
+    let nothing = Some(Counted {
+        key,
+        ranges: Vec::new(),
+        negated: false,
+    });
+    let everyone = Some(Counted {
+        key,
+        ranges: Vec::new(),
+        negated: true,
+    });
+    let bound = match f.op {
+        Operator::Eq | Operator::Ne => to_micros(first),
+        Operator::Gt | Operator::Le => floor_micros(first),
+        Operator::Ge | Operator::Lt => ceil_micros(first),
+        Operator::In | Operator::Nin => {
+            let exact: Vec<SqlValue> = decimals
+                .iter()
+                .filter_map(|d| to_micros(*d))
+                .map(int)
+                .collect();
+            return counted_of(key, f.op, &exact);
+        }
+        Operator::Between => {
+            let low = ceil_micros(first);
+            let high = decimals.get(1).and_then(|d| floor_micros(*d));
+            return match (low, high) {
+                (Some(l), Some(h)) => counted_of(key, f.op, &[int(l), int(h)]),
+                _ => nothing,
+            };
+        }
+        Operator::Null | Operator::NotNull | Operator::Like => return nothing,
+    };
+    match bound {
+        Some(v) => counted_of(key, f.op, &[int(v)]),
+        None if f.op == Operator::Ne => everyone,
+        None => nothing,
     }
 }
 

@@ -5,6 +5,8 @@ pub mod backup;
 pub mod bulk;
 pub mod changelog;
 mod checkpoint;
+mod codes;
+mod counted;
 pub mod customers;
 pub mod decimal;
 pub mod doc;

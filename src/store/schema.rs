@@ -229,6 +229,26 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE customers ADD COLUMN ledger_len INTEGER NOT NULL DEFAULT 0;
     INSERT INTO counters (name, value) VALUES ('ledger_stale', 1);
     "#,
+    // 8: counted keys (store::counted): every ordered key cut into blocks of index entries
+    // with their counts, so that a count of a range and the entry at a rank cost a
+    // logarithm; and trigram indexes over external ids and card serial numbers
+    // (store::codes) for `like`. Both are built at the next open.
+    r#"
+    CREATE TABLE count_blocks (
+        key      INTEGER NOT NULL,      -- the place of the key in store::counted::KEYS
+        start    BLOB NOT NULL,         -- where the block starts, as order-keeping bytes
+        start_key ANY,                  -- the same as (value, id); both NULL for the first
+        start_id TEXT,
+        n        INTEGER NOT NULL,      -- how many index entries the block holds
+        PRIMARY KEY (key, start)
+    ) WITHOUT ROWID, STRICT;
+    CREATE VIRTUAL TABLE code_grams_external_id USING fts5(
+        code, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
+    CREATE VIRTUAL TABLE code_grams_cards USING fts5(
+        code, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
+    INSERT OR REPLACE INTO counters (name, value) VALUES ('counted_stale', 1);
+    INSERT OR REPLACE INTO counters (name, value) VALUES ('codes_stale', 1);
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is
@@ -473,5 +493,31 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i32>(0))? == 0 {
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     }
-    ensure_sort_indexes(conn, false)
+    ensure_sort_indexes(conn, false)?;
+    ensure_counted(conn)
+}
+
+/// Builds the counted keys' blocks and the code indexes when they are marked stale, and
+/// rebuilds the blocks when they do not add up to the entries of their indexes: every open
+/// does this, after the sort indexes exist, so a load cut short or a fault never leaves a
+/// wrong count behind.
+pub fn ensure_counted(conn: &mut Connection) -> rusqlite::Result<()> {
+    if super::codes::is_stale(conn)? {
+        let tx = conn.transaction()?;
+        super::codes::rebuild(&tx)?;
+        tx.commit()?;
+    }
+    if super::counted::is_stale(conn)? || !super::counted::add_up(conn)? {
+        let tx = conn.transaction()?;
+        super::counted::rebuild(&tx)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Marks the counted keys and the code indexes stale, before a bulk load that builds them
+/// at its end ([`ensure_counted`]).
+pub fn mark_counted_stale(conn: &Connection) -> rusqlite::Result<()> {
+    super::counted::mark_stale(conn)?;
+    super::codes::mark_stale(conn)
 }

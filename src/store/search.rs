@@ -27,7 +27,7 @@ pub struct SearchPlan {
 }
 
 /// The row ids in both ascending lists.
-fn intersect(a: &[i64], b: &[i64]) -> Vec<i64> {
+pub(super) fn intersect(a: &[i64], b: &[i64]) -> Vec<i64> {
     let mut out = Vec::with_capacity(a.len().min(b.len()));
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {

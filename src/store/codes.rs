@@ -1,0 +1,134 @@
+//! Trigram indexes over the codes a cashier types part of: external ids and card serial
+//! numbers, for `like` (contains) on `ExternalId` and `CardSerialNumber`.
+//!
+//! Each is a contentless FTS5 table with the trigram tokenizer, one row per customer (its
+//! row id): the external id, or every card's serial number, one a line. A pattern of three
+//! characters or more gives the customers whose row has all of its trigrams: every customer
+//! the `LIKE` matches, and perhaps a few more (the trigrams in another order, or another
+//! case of a letter beyond ASCII; the tokenizer folds case, as `LIKE` does for ASCII). The list plan keeps the `LIKE` itself as a condition on
+//! those candidates, so the answer is exact; the index only spares the scan of every code.
+
+use rusqlite::{Connection, params};
+
+/// One code index: its table and what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Codes {
+    /// `code_grams_external_id`: the external id.
+    ExternalId,
+    /// `code_grams_cards`: the serial numbers of the customer's cards.
+    Cards,
+}
+
+impl Codes {
+    fn table(self) -> &'static str {
+        match self {
+            Codes::ExternalId => "code_grams_external_id",
+            Codes::Cards => "code_grams_cards",
+        }
+    }
+}
+
+/// Whether a `like` pattern can be answered from the index: it has a trigram.
+pub(super) fn indexable(pattern: &str) -> bool {
+    pattern.chars().count() >= 3
+}
+
+/// Sets customer `rid`'s row in `codes` to `text` (none: no row), replacing what was there.
+pub(super) fn set(
+    conn: &Connection,
+    codes: Codes,
+    rid: i64,
+    text: Option<&str>,
+) -> rusqlite::Result<()> {
+    let table = codes.table();
+    conn.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))?
+        .execute([rid])?;
+    if let Some(text) = text.filter(|t| !t.is_empty()) {
+        conn.prepare_cached(&format!(
+            "INSERT INTO {table} (rowid, code) VALUES (?1, ?2)"
+        ))?
+        .execute(params![rid, text])?;
+    }
+    Ok(())
+}
+
+/// Adds customer `rid` (new, no row yet) to `codes`.
+pub(super) fn add(conn: &Connection, codes: Codes, rid: i64, text: &str) -> rusqlite::Result<()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let table = codes.table();
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table} (rowid, code) VALUES (?1, ?2)"
+    ))?
+    .execute(params![rid, text])?;
+    Ok(())
+}
+
+/// The row ids, ascending, of the customers whose codes may contain `pattern` (of three
+/// characters or more): a superset of those that do.
+pub(super) fn candidates(
+    conn: &Connection,
+    codes: Codes,
+    pattern: &str,
+) -> rusqlite::Result<Vec<i64>> {
+    let table = codes.table();
+    conn.prepare_cached(&format!(
+        "SELECT rowid FROM {table} WHERE {table} MATCH ?1 ORDER BY rowid"
+    ))?
+    .query_map([all_trigrams(pattern)], |r| r.get(0))?
+    .collect()
+}
+
+/// An FTS5 query for the rows holding every trigram of `pattern`: a table that keeps no
+/// positions (`detail = none`, a third of the size) takes no phrases, so each trigram is a
+/// term of its own, quoted.
+fn all_trigrams(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut terms: Vec<String> = chars
+        .windows(3)
+        .map(|w| {
+            let gram: String = w.iter().collect();
+            format!("\"{}\"", gram.replace('"', "\"\""))
+        })
+        .collect();
+    terms.dedup();
+    terms.join(" AND ")
+}
+
+/// Fills both indexes from the table in one pass and clears the stale mark.
+pub(super) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "INSERT INTO code_grams_external_id (code_grams_external_id) VALUES ('delete-all');
+         INSERT INTO code_grams_cards (code_grams_cards) VALUES ('delete-all');
+         INSERT INTO code_grams_external_id (rowid, code)
+             SELECT rid, external_id FROM customers WHERE external_id IS NOT NULL ORDER BY rid;
+         INSERT INTO code_grams_cards (rowid, code)
+             SELECT customer_rid, group_concat(serial, char(10)) FROM cards
+             GROUP BY customer_rid ORDER BY customer_rid;
+         DELETE FROM counters WHERE name = 'codes_stale';",
+    )
+}
+
+/// Whether the code indexes are marked as behind the tables.
+pub(super) fn is_stale(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM counters WHERE name = 'codes_stale')")?
+        .query_row([], |r| r.get(0))
+}
+
+/// Marks the code indexes as behind the tables (a bulk load that fills them at its end).
+pub(super) fn mark_stale(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("INSERT OR REPLACE INTO counters (name, value) VALUES ('codes_stale', 1)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pattern_asks_for_each_of_its_trigrams_quoted() {
+        assert_eq!(all_trigrams("29001"), "\"290\" AND \"900\" AND \"001\"");
+        assert_eq!(all_trigrams("a\"bc"), "\"a\"\"b\" AND \"\"\"bc\"");
+        assert!(indexable("abc") && !indexable("ab") && indexable("čšž"));
+    }
+}
