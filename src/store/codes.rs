@@ -5,8 +5,10 @@
 //! row id): the external id, or every card's serial number, one a line. A pattern of three
 //! characters or more gives the customers whose row has all of its trigrams: every customer
 //! the `LIKE` matches, and perhaps a few more (the trigrams in another order, or another
-//! case of a letter beyond ASCII; the tokenizer folds case, as `LIKE` does for ASCII). The list plan keeps the `LIKE` itself as a condition on
-//! those candidates, so the answer is exact; the index only spares the scan of every code.
+//! case of a letter beyond ASCII; the tokenizer folds case, as `LIKE` does for ASCII). Each
+//! candidate is then checked with the `LIKE` itself, so the answer is exact; the index only
+//! spares the scan of every code. A pattern so common that checking its candidates would
+//! cost more than that scan (`290` is in every demo card number) is scanned for instead.
 
 use rusqlite::{Connection, params};
 
@@ -65,13 +67,63 @@ pub(super) fn add(conn: &Connection, codes: Codes, rid: i64, text: &str) -> rusq
     Ok(())
 }
 
-/// The row ids, ascending, of the customers whose codes may contain `pattern` (of three
-/// characters or more): a superset of those that do.
-pub(super) fn candidates(
+/// From this share of all customers on, the candidates of a pattern are not checked one
+/// by one: a scan of every code costs less.
+const CANDIDATES_MAX_SHARE: u64 = 8;
+
+/// The row ids, ascending, of the customers whose codes contain `pattern`, ignoring the
+/// case of ASCII letters (SQLite's `LIKE`): from the trigram index when `indexed` and the
+/// pattern has a trigram, then checked one by one, or by a scan of every code.
+pub(super) fn matching(
     conn: &Connection,
     codes: Codes,
     pattern: &str,
+    indexed: bool,
 ) -> rusqlite::Result<Vec<i64>> {
+    let like = format!("%{}%", super::list::like_escape(pattern));
+    if indexed && indexable(pattern) {
+        let found = candidates(conn, codes, pattern)?;
+        let customers: i64 = conn
+            .prepare_cached("SELECT value FROM counters WHERE name = 'customers'")?
+            .query_row([], |r| r.get(0))?;
+        if (found.len() as u64).saturating_mul(CANDIDATES_MAX_SHARE) <= customers.max(0) as u64 {
+            let sql = match codes {
+                Codes::Cards => {
+                    "SELECT m.value FROM rarray(?1) m WHERE EXISTS (SELECT 1 FROM cards k \
+                     WHERE k.customer_rid = m.value AND k.serial LIKE ?2 ESCAPE '\\')"
+                }
+                Codes::ExternalId => {
+                    "SELECT m.value FROM rarray(?1) m CROSS JOIN customers c ON c.rid = m.value \
+                     WHERE c.external_id LIKE ?2 ESCAPE '\\'"
+                }
+            };
+            return conn
+                .prepare_cached(sql)?
+                .query_map(params![super::list::as_array(&found), like], |r| r.get(0))?
+                .collect();
+        }
+    }
+    // A pattern with a leading % cannot seek: the small partial index of external ids and
+    // the card table are scanned, not every customer's row.
+    let sql = match codes {
+        Codes::Cards => "SELECT DISTINCT customer_rid FROM cards WHERE serial LIKE ?1 ESCAPE '\\'",
+        Codes::ExternalId => {
+            "SELECT rid FROM customers WHERE external_id IS NOT NULL \
+             AND external_id LIKE ?1 ESCAPE '\\'"
+        }
+    };
+    let mut rids: Vec<i64> = conn
+        .prepare_cached(sql)?
+        .query_map([like], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    rids.sort_unstable();
+    rids.dedup();
+    Ok(rids)
+}
+
+/// The row ids, ascending, of the customers whose codes may contain `pattern` (of three
+/// characters or more): a superset of those that do.
+fn candidates(conn: &Connection, codes: Codes, pattern: &str) -> rusqlite::Result<Vec<i64>> {
     let table = codes.table();
     conn.prepare_cached(&format!(
         "SELECT rowid FROM {table} WHERE {table} MATCH ?1 ORDER BY rowid"

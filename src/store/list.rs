@@ -50,9 +50,11 @@ pub struct ListPlan {
     /// What the blocks of a counted key can count, one per condition (`None` where they
     /// cannot).
     counted: Vec<Option<Counted>>,
-    /// `like` patterns on codes, answered first by a trigram index ([`codes`]): the
-    /// customers they give are candidates, which the conditions then check.
+    /// `like` patterns on codes, each answered as the set of customers it matches
+    /// ([`codes::matching`]), which the conditions then narrow as they narrow a search.
     code_likes: Vec<(Codes, String)>,
+    /// Whether `code_likes` may use the trigram indexes (else they scan the codes).
+    code_index: bool,
     search: Option<SearchPlan>,
 }
 
@@ -69,6 +71,7 @@ impl ListPlan {
             sort_key: sort_key(query),
             counted: Vec::new(),
             code_likes: Vec::new(),
+            code_index: true,
             search: None,
         };
         for filter in &query.filters {
@@ -110,7 +113,7 @@ impl ListPlan {
         Self {
             sort_key: None,
             counted: vec![None; self.counted.len()],
-            code_likes: Vec::new(),
+            code_index: false,
             ..self.clone()
         }
     }
@@ -138,26 +141,13 @@ impl ListPlan {
 
     fn add_filter(&mut self, filter: &Filter) {
         match filter.member {
-            Member::CardSerialNumber | Member::ExternalId
-                if filter.op == Operator::Like
-                    && like_text(filter).is_some_and(codes::indexable) =>
-            {
-                // The trigram index gives the candidates; the LIKE checks each of them.
-                let (codes, cond) = if filter.member == Member::CardSerialNumber {
-                    (
-                        Codes::Cards,
-                        "EXISTS (SELECT 1 FROM cards k WHERE k.customer_rid = c.rid AND {cond})",
-                    )
+            Member::CardSerialNumber | Member::ExternalId if filter.op == Operator::Like => {
+                // Answered as a set of row ids, like a search ([`codes::matching`]).
+                let codes = if filter.member == Member::CardSerialNumber {
+                    Codes::Cards
                 } else {
-                    (Codes::ExternalId, "{cond}")
+                    Codes::ExternalId
                 };
-                let column = if codes == Codes::Cards {
-                    "k.serial"
-                } else {
-                    "c.external_id"
-                };
-                let (like, params) = condition(column, false, filter);
-                self.and(&cond.replace("{cond}", &like), params);
                 self.code_likes
                     .push((codes, like_text(filter).unwrap_or_default().to_owned()));
             }
@@ -166,19 +156,6 @@ impl ListPlan {
                 let (cond, params) = condition("k.serial", false, filter);
                 self.and(
                     &format!("c.rid IN (SELECT k.customer_rid FROM cards k WHERE {cond})"),
-                    params,
-                );
-            }
-            Member::ExternalId if filter.op == Operator::Like => {
-                // A pattern with a leading % cannot seek: scan the small partial index of
-                // external ids (14 MB at 1M customers) rather than every row (160 MB), which
-                // the planner would otherwise do along the sort index, row by row.
-                let (cond, params) = condition("external_id", false, filter);
-                self.and(
-                    &format!(
-                        "c.rid IN (SELECT rid FROM customers \
-                         WHERE external_id IS NOT NULL AND {cond})"
-                    ),
                     params,
                 );
             }
@@ -217,8 +194,7 @@ impl ListPlan {
     /// the index again; without one, just the count.
     pub fn select(&self, snapshot: &Snapshot<'_>) -> Result<Selection<'_>> {
         let conn = snapshot.conn();
-        let code_likes = !self.code_likes.is_empty() && !codes::is_stale(conn)?;
-        if self.search.is_none() && !code_likes {
+        if self.search.is_none() && self.code_likes.is_empty() {
             let total = if self.conditions.is_empty() {
                 super::customers::count_of(conn)?
             } else if let [Some(counted)] = self.counted.as_slice()
@@ -242,12 +218,13 @@ impl ListPlan {
             Some(search) => Some(search.matches(conn)?),
             None => None,
         };
-        if code_likes {
+        if !self.code_likes.is_empty() {
+            let indexed = self.code_index && !codes::is_stale(conn)?;
             for (codes, pattern) in &self.code_likes {
                 if matches.as_ref().is_some_and(Vec::is_empty) {
                     break;
                 }
-                let found = codes::candidates(conn, *codes, pattern)?;
+                let found = codes::matching(conn, *codes, pattern, indexed)?;
                 matches = Some(match matches {
                     None => found,
                     Some(before) => super::search::intersect(&before, &found),
@@ -743,7 +720,8 @@ fn decimal_condition(column: &str, f: &Filter) -> (String, Vec<SqlValue>) {
     }
 }
 
-fn like_escape(text: &str) -> String {
+/// `text` with the `LIKE` wildcards and the escape character escaped.
+pub(super) fn like_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
