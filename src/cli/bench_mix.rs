@@ -32,14 +32,29 @@ pub(super) fn filter_kinds(total: u64) -> Vec<(String, String)> {
         ),
         ("ExternalId null", "ExternalId=null".to_owned()),
         ("ExternalId notnull", "ExternalId=notnull".to_owned()),
-        ("ExternalId like", "ExternalId=like:{code}".to_owned()),
+        (
+            "ExternalId like",
+            format!("ExternalId=like:C{:06}", total / 700),
+        ),
+        (
+            "ExternalId like, typed part",
+            "ExternalId=like:{code}".to_owned(),
+        ),
         (
             "CardSerialNumber eq",
             "CardSerialNumber={serial}".to_owned(),
         ),
         (
             "CardSerialNumber like",
+            format!("CardSerialNumber=like:29{:06}", total / 900),
+        ),
+        (
+            "CardSerialNumber like, typed part",
             "CardSerialNumber=like:{card}".to_owned(),
+        ),
+        (
+            "CardSerialNumber gt",
+            format!("CardSerialNumber=gt:29{:011}", total * 2),
         ),
         ("CreditRate ge", "CreditRate=ge:1".to_owned()),
         ("CreditRate between", "CreditRate=between:0.5:3".to_owned()),
@@ -89,21 +104,23 @@ pub(super) fn filter_kinds(total: u64) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `query` for round `round`: `{code}` and `{card}` become part of an external id or a card
-/// serial number (four to seven characters, as a cashier types them), `{serial}` a whole
-/// serial number.
+/// `query` with `{code}` and `{card}` made part of an external id or a card serial number
+/// picked at random (four to seven characters, as a cashier types them), and `{serial}` a
+/// whole serial number.
 pub(super) fn for_round(query: &str, total: u64, rng: &mut StdRng) -> String {
     let n = rng.random_range(0..total.max(1));
-    let whole_ext = format!("C{n:08}");
     let whole_card = format!("29{:011}", n * 4);
+    // The part that tells customers apart: demo codes start with the same digits
+    // (`C00…`, `290000…`), which match every customer.
+    let (ext_tail, card_tail) = (format!("{n:06}"), format!("{:07}", n * 4));
     let part = |whole: &str, rng: &mut StdRng| {
         let len = rng.random_range(4..=7usize).min(whole.len());
         let from = rng.random_range(0..=whole.len() - len);
         whole[from..from + len].to_owned()
     };
     query
-        .replace("{code}", &part(&whole_ext, rng))
-        .replace("{card}", &part(&whole_card, rng))
+        .replace("{code}", &part(&ext_tail, rng))
+        .replace("{card}", &part(&card_tail, rng))
         .replace("{serial}", &whole_card)
 }
 
