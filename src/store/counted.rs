@@ -133,6 +133,11 @@ pub(super) const CREDIT_RATE: usize = 13;
 pub(super) const DISCOUNT_RATE: usize = 14;
 pub(super) const CREDIT_AMOUNT: usize = 17;
 
+/// The index of counted key `key`.
+pub(super) fn index_of(key: usize) -> &'static str {
+    KEYS[key].index
+}
+
 /// The counted key a one-key sort walks.
 pub(super) fn of_sort(field: SortField) -> usize {
     match field {
@@ -379,62 +384,117 @@ pub(super) fn count_range(
     Ok((whole + high_edge - low_edge).max(0) as u64)
 }
 
+/// `SELECT count(*)` of `key`'s index under `condition`, at most `limit` entries (the
+/// part of one block a count walks).
+fn count_where(
+    conn: &Connection,
+    key: usize,
+    condition: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<i64> {
+    let s = sql_of(key);
+    conn.prepare_cached(&format!("SELECT count(*) {} WHERE {condition}", s.from))?
+        .query_row(args, |r| r.get(0))
+}
+
+/// Whether value `a` sorts before value `b` in the index.
+fn value_before(a: &Value, b: &Value) -> bool {
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    encode_value(&mut x, a.into());
+    encode_value(&mut y, b.into());
+    x < y
+}
+
 /// How many entries of `key` lie from the start of `block` up to `bound`, which is in it.
+///
+/// No row values: SQLite seeks an index on an expression (`fold(last_name)`) by a bound on
+/// the expression, but not by `(expr, id) >= (?, ?)`, which it scans from the start. So an
+/// entry (k, id) is the start of two ranges that both seek: `expr = k AND id >= ?`, then
+/// `expr > k`.
 fn edge(conn: &Connection, key: usize, block: &Block, bound: &Bound) -> rusqlite::Result<i64> {
     let k = &KEYS[key];
-    let s = sql_of(key);
-    let count = |condition: &str, args: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<i64> {
-        conn.prepare_cached(&format!("SELECT count(*) {} WHERE {condition}", s.from))?
-            .query_row(args, |r| r.get(0))
-    };
+    let e = &sql_of(key).expr;
     let has_nulls = k.nullable && !k.partial;
-    // The entries with a null value the block holds up to the bound.
-    let nulls = |conn_count: &dyn Fn(&str, &[&dyn rusqlite::ToSql]) -> rusqlite::Result<i64>| {
+    // The entries with a null value the block holds, all before the bound.
+    let nulls = || -> rusqlite::Result<i64> {
         if !has_nulls {
             return Ok(0);
         }
         match &block.first {
-            None => conn_count(&format!("{} IS NULL", s.expr), &[]),
+            None => count_where(conn, key, &format!("{e} IS NULL"), &[]),
             Some((Value::Null, id)) => {
-                conn_count(&format!("{} IS NULL AND c.id >= ?1", s.expr), &[id])
+                count_where(conn, key, &format!("{e} IS NULL AND c.id >= ?1"), &[id])
             }
             Some(_) => Ok(0),
         }
     };
-    match bound {
-        Bound::Begin => Ok(0),
-        Bound::End => Ok(block.n),
-        Bound::NullsEnd => nulls(&count),
-        Bound::Before(v) | Bound::After(v) => {
-            let op = if matches!(bound, Bound::Before(_)) {
-                "<"
+    let (v, op) = match bound {
+        Bound::Begin => return Ok(0),
+        Bound::End => return Ok(block.n),
+        Bound::NullsEnd => return nulls(),
+        Bound::Before(v) => (v, "<"),
+        Bound::After(v) => (v, "<="),
+    };
+    let not_null = if k.partial {
+        format!(" AND {e} IS NOT NULL")
+    } else {
+        String::new()
+    };
+    match &block.first {
+        None | Some((Value::Null, _)) => {
+            Ok(nulls()? + count_where(conn, key, &format!("{e} {op} ?1{not_null}"), &[v])?)
+        }
+        Some((first, _)) if !k.tie => count_where(
+            conn,
+            key,
+            &format!("{e} >= ?1 AND {e} {op} ?2{not_null}"),
+            &[first, v],
+        ),
+        Some((first, id)) => {
+            // The rest of the start's own value, if the bound is past it, then the values
+            // after it up to the bound.
+            let own = if value_before(first, v) || matches!(bound, Bound::After(_)) {
+                count_where(conn, key, &format!("{e} = ?1 AND c.id >= ?2"), &[first, id])?
             } else {
-                "<="
+                0
             };
-            let not_null = if k.partial {
-                format!(" AND {} IS NOT NULL", s.expr)
-            } else {
-                String::new()
-            };
-            match &block.first {
-                None | Some((Value::Null, _)) => {
-                    let values = count(&format!("{} {op} ?1{not_null}", s.expr), &[v])?;
-                    Ok(nulls(&count)? + values)
-                }
-                Some((first, id)) if k.tie => count(
-                    &format!(
-                        "({}, c.id) >= (?1, ?2) AND {} {op} ?3{not_null}",
-                        s.expr, s.expr
-                    ),
-                    &[first, id, v],
-                ),
-                Some((first, _)) => count(
-                    &format!("{} >= ?1 AND {} {op} ?2{not_null}", s.expr, s.expr),
-                    &[first, v],
-                ),
-            }
+            let after = count_where(
+                conn,
+                key,
+                &format!("{e} > ?1 AND {e} {op} ?2{not_null}"),
+                &[first, v],
+            )?;
+            Ok(own + after)
         }
     }
+}
+
+/// The row `offset` rows on in `sql` (with `args` and a last `?` for the offset), or how
+/// many rows it has when it has no more than `offset`.
+fn nth_or_count(
+    conn: &Connection,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+    offset: i64,
+) -> rusqlite::Result<Result<(Value, String), i64>> {
+    let n = args.len();
+    let mut all: Vec<&dyn rusqlite::ToSql> = args.to_vec();
+    all.push(&offset);
+    let found = conn
+        .prepare_cached(&format!("{sql} LIMIT 1 OFFSET ?{}", n + 1))?
+        .query_row(params_from_iter(all.iter()), |r| {
+            Ok((r.get::<_, Value>(0)?, r.get::<_, String>(1)?))
+        })
+        .optional()?;
+    if let Some(entry) = found {
+        return Ok(Ok(entry));
+    }
+    let mut all: Vec<&dyn rusqlite::ToSql> = args.to_vec();
+    all.push(&offset);
+    let count: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM ({sql} LIMIT ?{})", n + 1))?
+        .query_row(params_from_iter(all.iter()), |r| r.get(0))?;
+    Ok(Err(count))
 }
 
 /// The entry (value, id) `offset` entries on from the start of `block`, if the key has one.
@@ -446,61 +506,54 @@ fn nth_from(
 ) -> rusqlite::Result<Option<(Value, String)>> {
     let k = &KEYS[key];
     let s = sql_of(key);
-    let entry = |r: &rusqlite::Row<'_>| Ok((r.get::<_, Value>(0)?, r.get::<_, String>(1)?));
+    let (e, from, asc) = (&s.expr, &s.from, &s.asc);
+    // The parts of the index from the block's start on, in order, each walked only as far
+    // as the offset reaches.
     let mut offset = offset;
-    let non_null_from = match &block.first {
-        Some((Value::Null, _)) | None => {
-            if k.nullable && !k.partial {
-                let (cond, args): (String, Vec<&dyn rusqlite::ToSql>) = match &block.first {
-                    Some((_, id)) => (format!("{} IS NULL AND c.id >= ?1", s.expr), vec![id]),
-                    None => (format!("{} IS NULL", s.expr), vec![]),
-                };
-                let nulls: i64 = conn
-                    .prepare_cached(&format!("SELECT count(*) {} WHERE {cond}", s.from))?
-                    .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
-                if offset < nulls {
-                    let mut all = args.clone();
-                    all.push(&offset);
-                    return conn
-                        .prepare_cached(&format!(
-                            "SELECT NULL, c.id {} WHERE {cond} ORDER BY c.id LIMIT 1 OFFSET ?{}",
-                            s.from,
-                            all.len()
-                        ))?
-                        .query_row(params_from_iter(all.iter()), entry)
-                        .optional();
+    let mut part =
+        |sql: String, args: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<Option<(Value, String)>> {
+            match nth_or_count(conn, &sql, args, offset)? {
+                Ok(entry) => Ok(Some(entry)),
+                Err(count) => {
+                    offset -= count;
+                    Ok(None)
                 }
-                offset -= nulls;
             }
-            None
+        };
+    let has_nulls = k.nullable && !k.partial;
+    let not_null = format!("SELECT {e}, c.id {from} WHERE {e} IS NOT NULL ORDER BY {asc}");
+    match &block.first {
+        None => {
+            if has_nulls {
+                let nulls = format!("SELECT NULL, c.id {from} WHERE {e} IS NULL ORDER BY c.id");
+                if let Some(entry) = part(nulls, &[])? {
+                    return Ok(Some(entry));
+                }
+            }
+            part(not_null, &[])
         }
-        Some(first) => Some(first),
-    };
-    match non_null_from {
-        None => conn
-            .prepare_cached(&format!(
-                "SELECT {}, c.id {} WHERE {} IS NOT NULL ORDER BY {} LIMIT 1 OFFSET ?1",
-                s.expr, s.from, s.expr, s.asc
-            ))?
-            .query_row([offset], entry)
-            .optional(),
+        Some((Value::Null, id)) => {
+            let nulls =
+                format!("SELECT NULL, c.id {from} WHERE {e} IS NULL AND c.id >= ?1 ORDER BY c.id");
+            if let Some(entry) = part(nulls, &[id])? {
+                return Ok(Some(entry));
+            }
+            part(not_null, &[])
+        }
+        Some((value, _)) if !k.tie => part(
+            format!("SELECT {e}, c.id {from} WHERE {e} >= ?1 ORDER BY {asc}"),
+            &[value],
+        ),
         Some((value, id)) => {
-            let (cond, args): (String, Vec<&dyn rusqlite::ToSql>) = if k.tie {
-                (format!("({}, c.id) >= (?1, ?2)", s.expr), vec![value, id])
-            } else {
-                (format!("{} >= ?1", s.expr), vec![value])
-            };
-            let mut all = args;
-            all.push(&offset);
-            conn.prepare_cached(&format!(
-                "SELECT {}, c.id {} WHERE {cond} ORDER BY {} LIMIT 1 OFFSET ?{}",
-                s.expr,
-                s.from,
-                s.asc,
-                all.len()
-            ))?
-            .query_row(params_from_iter(all.iter()), entry)
-            .optional()
+            let own =
+                format!("SELECT {e}, c.id {from} WHERE {e} = ?1 AND c.id >= ?2 ORDER BY c.id");
+            if let Some(entry) = part(own, &[value, id])? {
+                return Ok(Some(entry));
+            }
+            part(
+                format!("SELECT {e}, c.id {from} WHERE {e} > ?1 ORDER BY {asc}"),
+                &[value],
+            )
         }
     }
 }
@@ -581,13 +634,19 @@ pub(super) fn page(
                 vec![],
             )?;
         }
-        (false, _) if k.tie => run(
-            format!(
-                "SELECT c.rid {from} WHERE ({e}, c.id) >= (?1, ?2) ORDER BY {} LIMIT ?L",
-                s.asc
-            ),
-            vec![&value, &id],
-        )?,
+        (false, _) if k.tie => {
+            run(
+                format!("SELECT c.rid {from} WHERE {e} = ?1 AND c.id >= ?2 ORDER BY c.id LIMIT ?L"),
+                vec![&value, &id],
+            )?;
+            run(
+                format!(
+                    "SELECT c.rid {from} WHERE {e} > ?1 ORDER BY {} LIMIT ?L",
+                    s.asc
+                ),
+                vec![&value],
+            )?;
+        }
         (false, _) => run(
             format!(
                 "SELECT c.rid {from} WHERE {e} >= ?1 ORDER BY {} LIMIT ?L",
@@ -605,11 +664,16 @@ pub(super) fn page(
             if k.tie {
                 run(
                     format!(
-                        "SELECT c.rid {from} WHERE ({e}, c.id) <= (?1, ?2) AND {e} IS NOT NULL \
-                         ORDER BY {} LIMIT ?L",
-                        s.desc
+                        "SELECT c.rid {from} WHERE {e} = ?1 AND c.id <= ?2 ORDER BY c.id DESC LIMIT ?L"
                     ),
                     vec![&value, &id],
+                )?;
+                run(
+                    format!(
+                        "SELECT c.rid {from} WHERE {e} < ?1 ORDER BY {} LIMIT ?L",
+                        s.desc
+                    ),
+                    vec![&value],
                 )?;
             } else {
                 run(

@@ -246,6 +246,10 @@ const MIGRATIONS: &[&str] = &[
         code, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
     CREATE VIRTUAL TABLE code_grams_cards USING fts5(
         code, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
+    -- How many codes hold each trigram, so that a pattern is looked up by its rarest ones.
+    CREATE VIRTUAL TABLE code_grams_external_id_vocab
+        USING fts5vocab(code_grams_external_id, row);
+    CREATE VIRTUAL TABLE code_grams_cards_vocab USING fts5vocab(code_grams_cards, row);
     INSERT OR REPLACE INTO counters (name, value) VALUES ('counted_stale', 1);
     INSERT OR REPLACE INTO counters (name, value) VALUES ('codes_stale', 1);
     "#,
@@ -502,15 +506,23 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
 /// does this, after the sort indexes exist, so a load cut short or a fault never leaves a
 /// wrong count behind.
 pub fn ensure_counted(conn: &mut Connection) -> rusqlite::Result<()> {
+    let mut rebuilt = false;
     if super::codes::is_stale(conn)? {
         let tx = conn.transaction()?;
         super::codes::rebuild(&tx)?;
         tx.commit()?;
+        rebuilt = true;
     }
     if super::counted::is_stale(conn)? || !super::counted::add_up(conn)? {
         let tx = conn.transaction()?;
         super::counted::rebuild(&tx)?;
         tx.commit()?;
+        rebuilt = true;
+    }
+    // A rebuild of a large store leaves a log of some hundred MB: copied back now, so that
+    // the store takes no more room than its data and the first edits copy nothing.
+    if rebuilt && !super::checkpoint::truncate_log(conn)? {
+        tracing::debug!("the log was still in use after the counted keys were built");
     }
     Ok(())
 }

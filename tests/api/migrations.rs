@@ -19,8 +19,15 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
         .collect()
 }
 
-/// What migrations 5 (sync) and 7 (the ledger's table) added, taken away again, for a store
-/// made to look older.
+/// What migration 8 (counted keys, code indexes) added, taken away again.
+const UNDO_COUNTED_SCHEMA: &str = "
+    DROP TABLE count_blocks; DROP TABLE code_grams_external_id_vocab;
+    DROP TABLE code_grams_cards_vocab; DROP TABLE code_grams_external_id;
+    DROP TABLE code_grams_cards;
+    DELETE FROM counters WHERE name IN ('counted_stale', 'codes_stale');";
+
+/// What migrations 5 (sync), 7 (the ledger's table) and 8 added, taken away again, for a
+/// store made to look older.
 const UNDO_SYNC_SCHEMA: &str = "
     DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
     DROP TABLE sync_feed; DROP TABLE store_meta; DROP TABLE idempotency_keys;
@@ -61,6 +68,7 @@ fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
                      DELETE FROM counters WHERE name = 'search_stale';
                      PRAGMA user_version = 2;",
                 )?;
+                tx.execute_batch(UNDO_COUNTED_SCHEMA)?;
                 tx.execute_batch(UNDO_SYNC_SCHEMA)
             })
             .expect("go back to schema 2");
@@ -134,6 +142,7 @@ fn a_store_of_schema_3_opens_with_its_old_documents_rewritten() {
                          WHERE rid = (SELECT rid FROM customers WHERE id = 'd3');
                      PRAGMA user_version = 3;",
                 )?;
+                tx.execute_batch(UNDO_COUNTED_SCHEMA)?;
                 tx.execute_batch(UNDO_SYNC_SCHEMA)
             })
             .expect("go back to schema 3");
@@ -205,7 +214,8 @@ fn a_store_of_schema_6_opens_with_its_ledgers_moved_out_of_the_documents() {
                 tx.execute_batch(
                     "DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
                      PRAGMA user_version = 6;",
-                )
+                )?;
+                tx.execute_batch(UNDO_COUNTED_SCHEMA)
             })
             .expect("go back to schema 6");
         before
