@@ -868,7 +868,8 @@ pub(super) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("DELETE FROM counters WHERE name = 'counted_stale'")
 }
 
-/// Whether every key's blocks add up to the entries of its index: what an open checks.
+/// Whether every key's blocks add up to the entries of its index, and a few of them hold
+/// the entries they count: what an open checks.
 pub(super) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
     let customers: i64 = conn.query_row(
         "SELECT value FROM counters WHERE name = 'customers'",
@@ -889,14 +890,63 @@ pub(super) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
     if sums.len() != KEYS.len() {
         return Ok(false);
     }
-    Ok(sums.iter().all(|&(key, sum)| {
+    let sums_hold = sums.iter().all(|&(key, sum)| {
         let expected = if key as usize == EXTERNAL_ID {
             with_external_id
         } else {
             customers
         };
         sum == expected
-    }))
+    });
+    if !sums_hold {
+        return Ok(false);
+    }
+    // And a few blocks of each key hold what they say: their first, their last and one
+    // picked by the clock, so that opens over time look at different ones.
+    let pick = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as usize);
+    for key in 0..KEYS.len() {
+        let blocks: Vec<Block> = conn
+            .prepare_cached(
+                "SELECT start, start_key, start_id, n FROM count_blocks WHERE key = ?1 ORDER BY start",
+            )?
+            .query_map([key as i64], block_of)?
+            .collect::<rusqlite::Result<_>>()?;
+        let last = blocks.len().saturating_sub(1);
+        for at in [0, pick % blocks.len().max(1), last] {
+            if !block_holds(conn, key, &blocks, at)? {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Whether block `at` of `blocks` (one key's, in order) holds as many entries as it says:
+/// its last one lies before the next block's start, and the one after it does not.
+fn block_holds(
+    conn: &Connection,
+    key: usize,
+    blocks: &[Block],
+    at: usize,
+) -> rusqlite::Result<bool> {
+    let Some(block) = blocks.get(at) else {
+        return Ok(true);
+    };
+    let next = blocks.get(at + 1).map(|b| &b.start);
+    let encoded = |entry: &(Value, String)| encode_entry(key, (&entry.0).into(), &entry.1);
+    let before_next = |entry: &(Value, String)| next.is_none_or(|n| encoded(entry) < *n);
+    if block.n > 0 {
+        match nth_from(conn, key, block, block.n - 1)? {
+            Some(last) if before_next(&last) => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(match nth_from(conn, key, block, block.n)? {
+        Some(after) => !before_next(&after),
+        None => next.is_none(),
+    })
 }
 
 #[cfg(test)]

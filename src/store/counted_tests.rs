@@ -219,3 +219,23 @@ fn entries_encode_in_the_order_of_the_index() {
         assert!(pair[0] < pair[1], "{pair:?}");
     }
 }
+
+#[test]
+fn blocks_that_add_up_but_hold_other_entries_are_found() {
+    let store = Store::open_in_memory().expect("store");
+    for n in 0..30 {
+        apply(&store, &Op::Put { n, state: n * 7919 });
+    }
+    assert!(store.read_sql(|c| super::add_up(c)).expect("add up"));
+    // One entry counted in the first block of a key instead of its last.
+    store
+        .with_writer(|c| {
+            c.execute_batch(
+                "UPDATE count_blocks SET n = n + 1 WHERE key = 14 AND start = X'';
+                 UPDATE count_blocks SET n = n - 1 WHERE key = 14
+                 AND start = (SELECT max(start) FROM count_blocks WHERE key = 14);",
+            )
+        })
+        .expect("damage");
+    assert!(!store.read_sql(|c| super::add_up(c)).expect("add up"));
+}
