@@ -128,9 +128,11 @@ const TRIGRAMS_ASKED: usize = 3;
 /// characters or more): a superset of those that do. `None` when that would be more than
 /// `most`: then a scan costs less than checking them.
 ///
-/// The index is asked for the rows holding the pattern's rarest trigrams (by the
-/// vocabulary's counts): `290` is in every demo card number and costs a million row ids to
-/// read, where `115` narrows the search as much at a hundredth of the cost.
+/// The index is asked for the rows holding the pattern's rarest trigrams, by the counts of
+/// [`estimate_uses`]: `290` is in every demo card number and costs a million row ids to
+/// read, where `115` narrows the search as much at a hundredth of the cost. Counts that
+/// are behind the index only make the choice worse, never the answer wrong; a trigram
+/// without a count is taken for a rare one.
 fn candidates(
     conn: &Connection,
     codes: Codes,
@@ -149,8 +151,8 @@ fn candidates(
         // counts as rare, so it is asked for, and the index folds it its own way.
         let folded = gram.to_lowercase();
         let uses: i64 = conn
-            .prepare_cached(&format!("SELECT doc FROM {table}_vocab WHERE term = ?1"))?
-            .query_row([folded], |r| r.get(0))
+            .prepare_cached("SELECT uses FROM code_gram_uses WHERE codes = ?1 AND gram = ?2")?
+            .query_row([table, &folded], |r| r.get(0))
             .optional()?
             .unwrap_or(0);
         grams.push((uses, gram));
@@ -184,6 +186,33 @@ pub(super) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
              SELECT customer_rid, group_concat(serial, char(10)) FROM cards
              GROUP BY customer_rid ORDER BY customer_rid;
          DELETE FROM counters WHERE name = 'codes_stale';",
+    )?;
+    estimate_uses(conn)
+}
+
+/// Counts how many codes hold each trigram, for [`candidates`] to ask for the rarest: each
+/// count reads the trigram's whole list, so they are taken when the indexes are built and
+/// when the store has doubled since.
+pub(super) fn estimate_uses(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "DELETE FROM code_gram_uses;
+         INSERT INTO code_gram_uses (codes, gram, uses)
+             SELECT 'code_grams_external_id', term, doc FROM code_grams_external_id_vocab;
+         INSERT INTO code_gram_uses (codes, gram, uses)
+             SELECT 'code_grams_cards', term, doc FROM code_grams_cards_vocab;
+         INSERT OR REPLACE INTO counters (name, value)
+             SELECT 'codes_estimated_at', value FROM counters WHERE name = 'customers';",
+    )
+}
+
+/// Whether the store has more than doubled since the trigram counts were taken.
+pub(super) fn estimates_behind(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT coalesce((SELECT value FROM counters WHERE name = 'customers'), 0)
+              > 2 * coalesce((SELECT value FROM counters WHERE name = 'codes_estimated_at'), 0)
+                + 1000",
+        [],
+        |r| r.get(0),
     )
 }
 

@@ -315,22 +315,30 @@ impl Selection<'_> {
                 return Ok(());
             }
             // A filter that matches many customers is answered along the sort index, which
-            // finds the page after (skip + take) × customers / matches entries; SQLite would
-            // rather take the filter's own index and sort every match.
-            let along = match plan.sort_key {
-                Some((key, _)) if !plan.conditions.is_empty() => {
-                    let customers = super::customers::count_of(conn)?.max(self.total) as f64;
-                    let walk = (skip + take) as f64 * customers / self.total as f64;
-                    if walk <= ALONG_SORT_INDEX_MAX * self.total as f64 {
-                        format!(" INDEXED BY {}", counted::index_of(key))
-                    } else {
-                        String::new()
+            // finds the page after about (skip + take) × customers / matches entries; SQLite
+            // would rather take the filter's own index and sort every match. Matches
+            // bunched far along the order (external ids grow with ids) make the walk give
+            // up after a few times its estimate, and SQLite's plan answers instead.
+            if let Some((key, _)) = plan.sort_key
+                && !plan.conditions.is_empty()
+                && take <= WALK_BUFFER_MAX
+            {
+                let customers = super::customers::count_of(conn)?.max(self.total) as f64;
+                let walk = (skip + take) as f64 * customers / self.total as f64;
+                if walk <= ALONG_SORT_INDEX_MAX * self.total as f64 {
+                    let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK) as u64;
+                    if let Some(page) = self.walk_filtered(conn, key, skip, take, budget)? {
+                        for rid in page {
+                            if !visit(rid)? {
+                                break;
+                            }
+                        }
+                        return Ok(());
                     }
                 }
-                _ => String::new(),
-            };
+            }
             let sql = format!(
-                "SELECT c.rid FROM customers c{along}{} ORDER BY {} LIMIT ? OFFSET ?",
+                "SELECT c.rid FROM customers c{} ORDER BY {} LIMIT ? OFFSET ?",
                 plan.where_clause(),
                 plan.order_sql
             );
@@ -398,6 +406,47 @@ impl Selection<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The page of a filter without a search along the index of counted key `key`, each
+    /// entry's row checked against the conditions; `None` if that took more than `budget`
+    /// entries.
+    fn walk_filtered(
+        &self,
+        conn: &Connection,
+        key: usize,
+        skip: u64,
+        take: u64,
+        budget: u64,
+    ) -> Result<Option<Vec<i64>>> {
+        let plan = self.plan;
+        let sql = format!(
+            "SELECT c.rid, {} FROM customers c INDEXED BY {} ORDER BY {}",
+            all_of(&plan.conditions),
+            counted::index_of(key),
+            plan.order_sql
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(plan.params.iter()))?;
+        let (mut to_skip, mut page, mut walked) = (skip, Vec::new(), 0u64);
+        while let Some(row) = rows.next()? {
+            walked += 1;
+            if walked > budget {
+                return Ok(None);
+            }
+            if row.get::<_, Option<i64>>(1)? != Some(1) {
+                continue;
+            }
+            if to_skip > 0 {
+                to_skip -= 1;
+                continue;
+            }
+            page.push(row.get(0)?);
+            if page.len() as u64 == take {
+                break;
+            }
+        }
+        Ok(Some(page))
     }
 
     /// Walks the sort index, visiting the matches from `skip` on, at most `take`. Returns

@@ -246,10 +246,16 @@ const MIGRATIONS: &[&str] = &[
         code, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
     CREATE VIRTUAL TABLE code_grams_cards USING fts5(
         code, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
-    -- How many codes hold each trigram, so that a pattern is looked up by its rarest ones.
+    -- How many codes held each trigram when the indexes were last built, so that a pattern
+    -- is looked up by its rarest ones (store::codes); read from the vocabularies below,
+    -- which count by reading each trigram's whole list.
     CREATE VIRTUAL TABLE code_grams_external_id_vocab
         USING fts5vocab(code_grams_external_id, row);
     CREATE VIRTUAL TABLE code_grams_cards_vocab USING fts5vocab(code_grams_cards, row);
+    CREATE TABLE code_gram_uses (
+        codes TEXT NOT NULL, gram TEXT NOT NULL, uses INTEGER NOT NULL,
+        PRIMARY KEY (codes, gram)
+    ) WITHOUT ROWID, STRICT;
     INSERT OR REPLACE INTO counters (name, value) VALUES ('counted_stale', 1);
     INSERT OR REPLACE INTO counters (name, value) VALUES ('codes_stale', 1);
     "#,
@@ -512,6 +518,10 @@ pub fn ensure_counted(conn: &mut Connection) -> rusqlite::Result<()> {
         super::codes::rebuild(&tx)?;
         tx.commit()?;
         rebuilt = true;
+    } else if super::codes::estimates_behind(conn)? {
+        let tx = conn.transaction()?;
+        super::codes::estimate_uses(&tx)?;
+        tx.commit()?;
     }
     if super::counted::is_stale(conn)? || !super::counted::add_up(conn)? {
         let tx = conn.transaction()?;

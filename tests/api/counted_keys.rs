@@ -129,8 +129,9 @@ fn a_store_of_schema_7_opens_with_its_counts_and_code_indexes_built() {
         conn.execute_batch(
             "DROP TABLE count_blocks; DROP TABLE code_grams_external_id_vocab;
              DROP TABLE code_grams_cards_vocab; DROP TABLE code_grams_external_id;
-             DROP TABLE code_grams_cards;
-             DELETE FROM counters WHERE name IN ('counted_stale', 'codes_stale');
+             DROP TABLE code_grams_cards; DROP TABLE code_gram_uses;
+             DELETE FROM counters
+             WHERE name IN ('counted_stale', 'codes_stale', 'codes_estimated_at');
              PRAGMA user_version = 7;",
         )
         .expect("go back to schema 7");

@@ -24,7 +24,8 @@ const UNDO_COUNTED_SCHEMA: &str = "
     DROP TABLE count_blocks; DROP TABLE code_grams_external_id_vocab;
     DROP TABLE code_grams_cards_vocab; DROP TABLE code_grams_external_id;
     DROP TABLE code_grams_cards;
-    DELETE FROM counters WHERE name IN ('counted_stale', 'codes_stale');";
+    DROP TABLE code_gram_uses;
+    DELETE FROM counters WHERE name IN ('counted_stale', 'codes_stale', 'codes_estimated_at');";
 
 /// What migrations 5 (sync), 7 (the ledger's table) and 8 added, taken away again, for a
 /// store made to look older.
