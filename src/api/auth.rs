@@ -281,6 +281,7 @@ impl Auth {
         let stored = self.api.store().write(|tx| {
             // Tokens that can no longer even be refreshed are dead weight.
             sessions::prune_tokens(tx, now, refresh_deadline)?;
+            crate::store::users::record_sign_in(tx, &user.id, now)?;
             sessions::insert_token(
                 tx,
                 &NewToken {

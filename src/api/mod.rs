@@ -10,6 +10,7 @@ mod idempotency;
 mod import;
 mod replica;
 mod session;
+mod user_admin;
 mod users;
 mod validate;
 
@@ -23,6 +24,7 @@ pub use import::{
     ImportError, ImportOptions, ImportReport, ImportRow, MatchBy, Refusal, RowOutcome,
 };
 pub use session::{CustomersApi, LocalSession, blocking};
+pub use user_admin::{NewUser, UserChange, UserSummary, UsersApi};
 
 use std::sync::Arc;
 

@@ -45,6 +45,10 @@ pub struct LocalSession {
     api: Arc<LocalApi>,
     actor: Actor,
     info: UserInfo,
+    /// Whether the actor is a stored user whose rights are read again for every call, so
+    /// that a change made in the *Users* view or on the command line applies to the next
+    /// one, as it does at a server.
+    stored_user: bool,
 }
 
 impl LocalSession {
@@ -56,12 +60,23 @@ impl LocalSession {
             user_name: actor.user_name.clone(),
             rights: actor.rights.names(),
         };
-        Self { api, actor, info }
+        Self {
+            api,
+            actor,
+            info,
+            stored_user: false,
+        }
     }
 
-    /// A session for a signed-in user whose stored record is `info`.
+    /// A session for a signed-in user whose stored record is `info`; each call acts with
+    /// the rights stored at that moment, and fails once the user is removed.
     pub fn for_user(api: Arc<LocalApi>, actor: Actor, info: UserInfo) -> Self {
-        Self { api, actor, info }
+        Self {
+            api,
+            actor,
+            info,
+            stored_user: true,
+        }
     }
 
     /// The acting user.
@@ -74,15 +89,34 @@ impl LocalSession {
         &self.api
     }
 
-    /// Runs a blocking store call off the async executor.
-    async fn run<T: Send + 'static>(
+    /// Runs a blocking store call off the async executor, as the user with the rights
+    /// stored now.
+    pub(super) async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&LocalApi, &Actor) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let api = self.api.clone();
-        let actor = self.actor.clone();
-        blocking(move || f(&api, &actor)).await
+        let (actor, stored_user) = (self.actor.clone(), self.stored_user);
+        blocking(move || {
+            let actor = if stored_user {
+                current_actor(&api, &actor.user_name)?.0
+            } else {
+                actor
+            };
+            f(&api, &actor)
+        })
+        .await
     }
+}
+
+/// The stored user `user_name` as an actor and as `GET /api/auth` shows them; 401 once the
+/// user has been removed.
+fn current_actor(api: &LocalApi, user_name: &str) -> Result<(Actor, UserInfo), ApiError> {
+    let user = api
+        .store()
+        .read(|s| crate::store::users::find_user(s, user_name))?
+        .ok_or_else(|| ApiError::Unauthorized(format!("the user {user_name} was removed")))?;
+    Ok((Actor::new(user.user_name.clone(), user.rights), user.info()))
 }
 
 /// Runs blocking API work (SQLite, argon2) on tokio's blocking pool, so that an async
@@ -129,6 +163,10 @@ impl CustomersApi for LocalSession {
     }
 
     async fn me(&self) -> Result<UserInfo, ApiError> {
-        Ok(self.info.clone())
+        if !self.stored_user {
+            return Ok(self.info.clone());
+        }
+        let (api, user_name) = (self.api.clone(), self.actor.user_name.clone());
+        blocking(move || Ok(current_actor(&api, &user_name)?.1)).await
     }
 }

@@ -6,12 +6,12 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use super::{ApiError, Auth, LocalApi};
-use crate::model::{Actor, FieldError, Rights, UserInfo};
+use crate::model::{Actor, FieldError, Right, Rights, UserInfo};
 use crate::store::users::{self, UserRecord};
 use crate::store::{Snapshot, sessions};
 
 /// Hashes a password with argon2id and a random salt.
-fn hash_password(password: &str) -> Result<String, ApiError> {
+pub(super) fn hash_password(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Argon2::default()
@@ -45,12 +45,12 @@ const COMMON_PASSWORDS: &str = include_str!("../../assets/common-passwords.txt")
 static COMMON: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
     std::sync::LazyLock::new(|| COMMON_PASSWORDS.lines().collect());
 
-/// The password rules: 4 characters at least, and for an account holding every right (which
-/// can read, change and delete every customer, and manage the users) 8 and not one of the
-/// most common passwords.
-fn check_password(password: &str, rights: Rights) -> Result<(), ApiError> {
+/// The password rules of the contract: 6 characters at least, and for an account holding
+/// every right (which can read, change and delete every customer, and manage the users) 8
+/// and not one of the most common passwords.
+pub(super) fn check_password(password: &str, rights: Rights) -> Result<(), ApiError> {
     let chars = password.chars().count();
-    if rights == Rights::admin() {
+    if rights.has(Right::Admin) {
         if chars < 8 {
             return Err(ApiError::invalid(
                 "Password",
@@ -63,13 +63,47 @@ fn check_password(password: &str, rights: Rights) -> Result<(), ApiError> {
                 "is one of the most common passwords, which are guessed first: choose another",
             ));
         }
-    } else if chars < 4 {
+    } else if chars < 6 {
         return Err(ApiError::invalid(
             "Password",
-            "must have at least 4 characters",
+            "must have at least 6 characters",
         ));
     }
     Ok(())
+}
+
+/// A user to add: the name must be free and the password must pass [`check_password`].
+pub(super) struct NewUserRecord<'a> {
+    pub user_name: &'a str,
+    /// The name shown; the user name when `None`.
+    pub display_name: Option<&'a str>,
+    pub password: &'a str,
+    pub rights: Rights,
+}
+
+/// Adds a user, in one transaction: the command line (through [`Auth::add_user`]) and the
+/// `/api/users` routes (through `LocalApi::create_user`) both come here.
+pub(super) fn add_user(api: &LocalApi, user: &NewUserRecord<'_>) -> Result<UserRecord, ApiError> {
+    let user_name = user.user_name.trim();
+    check_user_name(user_name)?;
+    check_password(user.password, user.rights)?;
+    let hash = hash_password(user.password)?;
+    let now = api.clock().now().timestamp_micros();
+    api.store().write(|tx| {
+        if users::find_user(tx, user_name)?.is_some() {
+            return Err(ApiError::Validation(vec![FieldError::coded(
+                "UserName",
+                format!("a user named {user_name} exists already"),
+                "Unique",
+            )]));
+        }
+        let mut record = users::insert_user(tx, user_name, &hash, user.rights, now)?;
+        if let Some(name) = user.display_name.filter(|n| *n != user_name) {
+            users::set_display_name(tx, &record.id, name)?;
+            name.clone_into(&mut record.display_name);
+        }
+        Ok(record)
+    })
 }
 
 /// Checks a password against the stored user; `None` for an unknown user or a wrong
@@ -109,7 +143,20 @@ impl LocalApi {
             .store()
             .read(|s| verify_password(s, user_name.trim(), password))?
             .ok_or_else(|| ApiError::Unauthorized("wrong user name or password".into()))?;
+        self.record_sign_in(&user);
         Ok((Actor::new(user.user_name.clone(), user.rights), user.info()))
+    }
+
+    /// Notes the time of a sign-in for the *Users* view. A sign-in that cannot note it (a
+    /// full disk, a busy store) still goes through: the time is only information.
+    pub(super) fn record_sign_in(&self, user: &UserRecord) {
+        let now = self.clock().now().timestamp_micros();
+        if let Err(e) = self
+            .store()
+            .write(|tx| Ok::<_, ApiError>(users::record_sign_in(tx, &user.id, now)?))
+        {
+            tracing::warn!("the sign-in of {} was not noted: {e}", user.user_name);
+        }
     }
 }
 
@@ -121,21 +168,15 @@ impl Auth {
         password: &str,
         rights: Rights,
     ) -> Result<UserRecord, ApiError> {
-        let user_name = user_name.trim();
-        check_user_name(user_name)?;
-        check_password(password, rights)?;
-        let hash = hash_password(password)?;
-        let now = self.api().clock().now().timestamp_micros();
-        self.api().store().write(|tx| {
-            if users::find_user(tx, user_name)?.is_some() {
-                return Err(ApiError::Validation(vec![FieldError::coded(
-                    "UserName",
-                    format!("a user named {user_name} exists already"),
-                    "Unique",
-                )]));
-            }
-            Ok(users::insert_user(tx, user_name, &hash, rights, now)?)
-        })
+        add_user(
+            self.api(),
+            &NewUserRecord {
+                user_name,
+                display_name: None,
+                password,
+                rights,
+            },
+        )
     }
 
     /// Every user, by name.
@@ -230,9 +271,9 @@ mod tests {
             refusal(auth.set_password("owner", "football")).contains("most common"),
             "a new password of the owner is held to the same rule"
         );
-        // A clerk who may only create customers may keep a short PIN-like password.
-        auth.add_user("clerk", "4711", Rights::NONE.with(Right::CustomerCreate))
+        // A clerk who may only create customers may keep a six-digit PIN.
+        auth.add_user("clerk", "471147", Rights::NONE.with(Right::CustomerCreate))
             .expect("a clerk's short password");
-        assert!(refusal(auth.add_user("clerk2", "abc", Rights::NONE)).contains("at least 4"));
+        assert!(refusal(auth.add_user("clerk2", "abcde", Rights::NONE)).contains("at least 6"));
     }
 }

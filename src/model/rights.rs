@@ -89,6 +89,11 @@ impl Rights {
         Rights(self.0 | right.bit())
     }
 
+    /// The set with `right` taken away (`admin` alone: the others it stood for stay out).
+    pub fn without(self, right: Right) -> Self {
+        Rights(self.0 & !right.bit())
+    }
+
     /// The rights listed in the set, by their contract names.
     pub fn names(self) -> Vec<String> {
         Right::ALL

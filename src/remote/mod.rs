@@ -5,6 +5,8 @@
 //! customer (423) and a server it cannot reach with a bounded backoff, and reads problem
 //! documents back into the same [`ApiError`]s the local store returns.
 
+mod users;
+
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};

@@ -4,7 +4,7 @@ use axum::extract::{OriginalUri, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
-use super::problem::{CustomerId, Failure, JsonBody, SignedIn, json_body_response, json_response};
+use super::problem::{Failure, JsonBody, PathId, SignedIn, json_body_response, json_response};
 use super::{AppState, idempotent, stream};
 use crate::api::blocking;
 use crate::api::{ApiError, LocalApi};
@@ -63,7 +63,7 @@ pub async fn get_one(
     State(state): State<AppState>,
     user: SignedIn,
     OriginalUri(uri): OriginalUri,
-    CustomerId(id): CustomerId,
+    PathId(id): PathId,
 ) -> Result<Response, Failure> {
     call(state, user, uri.path(), move |api, actor| {
         Ok((StatusCode::OK, api.get(actor, &id)?))
@@ -99,7 +99,7 @@ pub async fn upsert(
     user: SignedIn,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-    CustomerId(id): CustomerId,
+    PathId(id): PathId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
     let sent = body.clone();
@@ -130,7 +130,7 @@ pub async fn delete(
     user: SignedIn,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-    CustomerId(id): CustomerId,
+    PathId(id): PathId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Failure> {
     let expected_version = if state.sync_extras {
@@ -174,7 +174,7 @@ pub async fn adjust_credit(
     user: SignedIn,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-    CustomerId(id): CustomerId,
+    PathId(id): PathId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, Failure> {
     let sent = body.clone();

@@ -9,6 +9,7 @@ mod problem;
 mod sessions;
 mod stream;
 mod sync;
+mod users;
 
 pub use conn::ServerLimits;
 use conn::Slot;
@@ -25,7 +26,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 
 use crate::api::{ApiError, Auth, LocalApi};
@@ -116,6 +117,11 @@ pub fn router(state: AppState) -> Router {
                 .delete(sessions::logout),
         )
         .route("/api/auth/refresh", post(sessions::refresh))
+        .route("/api/users", get(users::list).post(users::create))
+        .route(
+            "/api/users/{user_name}",
+            put(users::change).delete(users::delete),
+        )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -194,7 +200,7 @@ async fn log_request(request: Request, next: Next) -> Response {
 
 async fn no_route(request: Request) -> Response {
     let detail = format!(
-        "no route {} (routes: /customers, /customers/{{id}}, /customers/{{id}}/credit, /api/auth, /api/auth/refresh, /sync/customers)",
+        "no route {} (routes: /customers, /customers/{{id}}, /customers/{{id}}/credit, /api/auth, /api/auth/refresh, /api/users, /api/users/{{userName}}, /sync/customers)",
         request.uri().path()
     );
     route_problem(

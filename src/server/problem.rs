@@ -132,16 +132,16 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// The customer id of the path, percent-decoded.
+/// The id in the path (a customer id, a user name), percent-decoded.
 #[derive(Debug, Clone)]
-pub struct CustomerId(pub String);
+pub struct PathId(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for CustomerId {
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Failure> {
         match Path::<String>::from_request_parts(parts, state).await {
-            Ok(Path(id)) => Ok(CustomerId(id)),
+            Ok(Path(id)) => Ok(PathId(id)),
             Err(e) => Err(Failure::new(
                 ApiError::invalid("id", e.body_text()),
                 parts.uri.path(),

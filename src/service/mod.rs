@@ -10,12 +10,13 @@ mod customers;
 mod protocol;
 mod session;
 mod transfer;
+mod users;
 
 /// The file types the window shows, from the layer that reads and writes the files.
 pub use crate::transfer::{Format, ImportRequest, ImportSummary, TransferError};
 pub use protocol::{
     Command, CustomerCommand, CustomerMessage, Message, ServiceError, SessionCommand,
-    SessionMessage, TransferCommand, TransferMessage,
+    SessionMessage, TransferCommand, TransferMessage, UsersCommand, UsersMessage,
 };
 
 use std::path::PathBuf;

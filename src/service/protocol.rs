@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::Value;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, NewUser, UserChange, UserSummary};
 use crate::model::{Customer, QueryResult, UserInfo};
 use crate::ndata::ListParams;
 use crate::transfer::{ImportRequest, ImportSummary, TransferError};
@@ -24,6 +24,46 @@ pub enum Command {
     Customers(CustomerCommand),
     /// Importing or exporting a file, on this computer's store.
     Transfer(TransferCommand),
+    /// Managing users, wherever the signed-in user works (needs every right).
+    Users(UsersCommand),
+}
+
+/// The *Users* view's calls, on this computer's store or at the shop server.
+#[derive(Debug)]
+pub enum UsersCommand {
+    List,
+    Create(NewUser),
+    Change {
+        user_name: String,
+        change: UserChange,
+    },
+    Delete {
+        user_name: String,
+    },
+}
+
+impl From<UsersCommand> for Command {
+    fn from(command: UsersCommand) -> Self {
+        Command::Users(command)
+    }
+}
+
+/// Answers to [`UsersCommand`]s.
+#[derive(Debug)]
+pub enum UsersMessage {
+    Listed(Result<Vec<UserSummary>, ApiError>),
+    /// A user was added (`created`) or changed.
+    Saved {
+        created: bool,
+        result: Result<UserSummary, ApiError>,
+    },
+    Deleted(Result<UserSummary, ApiError>),
+}
+
+impl From<UsersMessage> for Message {
+    fn from(message: UsersMessage) -> Self {
+        Message::Users(message)
+    }
 }
 
 /// Imports and exports of files. Each runs on the store as the signed-in user, reports
@@ -102,6 +142,8 @@ pub enum SessionCommand {
         server: Option<String>,
     },
     SignOut,
+    /// Read the signed-in user again now (F5), as the service does every minute.
+    CheckUser,
     /// Fill the store with `count` demo customers; `cancel` stops it between batches.
     LoadDemo {
         count: u64,
@@ -158,6 +200,7 @@ pub enum Message {
     /// Boxed: a customer is some 900 bytes, and most messages are far smaller.
     Customers(Box<CustomerMessage>),
     Transfer(TransferMessage),
+    Users(UsersMessage),
     /// A command arrived that needs someone signed in (on this computer's store, for demo
     /// data), and nobody was.
     NotSignedIn,
@@ -185,6 +228,12 @@ pub enum SessionMessage {
     },
     /// Signing in (or creating the owner) was refused.
     SignInFailed(ApiError),
+    /// The signed-in user as stored now, read again every minute and after a refusal, so
+    /// that a change of their rights shows without signing in again.
+    UserRefreshed(UserInfo),
+    /// The session ended on its own: the user was removed, their password was reset, or
+    /// the server forgot the session.
+    SessionEnded(ApiError),
     SignedOut,
     DemoProgress {
         done: u64,
@@ -215,6 +264,25 @@ pub enum CustomerMessage {
         id: String,
         result: Result<Customer, ApiError>,
     },
+}
+
+impl CustomerMessage {
+    /// Whether the API refused the call for a right the user lacks (403).
+    pub fn refused_for_a_right(&self) -> bool {
+        let forbidden = |e: &ApiError| matches!(e, ApiError::Forbidden(_));
+        match self {
+            CustomerMessage::Page { result, .. } => result.as_ref().err().is_some_and(forbidden),
+            CustomerMessage::CardFound { result, .. } => {
+                result.as_ref().err().is_some_and(forbidden)
+            }
+            CustomerMessage::Saved { result, .. }
+            | CustomerMessage::CreditAdjusted(result)
+            | CustomerMessage::Deleted(result)
+            | CustomerMessage::Fetched { result, .. } => {
+                result.as_ref().err().is_some_and(forbidden)
+            }
+        }
+    }
 }
 
 impl From<SessionMessage> for Message {

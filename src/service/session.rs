@@ -9,12 +9,17 @@ use tokio::sync::mpsc;
 
 use super::customers::customer_call;
 use super::transfer::transfer;
-use super::{Command, Message, Outbox, ServiceError, SessionCommand, SessionMessage};
-use crate::api::{ApiError, Auth, AuthPolicy, LocalApi, LocalSession, blocking};
+use super::users::users_call;
+use super::{Command, Message, Outbox, ServiceError, SessionCommand, SessionMessage, UsersMessage};
+use crate::api::{ApiError, Auth, AuthPolicy, CustomersApi, LocalApi, LocalSession, blocking};
 use crate::model::{Actor, Rights, UserInfo};
 use crate::ndata::ListParams;
 use crate::remote::RemoteClient;
 use crate::store::{Integrity, Store};
+
+/// How often the signed-in user is read again, so that a change of rights made elsewhere
+/// reaches the window (the contract asks for at least every minute).
+const USER_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The seed of the demo data, fixed so that two demo stores hold the same customers.
 const DEMO_SEED: u64 = 42;
@@ -38,8 +43,25 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
     report_damage(api.clone(), outbox.clone());
     let auth = Arc::new(Auth::new(api.clone(), AuthPolicy::default()));
     let mut backend: Option<Backend> = None;
-    while let Some(command) = commands.recv().await {
+    let mut user_check = tokio::time::interval(USER_CHECK_EVERY);
+    user_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let command = tokio::select! {
+            command = commands.recv() => command,
+            _ = user_check.tick() => {
+                if let Some(backend) = &backend {
+                    tokio::spawn(check_user(backend.clone(), outbox.clone()));
+                }
+                continue;
+            }
+        };
+        let Some(command) = command else { break };
         match command {
+            Command::Session(SessionCommand::CheckUser) => {
+                if let Some(backend) = &backend {
+                    tokio::spawn(check_user(backend.clone(), outbox.clone()));
+                }
+            }
             Command::Session(command) => {
                 session_command(command, &auth, &store_name, &mut backend, &outbox).await;
             }
@@ -53,7 +75,34 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
                                 customer_call(client.as_ref(), command).await
                             }
                         };
+                        let refused = message.refused_for_a_right();
                         outbox.send(message).await;
+                        if refused {
+                            // The rights the window draws by may be out of date.
+                            check_user(backend, outbox).await;
+                        }
+                    });
+                }
+                None => outbox.send(Message::NotSignedIn).await,
+            },
+            Command::Users(command) => match &backend {
+                Some(backend) => {
+                    let (backend, outbox) = (backend.clone(), outbox.clone());
+                    tokio::spawn(async move {
+                        let message = match &backend {
+                            Backend::Local(session) => users_call(session, command).await,
+                            Backend::Remote(client) => users_call(client.as_ref(), command).await,
+                        };
+                        let changed = matches!(
+                            message,
+                            UsersMessage::Saved { result: Ok(_), .. }
+                                | UsersMessage::Deleted(Ok(_))
+                        );
+                        outbox.send(message).await;
+                        if changed {
+                            // The signed-in user may have changed their own rights.
+                            check_user(backend, outbox).await;
+                        }
                     });
                 }
                 None => outbox.send(Message::NotSignedIn).await,
@@ -68,6 +117,22 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
                 _ => outbox.send(Message::NotSignedIn).await,
             },
         }
+    }
+}
+
+/// Reads the signed-in user again and tells the window: their rights may have changed, or
+/// their session ended. Unreachable, the desk goes on with what it knew.
+async fn check_user(backend: Backend, outbox: Outbox) {
+    let me = match &backend {
+        Backend::Local(session) => session.me().await,
+        Backend::Remote(client) => client.me().await,
+    };
+    match me {
+        Ok(user) => outbox.send(SessionMessage::UserRefreshed(user)).await,
+        Err(err @ ApiError::Unauthorized(_)) => {
+            outbox.send(SessionMessage::SessionEnded(err)).await;
+        }
+        Err(err) => tracing::debug!("the signed-in user could not be read again: {err}"),
     }
 }
 
@@ -147,6 +212,8 @@ async fn session_command(
             let signed = RemoteClient::login(&server, &user_name, &password, &device_name()).await;
             *backend = signed_in_remotely(signed, server, outbox).await;
         }
+        // Answered by the serve loop, which holds the backend.
+        SessionCommand::CheckUser => {}
         SessionCommand::SignOut => {
             if let Some(Backend::Remote(client)) = backend.take() {
                 // Revoke the token on the server; signing out here happens either way.

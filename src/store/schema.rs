@@ -229,7 +229,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE customers ADD COLUMN ledger_len INTEGER NOT NULL DEFAULT 0;
     INSERT INTO counters (name, value) VALUES ('ledger_stale', 1);
     "#,
-    // 8: counted keys (store::counted): every ordered key cut into blocks of index entries
+    // 8: when each user last signed in, for the Users view (`GET /api/users`).
+    r#"
+    ALTER TABLE users ADD COLUMN last_sign_in INTEGER;
+    "#,
+    // 9: counted keys (store::counted): every ordered key cut into blocks of index entries
     // with their counts, so that a count of a range and the entry at a rank cost a
     // logarithm; and trigram indexes over external ids and card serial numbers
     // (store::codes) for `like`. Both are built at the next open.

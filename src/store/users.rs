@@ -95,6 +95,64 @@ pub fn list_users(snapshot: &Snapshot<'_>) -> Result<Vec<UserRecord>> {
     Ok(users)
 }
 
+/// A stored user with when they last signed in (microseconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserListing {
+    pub user: UserRecord,
+    pub last_sign_in: Option<i64>,
+}
+
+/// Every user with their last sign-in, by name.
+pub fn list_user_listings(snapshot: &Snapshot<'_>) -> Result<Vec<UserListing>> {
+    let conn = snapshot.conn();
+    let mut stmt = conn.prepare(
+        "SELECT id, user_name, display_name, rights, last_sign_in FROM users ORDER BY user_name",
+    )?;
+    let users = stmt
+        .query_map([], |r| {
+            Ok(UserListing {
+                user: row_to_user(r)?,
+                last_sign_in: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(users)
+}
+
+/// The user with this name and their last sign-in, if any.
+pub fn find_user_listing(snapshot: &Snapshot<'_>, user_name: &str) -> Result<Option<UserListing>> {
+    Ok(snapshot
+        .conn()
+        .prepare_cached(
+            "SELECT id, user_name, display_name, rights, last_sign_in FROM users WHERE user_name = ?1",
+        )?
+        .query_row([user_name], |r| {
+            Ok(UserListing {
+                user: row_to_user(r)?,
+                last_sign_in: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Records that the user with this id signed in at `now_micros`.
+pub fn record_sign_in(tx: &Tx<'_>, user_id: &str, now_micros: i64) -> Result<()> {
+    tx.conn().execute(
+        "UPDATE users SET last_sign_in = ?1 WHERE id = ?2",
+        params![now_micros, user_id],
+    )?;
+    Ok(())
+}
+
+/// Replaces the name shown for the user with this id.
+pub fn set_display_name(tx: &Tx<'_>, user_id: &str, display_name: &str) -> Result<()> {
+    tx.conn().execute(
+        "UPDATE users SET display_name = ?1 WHERE id = ?2",
+        params![display_name, user_id],
+    )?;
+    Ok(())
+}
+
 /// How many users exist (none means the first start).
 pub fn user_count(snapshot: &Snapshot<'_>) -> Result<u64> {
     let n: i64 = snapshot

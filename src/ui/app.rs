@@ -37,6 +37,9 @@ pub struct App {
     toasts: Toasts,
     /// Where *Import…* and *Export…* get their files: the system's dialogs, or a test's.
     picker: Arc<dyn FilePicker>,
+    /// Input that arrived after a Tab, held for the next frame (see
+    /// [`shortcuts::hold_after_focus_move`]).
+    held_events: Vec<egui::Event>,
 }
 
 impl App {
@@ -67,6 +70,22 @@ impl App {
             settings,
             toasts: Toasts::default(),
             picker: Arc::new(SystemFilePicker),
+            held_events: Vec::new(),
+        }
+    }
+
+    /// Gives this frame the input held from the last one, and holds what follows a Tab for
+    /// the next, so that keys typed after a Tab reach the field the Tab moves to. eframe
+    /// calls it before every frame; egui_kittest does not, so tests call it themselves.
+    pub fn hold_input_after_tab(&mut self, ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        if !self.held_events.is_empty() {
+            let mut events = std::mem::take(&mut self.held_events);
+            events.append(&mut raw_input.events);
+            raw_input.events = events;
+        }
+        self.held_events = shortcuts::hold_after_focus_move(&mut raw_input.events);
+        if !self.held_events.is_empty() {
+            ctx.request_repaint();
         }
     }
 
@@ -108,6 +127,13 @@ impl App {
             Message::Transfer(message) => match &mut self.desk {
                 Some(desk) => desk.handle_transfer(message, &mut self.toasts),
                 None => tracing::debug!("no desk for {message:?}"),
+            },
+            Message::Users(message) => match (self.desk.as_mut(), self.service.as_ref()) {
+                (Some(desk), Some(service)) => match desk.users.as_mut() {
+                    Some(view) => view.handle(message, service, &mut self.toasts),
+                    None => tracing::debug!("no users view for {message:?}"),
+                },
+                _ => tracing::debug!("no desk for {message:?}"),
             },
             Message::NotSignedIn => match &mut self.desk {
                 Some(_) => self.toasts.add(ToastKind::Error, "You are not signed in."),
@@ -155,6 +181,24 @@ impl App {
                 if let Gate::SignIn(form) | Gate::CreateOwner(form) = &mut self.gate {
                     form.busy = false;
                     form.error = Some(words::sign_in_failure(&error));
+                }
+            }
+            SessionMessage::UserRefreshed(user) => {
+                if let Some(desk) = self.desk.as_mut()
+                    && desk.user.user_name.eq_ignore_ascii_case(&user.user_name)
+                {
+                    desk.set_user(user);
+                }
+            }
+            SessionMessage::SessionEnded(error) => {
+                if self.desk.take().is_some() {
+                    let mut gate = self.sign_in_gate();
+                    if let Gate::SignIn(form) = &mut gate {
+                        form.error = Some(format!(
+                            "You were signed out ({error}). Sign in again to go on."
+                        ));
+                    }
+                    self.gate = gate;
                 }
             }
             SessionMessage::SignedOut => {
@@ -234,6 +278,10 @@ impl App {
 }
 
 impl eframe::App for App {
+    fn raw_input_hook(&mut self, ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        self.hold_input_after_tab(ctx, raw_input);
+    }
+
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         let Some(service) = self.service.as_mut() else {
             return;

@@ -13,10 +13,13 @@ use super::query::{Chip, Filters, GridQuery};
 use super::settings::Settings;
 use super::toasts::{ToastKind, Toasts};
 use super::transfer::{Transfer, transfer_logic, transfer_message};
+use super::users::UsersView;
 use super::words;
 use crate::api::ApiError;
 use crate::model::{Customer, Right, Rights, UserInfo};
-use crate::service::{CustomerCommand, CustomerMessage, ServiceHandle, TransferMessage};
+use crate::service::{
+    CustomerCommand, CustomerMessage, ServiceHandle, SessionCommand, TransferMessage,
+};
 
 /// How long the search waits after the last keystroke before it asks the store, so fast
 /// typing costs one query, not one per key. A query that is still running when a newer one
@@ -115,6 +118,10 @@ pub struct Desk {
     pub transfer: Option<Transfer>,
     /// Where *Import…* and *Export…* get their files from.
     pub picker: Arc<dyn FilePicker>,
+    /// The *Users* view, when open.
+    pub users: Option<UsersView>,
+    /// F5 asked to read the signed-in user (and so their rights) again.
+    check_user_due: bool,
 }
 
 impl Desk {
@@ -162,6 +169,21 @@ impl Desk {
             chips: Vec::new(),
             transfer: None,
             picker,
+            users: None,
+            check_user_due: false,
+        }
+    }
+
+    /// The signed-in user as stored now: the controls follow their rights at once (an open
+    /// editor too), and the *Users* view closes for a user who lost every right.
+    pub fn set_user(&mut self, user: UserInfo) {
+        self.rights = user.rights_set();
+        self.user = user;
+        if let Some(editor) = self.editor.as_mut() {
+            editor.set_rights(self.rights);
+        }
+        if !self.can(Right::Admin) {
+            self.users = None;
         }
     }
 
@@ -171,6 +193,7 @@ impl Desk {
             || self.writes_pending > 0
             || self.fetch_due.is_some()
             || self.transfer.as_ref().is_some_and(Transfer::is_busy)
+            || self.users.as_ref().is_some_and(|u| u.busy)
     }
 
     /// Whether this user may import: files go into this computer's store only, and
@@ -218,6 +241,11 @@ impl Desk {
     /// Runs before drawing: sends the due list request.
     pub fn logic(&mut self, ctx: &Context, service: &ServiceHandle, toasts: &mut Toasts) {
         transfer_logic(&mut self.transfer, service, toasts);
+        if std::mem::take(&mut self.check_user_due)
+            && let Err(err) = service.send(SessionCommand::CheckUser)
+        {
+            toasts.add(ToastKind::Error, words::service_failure(&err));
+        }
         // A customer opened from the grid shows the grid's copy at once, and the stored one as
         // soon as it is read: the row may be older than a change made elsewhere.
         if let Some(id) = self.refresh_opened.take() {
@@ -274,6 +302,7 @@ impl Desk {
     /// F5: reads the page, and the customer open in the editor, again now.
     pub fn refresh_now(&mut self) {
         self.fetch_due = Some(0.0);
+        self.check_user_due = true;
         if let Some(editor) = &self.editor
             && !editor.is_dirty()
         {

@@ -11,6 +11,7 @@ use super::shortcuts;
 use super::style;
 use super::toasts::Toasts;
 use super::transfer::{Transfer, transfer_ui};
+use super::users::{UsersView, users_ui};
 use crate::model::Right;
 use crate::service::{CustomerCommand, ServiceHandle};
 
@@ -66,10 +67,12 @@ pub fn desk_ui(
         });
     }
 
-    egui::Panel::bottom("status-bar").show(ui, |ui| {
-        if status_bar_ui(ui, desk, settings) {
-            outcome = desk.leave_editor(AfterDiscard::SignOut);
+    egui::Panel::bottom("status-bar").show(ui, |ui| match status_bar_ui(ui, desk, settings) {
+        Some(StatusAction::SwitchUser) => outcome = desk.leave_editor(AfterDiscard::SignOut),
+        Some(StatusAction::OpenUsers) => {
+            desk.users = Some(UsersView::open(&desk.user.user_name, service, toasts));
         }
+        None => {}
     });
     egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, desk, service, toasts));
     if desk.card_warning.is_some() {
@@ -109,7 +112,7 @@ pub fn desk_ui(
     }
     if !editor_over_grid {
         grid_panels_ui(ui, desk);
-        if !typing && desk.dialog.is_none() && desk.transfer.is_none() {
+        if !typing && desk.dialog.is_none() && desk.transfer.is_none() && desk.users.is_none() {
             grid_keys(ui, desk);
         }
     }
@@ -124,6 +127,11 @@ pub fn desk_ui(
         service,
         toasts,
     );
+    if let Some(view) = desk.users.as_mut()
+        && !users_ui(ui.ctx(), view, service, toasts)
+    {
+        desk.users = None;
+    }
     outcome
 }
 
@@ -358,16 +366,25 @@ fn chips_row_ui(ui: &mut Ui, desk: &Desk) -> Option<super::query::FilterField> {
         .inner
 }
 
-/// The status bar; returns true when the user asked to switch user.
-fn status_bar_ui(ui: &mut Ui, desk: &mut Desk, settings: &mut Settings) -> bool {
-    let mut switch = false;
+/// What the status bar's buttons ask for.
+enum StatusAction {
+    SwitchUser,
+    OpenUsers,
+}
+
+/// The status bar: who is signed in where, the user's buttons, theme and zoom.
+fn status_bar_ui(ui: &mut Ui, desk: &mut Desk, settings: &mut Settings) -> Option<StatusAction> {
+    let mut action = None;
     ui.horizontal(|ui| {
         match &desk.server {
             Some(server) => ui.label(format!("Signed in as {} at {server}", desk.user.user_name)),
             None => ui.label(format!("Signed in as {}", desk.user.user_name)),
         };
         if ui.button("Switch user").clicked() {
-            switch = true;
+            action = Some(StatusAction::SwitchUser);
+        }
+        if desk.can(Right::Admin) && desk.users.is_none() && ui.button("Users").clicked() {
+            action = Some(StatusAction::OpenUsers);
         }
         ui.separator();
         let label = ui.label("Theme");
@@ -408,7 +425,7 @@ fn status_bar_ui(ui: &mut Ui, desk: &mut Desk, settings: &mut Settings) -> bool 
             desk.dialog = Some(Dialog::Shortcuts);
         }
     });
-    switch
+    action
 }
 
 fn theme_name(theme: ThemePreference) -> &'static str {

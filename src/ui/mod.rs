@@ -20,6 +20,7 @@ mod sign_in;
 pub mod style;
 mod toasts;
 mod transfer;
+mod users;
 mod words;
 
 use std::path::PathBuf;

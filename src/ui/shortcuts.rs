@@ -88,6 +88,28 @@ pub fn help_rows(ctx: &egui::Context) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// Takes from `events` what follows the first Tab (or Shift+Tab) pressed, to be given in
+/// the next frame. egui moves the focus at the end of the frame that saw the Tab, so in one
+/// batch "Tab, e, v, a" (fast typing, a password manager, a barcode reader with a Tab
+/// suffix) would type "eva" into the field being left.
+pub fn hold_after_focus_move(events: &mut Vec<egui::Event>) -> Vec<egui::Event> {
+    let tab = events.iter().position(|e| {
+        matches!(
+            e,
+            egui::Event::Key {
+                key: Key::Tab,
+                pressed: true,
+                modifiers,
+                ..
+            } if !modifiers.command && !modifiers.alt
+        )
+    });
+    match tab {
+        Some(at) if at + 1 < events.len() => events.split_off(at + 1),
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,7 +117,7 @@ fn counts_stay_exact_when_the_blocks_were_left_stale_or_wrong() {
 }
 
 #[test]
-fn a_store_of_schema_7_opens_with_its_counts_and_code_indexes_built() {
+fn a_store_of_schema_8_opens_with_its_counts_and_code_indexes_built() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("old.db");
     {
@@ -132,9 +132,9 @@ fn a_store_of_schema_7_opens_with_its_counts_and_code_indexes_built() {
              DROP TABLE code_grams_cards; DROP TABLE code_gram_uses;
              DELETE FROM counters
              WHERE name IN ('counted_stale', 'codes_stale', 'codes_estimated_at');
-             PRAGMA user_version = 7;",
+             PRAGMA user_version = 8;",
         )
-        .expect("go back to schema 7");
+        .expect("go back to schema 8");
     }
     let api = LocalApi::with_system_clock(Store::open(&path).expect("reopen"));
     let version: i64 = api

@@ -19,16 +19,18 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
         .collect()
 }
 
-/// What migration 8 (counted keys, code indexes) added, taken away again.
+/// What migrations 8 (sign-in times) and 9 (counted keys, code indexes) added, taken away
+/// again.
 const UNDO_COUNTED_SCHEMA: &str = "
+    ALTER TABLE users DROP COLUMN last_sign_in;
     DROP TABLE count_blocks; DROP TABLE code_grams_external_id_vocab;
     DROP TABLE code_grams_cards_vocab; DROP TABLE code_grams_external_id;
     DROP TABLE code_grams_cards;
     DROP TABLE code_gram_uses;
     DELETE FROM counters WHERE name IN ('counted_stale', 'codes_stale', 'codes_estimated_at');";
 
-/// What migrations 5 (sync), 7 (the ledger's table) and 8 added, taken away again, for a
-/// store made to look older.
+/// What migrations 5 (sync) and 7 (the ledger's table) added, taken away again, for a store
+/// made to look older.
 const UNDO_SYNC_SCHEMA: &str = "
     DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
     DROP TABLE sync_feed; DROP TABLE store_meta; DROP TABLE idempotency_keys;

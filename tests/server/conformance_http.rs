@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use customer_desk::api::AuthPolicy;
+use customer_desk::api::{ApiError, AuthPolicy};
 use customer_desk::model::Rights;
 use customer_desk::remote::RemoteClient;
 
@@ -21,6 +21,10 @@ impl Harness for HttpHarness {
 
     async fn session(&self, rights: Rights) -> RemoteClient {
         self.server.session(rights).await
+    }
+
+    async fn sign_in(&self, user_name: &str, password: &str) -> Result<RemoteClient, ApiError> {
+        RemoteClient::login(&self.server.base_url, user_name, password, "test desk").await
     }
 
     fn set_now(&self, now: DateTime<Utc>) {

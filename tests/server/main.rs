@@ -13,3 +13,4 @@ mod damaged;
 mod disk_full;
 mod load;
 mod security;
+mod users;

@@ -166,6 +166,32 @@ fn keys_typed_while_a_save_is_on_its_way_stay_when_it_is_answered() {
 }
 
 #[test]
+fn a_key_typed_in_the_same_frame_as_ctrl_s_is_saved() {
+    let mut h = harness(CustomerEditor::open(jana(), Rights::admin()));
+    h.run();
+    type_into(&mut h, "Email", "eva@example.s");
+    // At 30 ms a key the last letter and Ctrl+S can arrive in one frame's input.
+    h.event(egui::Event::Text("k".into()));
+    h.event(egui::Event::Key {
+        key: Key::S,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: Modifiers::COMMAND,
+    });
+    h.run_ok();
+    let (_, body) = save_body(&h.state().actions);
+    assert_eq!(
+        body["email"], "eva@example.sk",
+        "the save takes what the field shows"
+    );
+    assert_eq!(
+        h.get_by_label("Email").value().as_deref(),
+        Some("eva@example.sk")
+    );
+}
+
+#[test]
 fn ctrl_s_saves_and_esc_closes() {
     let mut h = harness(CustomerEditor::open(jana(), Rights::admin()));
     h.run();

@@ -11,3 +11,5 @@ mod perf;
 mod remote;
 mod transfer;
 mod truth;
+mod typing;
+mod users;

@@ -155,6 +155,11 @@ impl CustomerEditor {
         self.awaiting.is_some()
     }
 
+    /// Draws the controls for `rights` from now on (the user's rights changed meanwhile).
+    pub fn set_rights(&mut self, rights: Rights) {
+        self.rights = rights;
+    }
+
     /// The rights the editor draws its controls for.
     pub fn rights(&self) -> Rights {
         self.rights

@@ -12,15 +12,22 @@ pub mod cases;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use customer_desk::api::CustomersApi;
+use customer_desk::api::{ApiError, CustomersApi, UsersApi};
 use customer_desk::model::Rights;
 
 /// One implementation of the API under test, on a fresh empty store.
 pub trait Harness: Sync {
-    type Api: CustomersApi;
+    type Api: CustomersApi + UsersApi;
 
-    /// A session of a user holding exactly `rights`.
+    /// A session of a new stored user holding exactly `rights`.
     fn session(&self, rights: Rights) -> impl Future<Output = Self::Api> + Send;
+
+    /// Signs in a stored user (one added through [`UsersApi::create_user`]).
+    fn sign_in(
+        &self,
+        user_name: &str,
+        password: &str,
+    ) -> impl Future<Output = Result<Self::Api, ApiError>> + Send;
 
     /// Moves the clock that the API logic reads (status, `IsExpired`, status times).
     fn set_now(&self, now: DateTime<Utc>);

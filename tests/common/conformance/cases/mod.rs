@@ -2,10 +2,12 @@
 
 mod query;
 mod rights;
+mod users;
 mod writes;
 
 pub use query::*;
 pub use rights::*;
+pub use users::*;
 pub use writes::*;
 
 use chrono::{DateTime, Utc};
