@@ -318,7 +318,7 @@ impl Selection<'_> {
             // finds the page after about (skip + take) × customers / matches entries; SQLite
             // would rather take the filter's own index and sort every match. Matches
             // bunched far along the order (external ids grow with ids) make the walk give
-            // up after a few times its estimate, and SQLite's plan answers instead.
+            // up once it has cost what sorting them would, and SQLite's plan answers.
             if let Some((key, _)) = plan.sort_key
                 && !plan.conditions.is_empty()
                 && take <= WALK_BUFFER_MAX
@@ -326,7 +326,9 @@ impl Selection<'_> {
                 let customers = super::customers::count_of(conn)?.max(self.total) as f64;
                 let walk = (skip + take) as f64 * customers / self.total as f64;
                 if walk <= ALONG_SORT_INDEX_MAX * self.total as f64 {
-                    let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK) as u64;
+                    // Up to what sorting the matches would cost: their number, each read.
+                    let sort = self.total as f64 * READ_MATCH_COST_BY_ID;
+                    let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK).max(sort) as u64;
                     if let Some(page) = self.walk_filtered(conn, key, skip, take, budget)? {
                         for rid in page {
                             if !visit(rid)? {
