@@ -841,15 +841,18 @@ pub(super) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
         let total: i64 = conn.query_row(&format!("SELECT count(*) {}{only}", s.from), [], |r| {
             r.get(0)
         })?;
-        // Every BUILD_BLOCK-th entry starts a block; the window runs along the index.
-        let mut starts = conn.prepare(&format!(
-            "SELECT v, id FROM (SELECT {} AS v, c.id AS id, \
-             row_number() OVER (ORDER BY {}) AS n {}{only}) WHERE n % ?1 = 1 AND n > 1",
-            s.expr, s.asc, s.from
-        ))?;
-        let firsts: Vec<(Value, String)> = starts
-            .query_map([BUILD_BLOCK], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        // Every BUILD_BLOCK-th entry starts a block: each found by a seek to the one before
+        // and a step of one block, so the whole index is walked once, inside SQLite.
+        let mut firsts: Vec<(Value, String)> = Vec::new();
+        let mut from = Block {
+            start: Vec::new(),
+            first: None,
+            n: 0,
+        };
+        while let Some(next) = nth_from(conn, key, &from, BUILD_BLOCK)? {
+            firsts.push(next.clone());
+            from.first = Some(next);
+        }
         let mut left = total;
         insert.execute(params![
             key as i64,
