@@ -188,7 +188,10 @@ pub(super) fn grow(
         body["firstName"] = json!(other.first_name);
         body["discountRate"] = json!(rng.random_range(0..=20) * 5 % 35);
         body["creditRate"] = json!(rng.random_range(0..4));
-        body["expirationTime"] = json!(other.expiration_time);
+        // None, or some day of the next three years (after any activation time).
+        let expires = (!rng.random_bool(0.3))
+            .then(|| now + chrono::Duration::days(rng.random_range(1..1100)));
+        body["expirationTime"] = json!(expires);
         let t = Instant::now();
         api.upsert(actor, id, &body)?;
         update_samples.push(t.elapsed());
