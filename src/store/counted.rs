@@ -830,8 +830,7 @@ pub(super) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     let mut insert = conn.prepare_cached(
         "INSERT INTO count_blocks (key, start, start_key, start_id, n) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    for key in 0..KEYS.len() {
-        let k = &KEYS[key];
+    for (key, k) in KEYS.iter().enumerate() {
         let s = sql_of(key);
         let only = if k.partial {
             format!(" WHERE {} IS NOT NULL", s.expr)

@@ -25,7 +25,7 @@ fn customer(n: u32, state: u32) -> Customer {
     let pick =
         |salt: u32, len: u32| (state.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)) % len;
     let time = |s: u32| -> Option<DateTime<Utc>> {
-        (s % 4 != 0).then(|| {
+        (!s.is_multiple_of(4)).then(|| {
             Utc.timestamp_opt(1_700_000_000 + i64::from(s % 5) * 86_400, 0)
                 .single()
         })?
@@ -189,12 +189,12 @@ proptest! {
         for op in &ops {
             apply(&store, op);
         }
-        prop_assert!(store.read_sql(|c| super::add_up(c)).expect("add up"));
+        prop_assert!(store.read_sql(super::add_up).expect("add up"));
         check_all(&store, &skips)?;
         // Built again in one pass, the blocks answer the same.
         store.with_writer(|conn| super::rebuild(conn)).expect("rebuild");
         check_all(&store, &skips)?;
-        prop_assert!(store.read_sql(|c| super::add_up(c)).expect("add up"));
+        prop_assert!(store.read_sql(super::add_up).expect("add up"));
     }
 }
 
@@ -226,7 +226,7 @@ fn blocks_that_add_up_but_hold_other_entries_are_found() {
     for n in 0..30 {
         apply(&store, &Op::Put { n, state: n * 7919 });
     }
-    assert!(store.read_sql(|c| super::add_up(c)).expect("add up"));
+    assert!(store.read_sql(super::add_up).expect("add up"));
     // One entry counted in the first block of a key instead of its last.
     store
         .with_writer(|c| {
@@ -237,5 +237,5 @@ fn blocks_that_add_up_but_hold_other_entries_are_found() {
             )
         })
         .expect("damage");
-    assert!(!store.read_sql(|c| super::add_up(c)).expect("add up"));
+    assert!(!store.read_sql(super::add_up).expect("add up"));
 }
