@@ -188,9 +188,13 @@ pub(super) fn grow(
         body["firstName"] = json!(other.first_name);
         body["discountRate"] = json!(rng.random_range(0..=20) * 5 % 35);
         body["creditRate"] = json!(rng.random_range(0..4));
-        // None, or some day of the next three years (after any activation time).
+        // None, or some day of the three years after now or the activation, if later.
+        let activated = body["activationTime"]
+            .as_str()
+            .and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok())
+            .map_or(now, |t| t.max(now));
         let expires = (!rng.random_bool(0.3))
-            .then(|| now + chrono::Duration::days(rng.random_range(1..1100)));
+            .then(|| activated + chrono::Duration::days(rng.random_range(1..1100)));
         body["expirationTime"] = json!(expires);
         let t = Instant::now();
         api.upsert(actor, id, &body)?;
