@@ -508,7 +508,16 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     }
     ensure_sort_indexes(conn, false)?;
-    ensure_counted(conn)
+    // A store damaged where the blocks or an index lie still opens, for reading and for the
+    // integrity check to report it: its counts are marked stale, so lists take the plain
+    // path, and `doctor --fix` builds them again with the indexes.
+    if let Err(e) = ensure_counted(conn) {
+        tracing::warn!(error = %e, "the counted keys could not be checked at open");
+        if let Err(e) = mark_counted_stale(conn) {
+            tracing::warn!(error = %e, "the counted keys could not be marked stale");
+        }
+    }
+    Ok(())
 }
 
 /// Builds the counted keys' blocks and the code indexes when they are marked stale, and
