@@ -28,6 +28,9 @@ pub enum ApiError {
     /// No customer (or route) with that id (404).
     #[error("no customer with id {0}")]
     NotFound(String),
+    /// **[ours]** No user with that name (`/api/users/{userName}`, 404).
+    #[error("no user named {0}")]
+    NoSuchUser(String),
     /// **[ours]** The feed cursor is from another history of the server (a new or restored
     /// database, or one put back from a copy): read everything again (410, errorCode 7).
     #[error("the server's history changed: {0}")]
@@ -100,7 +103,7 @@ impl ApiError {
             ApiError::Validation(_) => 400,
             ApiError::Locked(_) => 423,
             ApiError::Conflict { .. } => 409,
-            ApiError::NotFound(_) => 404,
+            ApiError::NotFound(_) | ApiError::NoSuchUser(_) => 404,
             ApiError::Gone(_) => 410,
             ApiError::KeyReused(_) => 422,
             ApiError::PayloadTooLarge { .. } => 413,
@@ -138,6 +141,7 @@ impl ApiError {
                 vec![],
             ),
             ApiError::NotFound(id) => ("Not found", Some(json!({ "id": id })), vec![]),
+            ApiError::NoSuchUser(name) => ("Not found", Some(json!({ "userName": name })), vec![]),
             ApiError::Gone(_) => ("Gone", None, vec![]),
             ApiError::KeyReused(_) => ("Idempotency key reused", None, vec![]),
             ApiError::PayloadTooLarge { .. } => ("Payload too large", None, vec![]),
@@ -214,7 +218,10 @@ impl ApiError {
             (Some(5), _) | (None, 423) => ApiError::Locked(detail),
             (Some(7), _) | (None, 410) => ApiError::Gone(detail),
             (_, 422) => ApiError::KeyReused(detail),
-            (_, 404) => ApiError::NotFound(resource_str("id").unwrap_or(detail)),
+            (_, 404) => match resource_str("userName") {
+                Some(name) => ApiError::NoSuchUser(name),
+                None => ApiError::NotFound(resource_str("id").unwrap_or(detail)),
+            },
             (_, 413) => ApiError::PayloadTooLarge { limit_bytes: 0 },
             (_, 408) => ApiError::RequestTimeout(detail),
             (_, 507) => ApiError::DiskFull(detail),

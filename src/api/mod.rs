@@ -25,6 +25,7 @@ pub use import::{
 };
 pub use session::{CustomersApi, LocalSession, blocking};
 pub use user_admin::{NewUser, UserChange, UserSummary, UsersApi};
+pub use users::{hash_password, password_matches};
 
 use std::sync::Arc;
 

@@ -122,7 +122,7 @@ fn display_name(name: Option<&str>, user_name: &str) -> Result<String, ApiError>
 }
 
 fn no_such_user(user_name: &str) -> ApiError {
-    ApiError::NotFound(format!("no user named {user_name}"))
+    ApiError::NoSuchUser(user_name.to_owned())
 }
 
 /// Refuses to leave the store without a user holding every right: nobody could manage the

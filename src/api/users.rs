@@ -10,14 +10,24 @@ use crate::model::{Actor, FieldError, Right, Rights, UserInfo};
 use crate::store::users::{self, UserRecord};
 use crate::store::{Snapshot, sessions};
 
-/// Hashes a password with argon2id and a random salt.
-pub(super) fn hash_password(password: &str) -> Result<String, ApiError> {
+/// Hashes a password with argon2id and a random salt. A desk also keeps its server user's
+/// password this way, to let them sign in again while the server is away.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Whether `password` is the one `hash` (from [`hash_password`]) was made of.
+pub fn password_matches(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 fn check_user_name(name: &str) -> Result<(), ApiError> {
@@ -131,7 +141,7 @@ pub(super) fn verify_password(
 }
 
 fn no_such_user(user_name: &str) -> ApiError {
-    ApiError::NotFound(user_name.to_owned())
+    ApiError::NoSuchUser(user_name.to_owned())
 }
 
 impl LocalApi {

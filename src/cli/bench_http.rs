@@ -128,7 +128,7 @@ pub fn measure(
     let password = format!("{:032x}", rand::random::<u128>());
     // A run that was killed leaves its user behind; start from a fresh one.
     match auth.remove_user(BENCH_USER) {
-        Ok(()) | Err(ApiError::NotFound(_)) => {}
+        Ok(()) | Err(ApiError::NoSuchUser(_)) => {}
         Err(e) => return Err(e.into()),
     }
     auth.add_user(BENCH_USER, &password, Rights::admin())?;

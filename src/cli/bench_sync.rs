@@ -50,7 +50,7 @@ pub fn measure(api: Arc<LocalApi>, args: &BenchArgs) -> anyhow::Result<SyncBench
     let auth = Arc::new(Auth::new(api.clone(), AuthPolicy::default()));
     let password = format!("{:032x}", rand::random::<u128>());
     match auth.remove_user(BENCH_USER) {
-        Ok(()) | Err(crate::api::ApiError::NotFound(_)) => {}
+        Ok(()) | Err(crate::api::ApiError::NoSuchUser(_)) => {}
         Err(e) => return Err(e.into()),
     }
     auth.add_user(BENCH_USER, &password, Rights::admin())?;

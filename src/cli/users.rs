@@ -6,7 +6,7 @@ use std::path::Path;
 
 use std::sync::Arc;
 
-use crate::api::{ApiError, Auth, AuthPolicy, LocalApi};
+use crate::api::{Auth, AuthPolicy, LocalApi};
 use crate::model::Rights;
 use crate::store::Store;
 
@@ -89,30 +89,22 @@ pub fn run(db: &Path, args: UsersArgs) -> anyhow::Result<()> {
         }
         UsersAction::SetRights { name, rights } => {
             let rights = parse_rights(&rights)?;
-            auth.set_rights(&name, rights).map_err(no_user(&name))?;
+            auth.set_rights(&name, rights)?;
             println!("{name} now has rights: {}", describe(rights));
         }
         UsersAction::Passwd { name } => {
             auth.find_user(&name)?
                 .ok_or_else(|| anyhow::anyhow!("no user named {name}"))?;
             let password = read_password(&name)?;
-            auth.set_password(&name, &password)
-                .map_err(no_user(&name))?;
+            auth.set_password(&name, &password)?;
             println!("Changed the password of {name}; their sessions are signed out.");
         }
         UsersAction::Remove { name } => {
-            auth.remove_user(&name).map_err(no_user(&name))?;
+            auth.remove_user(&name)?;
             println!("Removed {name}.");
         }
     }
     Ok(())
-}
-
-fn no_user(name: &str) -> impl FnOnce(ApiError) -> anyhow::Error + '_ {
-    move |e| match e {
-        ApiError::NotFound(_) => anyhow::anyhow!("no user named {name}"),
-        other => other.into(),
-    }
 }
 
 fn describe(rights: Rights) -> String {

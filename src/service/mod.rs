@@ -8,15 +8,20 @@
 
 mod customers;
 mod protocol;
+mod replica;
 mod session;
 mod transfer;
 mod users;
 
+/// The replica's types the window shows.
+pub use crate::sync::conflicts::{ConflictView, FieldClash, Take};
+pub use crate::sync::desk::ParkedChange;
 /// The file types the window shows, from the layer that reads and writes the files.
 pub use crate::transfer::{Format, ImportRequest, ImportSummary, TransferError};
 pub use protocol::{
     Command, CustomerCommand, CustomerMessage, Message, ServiceError, SessionCommand,
-    SessionMessage, TransferCommand, TransferMessage, UsersCommand, UsersMessage,
+    SessionMessage, SyncCommand, SyncMessage, SyncState, SyncStatus, TransferCommand,
+    TransferMessage, UsersCommand, UsersMessage,
 };
 
 use std::path::PathBuf;

@@ -13,6 +13,8 @@ use serde_json::Value;
 use crate::api::{ApiError, NewUser, UserChange, UserSummary};
 use crate::model::{Customer, QueryResult, UserInfo};
 use crate::ndata::ListParams;
+use crate::sync::conflicts::{ConflictView, Take};
+use crate::sync::desk::ParkedChange;
 use crate::transfer::{ImportRequest, ImportSummary, TransferError};
 
 /// What the window asks the service to do.
@@ -26,6 +28,86 @@ pub enum Command {
     Transfer(TransferCommand),
     /// Managing users, wherever the signed-in user works (needs every right).
     Users(UsersCommand),
+    /// The replica of a desk signed in to a shop server: conflicts and parked changes.
+    Sync(SyncCommand),
+}
+
+/// What a person decides about the replica's changes the server did not take as they were.
+#[derive(Debug)]
+pub enum SyncCommand {
+    /// Pause the sync (`true`) or go on (`false`); the desk works on its replica either way.
+    Pause(bool),
+    ListConflicts,
+    /// Take one side of a conflict for every clashing field.
+    Resolve {
+        id: String,
+        take: Take,
+    },
+    /// Take the server's value for the fields named, this desk's for the others.
+    ResolveFields {
+        id: String,
+        from_server: Vec<String>,
+    },
+    ListParked,
+    RetryParked {
+        seq: i64,
+    },
+    DiscardParked {
+        seq: i64,
+    },
+}
+
+impl From<SyncCommand> for Command {
+    fn from(command: SyncCommand) -> Self {
+        Command::Sync(command)
+    }
+}
+
+/// Where a desk's replica stands with its server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncState {
+    /// Signed in; the first exchange with the server has not ended yet.
+    Connecting,
+    /// Changes are being exchanged.
+    Syncing,
+    UpToDate,
+    /// The server cannot be reached (why); the desk works on and tries again.
+    Offline(String),
+    Paused,
+    /// The server ended the session: the desk works on, and syncs again after a sign-in.
+    SignInAgain(String),
+    /// The replica itself failed (why); tried again later.
+    Failed(String),
+}
+
+/// The replica's state for the status bar, sent whenever it changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    /// Local changes waiting to go to the server.
+    pub pending: u64,
+    pub conflicts: u64,
+    pub parked: u64,
+    pub last_sync: Option<chrono::DateTime<chrono::Utc>>,
+    /// The customers with changes not on the server yet (the first thousand), to mark them.
+    pub pending_ids: Vec<String>,
+    /// A pull of many changes under way (the first sync): `(applied, total)`.
+    pub pulling: Option<(u64, u64)>,
+}
+
+/// Answers to [`SyncCommand`]s.
+#[derive(Debug)]
+pub enum SyncMessage {
+    Conflicts(Result<Vec<ConflictView>, String>),
+    Parked(Result<Vec<ParkedChange>, String>),
+    /// A decision was carried out (or why not).
+    Decided(Result<(), String>),
+}
+
+impl From<SyncMessage> for Message {
+    fn from(message: SyncMessage) -> Self {
+        Message::Sync(message)
+    }
 }
 
 /// The *Users* view's calls, on this computer's store or at the shop server.
@@ -201,6 +283,7 @@ pub enum Message {
     Customers(Box<CustomerMessage>),
     Transfer(TransferMessage),
     Users(UsersMessage),
+    Sync(SyncMessage),
     /// A command arrived that needs someone signed in (on this computer's store, for demo
     /// data), and nobody was.
     NotSignedIn,
@@ -234,6 +317,10 @@ pub enum SessionMessage {
     /// The session ended on its own: the user was removed, their password was reset, or
     /// the server forgot the session.
     SessionEnded(ApiError),
+    /// A desk on a shop server: where its replica stands.
+    Sync(SyncStatus),
+    /// Changes from the server were applied to the replica: the grid may read its page now.
+    ReplicaChanged,
     SignedOut,
     DemoProgress {
         done: u64,
@@ -264,6 +351,42 @@ pub enum CustomerMessage {
         id: String,
         result: Result<Customer, ApiError>,
     },
+}
+
+impl CustomerCommand {
+    /// Whether the command changes a customer.
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            CustomerCommand::Save { .. }
+                | CustomerCommand::AdjustCredit { .. }
+                | CustomerCommand::Delete { .. }
+        )
+    }
+
+    /// The answer to this command when it could not be carried out at all.
+    pub fn refused(self, error: ApiError) -> CustomerMessage {
+        match self {
+            CustomerCommand::List { request, .. } => CustomerMessage::Page {
+                request,
+                result: Err(error),
+            },
+            CustomerCommand::FindCard { serial } => CustomerMessage::CardFound {
+                serial,
+                result: Err(error),
+            },
+            CustomerCommand::Save { id, .. } => CustomerMessage::Saved {
+                created: id.is_none(),
+                result: Err(error),
+            },
+            CustomerCommand::AdjustCredit { .. } => CustomerMessage::CreditAdjusted(Err(error)),
+            CustomerCommand::Delete { .. } => CustomerMessage::Deleted(Err(error)),
+            CustomerCommand::Get { id } => CustomerMessage::Fetched {
+                id,
+                result: Err(error),
+            },
+        }
+    }
 }
 
 impl CustomerMessage {

@@ -8,13 +8,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::mpsc;
 
 use super::customers::customer_call;
+use super::replica::{self, ReplicaDesk};
 use super::transfer::transfer;
 use super::users::users_call;
-use super::{Command, Message, Outbox, ServiceError, SessionCommand, SessionMessage, UsersMessage};
+use super::{
+    Command, CustomerCommand, CustomerMessage, Message, Outbox, ServiceError, SessionCommand,
+    SessionMessage, UsersMessage,
+};
 use crate::api::{ApiError, Auth, AuthPolicy, CustomersApi, LocalApi, LocalSession, blocking};
 use crate::model::{Actor, Rights, UserInfo};
 use crate::ndata::ListParams;
-use crate::remote::RemoteClient;
 use crate::store::{Integrity, Store};
 
 /// How often the signed-in user is read again, so that a change of rights made elsewhere
@@ -29,12 +32,14 @@ const DEMO_SEED: u64 = 42;
 #[derive(Debug, Clone)]
 enum Backend {
     Local(LocalSession),
-    Remote(Arc<RemoteClient>),
+    /// A shop server, through this desk's replica of it (see [`super::replica`]).
+    Replica(Arc<ReplicaDesk>),
 }
 
 pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command>, outbox: Outbox) {
     let store_name = db_path.display().to_string();
-    let opened = tokio::task::spawn_blocking(move || Store::open(&db_path)).await;
+    let opening = db_path.clone();
+    let opened = tokio::task::spawn_blocking(move || Store::open(&opening)).await;
     let api = match opened {
         Ok(Ok(store)) => Arc::new(LocalApi::with_system_clock(store)),
         Ok(Err(err)) => return fail_forever(&mut commands, &outbox, err.to_string()).await,
@@ -63,7 +68,11 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
                 }
             }
             Command::Session(command) => {
-                session_command(command, &auth, &store_name, &mut backend, &outbox).await;
+                let place = Place {
+                    db_path: &db_path,
+                    store_name: &store_name,
+                };
+                session_command(command, &auth, &place, &mut backend, &outbox).await;
             }
             Command::Customers(command) => match &backend {
                 Some(backend) => {
@@ -71,9 +80,7 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
                     tokio::spawn(async move {
                         let message = match &backend {
                             Backend::Local(session) => customer_call(session, command).await,
-                            Backend::Remote(client) => {
-                                customer_call(client.as_ref(), command).await
-                            }
+                            Backend::Replica(desk) => replica_customer_call(desk, command).await,
                         };
                         let refused = message.refused_for_a_right();
                         outbox.send(message).await;
@@ -91,7 +98,9 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
                     tokio::spawn(async move {
                         let message = match &backend {
                             Backend::Local(session) => users_call(session, command).await,
-                            Backend::Remote(client) => users_call(client.as_ref(), command).await,
+                            Backend::Replica(desk) => {
+                                users_call(desk.replica().client(), command).await
+                            }
                         };
                         let changed = matches!(
                             message,
@@ -106,6 +115,17 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
                     });
                 }
                 None => outbox.send(Message::NotSignedIn).await,
+            },
+            Command::Sync(command) => match &backend {
+                Some(Backend::Replica(desk)) => {
+                    let (desk, outbox) = (desk.clone(), outbox.clone());
+                    tokio::spawn(async move {
+                        if let Some(message) = replica::sync_command(&desk, command).await {
+                            outbox.send(message).await;
+                        }
+                    });
+                }
+                _ => outbox.send(Message::NotSignedIn).await,
             },
             Command::Transfer(command) => match &backend {
                 Some(Backend::Local(session)) => {
@@ -125,10 +145,17 @@ pub(super) async fn serve(db_path: PathBuf, mut commands: mpsc::Receiver<Command
 async fn check_user(backend: Backend, outbox: Outbox) {
     let me = match &backend {
         Backend::Local(session) => session.me().await,
-        Backend::Remote(client) => client.me().await,
+        Backend::Replica(desk) => desk.replica().client().me().await,
     };
     match me {
-        Ok(user) => outbox.send(SessionMessage::UserRefreshed(user)).await,
+        Ok(user) => {
+            if let Backend::Replica(desk) = &backend
+                && let Err(e) = desk.keep_user(user.clone()).await
+            {
+                tracing::warn!("the user's new rights were not kept in the replica: {e}");
+            }
+            outbox.send(SessionMessage::UserRefreshed(user)).await;
+        }
         Err(err @ ApiError::Unauthorized(_)) => {
             outbox.send(SessionMessage::SessionEnded(err)).await;
         }
@@ -153,13 +180,35 @@ fn report_damage(api: Arc<LocalApi>, outbox: Outbox) {
     });
 }
 
+/// Where the desk's own store is: its file (replicas go beside it) and its name as shown.
+struct Place<'a> {
+    db_path: &'a std::path::Path,
+    store_name: &'a str,
+}
+
+/// A customer call on the replica; a write wakes the sync to push it.
+async fn replica_customer_call(desk: &ReplicaDesk, command: CustomerCommand) -> CustomerMessage {
+    let writes = command.writes();
+    match desk.session().await {
+        Ok(session) => {
+            let message = customer_call(&session, command).await;
+            if writes {
+                desk.changed_locally();
+            }
+            message
+        }
+        Err(err) => command.refused(err),
+    }
+}
+
 async fn session_command(
     command: SessionCommand,
     auth: &Arc<Auth>,
-    store_name: &str,
+    place: &Place<'_>,
     backend: &mut Option<Backend>,
     outbox: &Outbox,
 ) {
+    let store_name = place.store_name;
     let api = auth.api();
     match command {
         SessionCommand::Start => {
@@ -209,18 +258,25 @@ async fn session_command(
             password,
             server: Some(server),
         } => {
-            let signed = RemoteClient::login(&server, &user_name, &password, &device_name()).await;
+            // Signing in again drops the replica of the user before (and stops its sync).
+            *backend = None;
+            let signed = replica::sign_in(
+                place.db_path,
+                &server,
+                &user_name,
+                &password,
+                &device_name(),
+                outbox,
+            )
+            .await;
             *backend = signed_in_remotely(signed, server, outbox).await;
         }
         // Answered by the serve loop, which holds the backend.
         SessionCommand::CheckUser => {}
         SessionCommand::SignOut => {
-            if let Some(Backend::Remote(client)) = backend.take() {
-                // Revoke the token on the server; signing out here happens either way.
-                if let Err(err) = client.logout().await {
-                    tracing::warn!("signing out at the server failed: {err}");
-                }
-            }
+            // A replica's session at the server is kept (not revoked): it lets this user sign
+            // in here again while the server is away, and the replica's changes go out then.
+            *backend = None;
             outbox.send(SessionMessage::SignedOut).await;
         }
         SessionCommand::LoadDemo { count, cancel } => {
@@ -276,19 +332,19 @@ async fn signed_in_locally(
 }
 
 async fn signed_in_remotely(
-    result: Result<RemoteClient, ApiError>,
+    result: Result<(ReplicaDesk, UserInfo), ApiError>,
     server: String,
     outbox: &Outbox,
 ) -> Option<Backend> {
     match result {
-        Ok(client) => {
+        Ok((desk, user)) => {
             outbox
                 .send(SessionMessage::SignedIn {
-                    user: client.user().clone(),
+                    user,
                     server: Some(server),
                 })
                 .await;
-            Some(Backend::Remote(Arc::new(client)))
+            Some(Backend::Replica(Arc::new(desk)))
         }
         Err(err) => {
             outbox.send(SessionMessage::SignInFailed(err)).await;

@@ -171,6 +171,18 @@ pub fn outbox(snapshot: &Snapshot<'_>) -> Result<Vec<OutboxEntry>> {
     )
 }
 
+/// Up to `limit` customers with any outbox entry (parked ones too): what this desk holds
+/// that the server does not have yet.
+pub fn customers_with_entries(snapshot: &Snapshot<'_>, limit: usize) -> Result<Vec<String>> {
+    let mut stmt = snapshot
+        .conn()
+        .prepare_cached("SELECT DISTINCT customer_id FROM replica_outbox LIMIT ?1")?;
+    let ids = stmt
+        .query_map([limit as i64], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
 /// Up to `limit` customers with entries to push (not parked, no open conflict), in the
 /// order of their oldest entry.
 pub fn customers_to_push(snapshot: &Snapshot<'_>, limit: usize) -> Result<Vec<String>> {

@@ -102,6 +102,14 @@ pub struct UserListing {
     pub last_sign_in: Option<i64>,
 }
 
+/// Reads a row of `id, user_name, display_name, rights, last_sign_in`.
+fn row_to_listing(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserListing> {
+    Ok(UserListing {
+        user: row_to_user(r)?,
+        last_sign_in: r.get(4)?,
+    })
+}
+
 /// Every user with their last sign-in, by name.
 pub fn list_user_listings(snapshot: &Snapshot<'_>) -> Result<Vec<UserListing>> {
     let conn = snapshot.conn();
@@ -109,12 +117,7 @@ pub fn list_user_listings(snapshot: &Snapshot<'_>) -> Result<Vec<UserListing>> {
         "SELECT id, user_name, display_name, rights, last_sign_in FROM users ORDER BY user_name",
     )?;
     let users = stmt
-        .query_map([], |r| {
-            Ok(UserListing {
-                user: row_to_user(r)?,
-                last_sign_in: r.get(4)?,
-            })
-        })?
+        .query_map([], row_to_listing)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(users)
 }
@@ -126,12 +129,7 @@ pub fn find_user_listing(snapshot: &Snapshot<'_>, user_name: &str) -> Result<Opt
         .prepare_cached(
             "SELECT id, user_name, display_name, rights, last_sign_in FROM users WHERE user_name = ?1",
         )?
-        .query_row([user_name], |r| {
-            Ok(UserListing {
-                user: row_to_user(r)?,
-                last_sign_in: r.get(4)?,
-            })
-        })
+        .query_row([user_name], row_to_listing)
         .optional()?)
 }
 

@@ -168,6 +168,89 @@ pub fn resolve(api: &LocalApi, id: &str, take: Take) -> Result<(), SyncError> {
     })
 }
 
+/// Decides the conflict of customer `id` field by field: the clashing fields named in
+/// `from_server` take the server's value, the others keep this desk's, and the customer as
+/// it then is goes to the server as this desk's version. All of them from one side is
+/// [`resolve`] for that side; a delete against an edit is decided only whole.
+pub fn resolve_fields(api: &LocalApi, id: &str, from_server: &[String]) -> Result<(), SyncError> {
+    let views = list(api)?;
+    let Some(view) = views.iter().find(|v| v.id == id) else {
+        return Err(SyncError::Api(ApiError::NotFound(id.to_owned())));
+    };
+    let taken: Vec<&FieldClash> = view
+        .fields
+        .iter()
+        .filter(|f| from_server.contains(&f.field))
+        .collect();
+    if taken.is_empty() {
+        return resolve(api, id, Take::Desk);
+    }
+    if taken.len() == view.fields.len() {
+        return resolve(api, id, Take::Server);
+    }
+    if view.fields.iter().any(|f| f.field == "deleted") {
+        return Err(SyncError::Api(ApiError::invalid(
+            "fields",
+            "a delete against an edit is decided for the whole customer",
+        )));
+    }
+    let local = api
+        .store()
+        .read(|s| rows::find_customer(s, id))?
+        .map(|(_, c)| c)
+        .ok_or_else(|| SyncError::Api(ApiError::NotFound(id.to_owned())))?;
+    let mut json = to_json(&local)?;
+    for clash in taken {
+        set_path(&mut json, &clash.field, clash.server.clone());
+    }
+    let chosen: Customer = serde_json::from_value(json).map_err(|e| {
+        ApiError::Internal(format!("the chosen values do not make a customer: {e}"))
+    })?;
+    api.store().write(|tx| {
+        // The desk's customer is the chosen mix; the push then sends what differs from the
+        // server's version, which the desk side of the resolution takes as its base.
+        replica::apply_server_customer(tx, &chosen)?;
+        Ok::<_, SyncError>(())
+    })?;
+    resolve(api, id, Take::Desk)
+}
+
+/// Sets the value at a path such as `email`, `meta.segment` or `cards[123].status`
+/// (the paths [`at_path`] reads); a path that leads nowhere changes nothing.
+fn set_path(customer: &mut Value, path: &str, new: Value) {
+    let mut value = customer;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let next = if let Some(rest) = part.strip_prefix("cards[") {
+            let serial = rest.trim_end_matches(']');
+            value
+                .get_mut("cards")
+                .and_then(Value::as_array_mut)
+                .and_then(|cards| {
+                    cards
+                        .iter_mut()
+                        .find(|c| c.get("serialNumber").and_then(Value::as_str) == Some(serial))
+                })
+        } else if last {
+            if let Some(object) = value.as_object_mut() {
+                object.insert((*part).to_owned(), new);
+            }
+            return;
+        } else {
+            value.get_mut(*part)
+        };
+        match next {
+            Some(v) if last => {
+                *v = new;
+                return;
+            }
+            Some(v) => value = v,
+            None => return,
+        }
+    }
+}
+
 fn take_server(tx: &Tx<'_>, id: &str, theirs: Option<&Customer>) -> Result<(), SyncError> {
     replica::remove_entries_of_kind(tx, id, &OutboxKind::Write)?;
     replica::remove_entries_of_kind(tx, id, &OutboxKind::Delete)?;
@@ -192,8 +275,12 @@ pub fn retry_parked(api: &LocalApi, seq: i64) -> Result<(), SyncError> {
 
 /// Gives up a parked write: it is removed, and when nothing else of that customer waits,
 /// the local customer becomes the server's version again (or goes, when the server never
-/// had it).
+/// had it). Only the replica's user with every right may: it throws a change away.
 pub fn discard_parked(api: &LocalApi, seq: i64) -> Result<(), SyncError> {
+    let may = super::local_actor(api)?.is_some_and(|a| a.rights.has(crate::model::Right::Admin));
+    if !may {
+        return Err(SyncError::Api(ApiError::Forbidden("admin".into())));
+    }
     api.store().write(|tx| {
         let Some(entry) = replica::outbox(tx)?.into_iter().find(|e| e.seq == seq) else {
             return Err(SyncError::Api(ApiError::NotFound(seq.to_string())));
@@ -210,4 +297,31 @@ pub fn discard_parked(api: &LocalApi, seq: i64) -> Result<(), SyncError> {
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_sets_a_member_a_nested_key_or_a_card_by_serial() {
+        let mut customer = serde_json::json!({
+            "email": "a@example.sk",
+            "meta": {"segment": "gold"},
+            "cards": [{"serialNumber": "1", "status": "Valid"}, {"serialNumber": "2", "status": "Valid"}]
+        });
+        set_path(&mut customer, "email", "b@example.sk".into());
+        set_path(&mut customer, "meta.segment", "silver".into());
+        set_path(&mut customer, "cards[2].status", "Lost".into());
+        set_path(&mut customer, "cards[9].status", "Lost".into());
+        assert_eq!(at_path(Some(&customer), "email"), "b@example.sk");
+        assert_eq!(at_path(Some(&customer), "meta.segment"), "silver");
+        assert_eq!(at_path(Some(&customer), "cards[2].status"), "Lost");
+        assert_eq!(at_path(Some(&customer), "cards[1].status"), "Valid");
+        assert_eq!(
+            customer["cards"].as_array().map(Vec::len),
+            Some(2),
+            "no card made up"
+        );
+    }
 }

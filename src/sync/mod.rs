@@ -12,6 +12,7 @@
 //! functions, not through the API.
 
 pub mod conflicts;
+pub mod desk;
 pub mod merge;
 pub mod pull;
 pub mod push;
@@ -51,6 +52,9 @@ pub(crate) mod meta {
     /// `feed` (our server) or `listing` (a plain PORTOS server).
     pub const MODE: &str = "replica.mode";
     pub const LAST_SYNC: &str = "replica.last_sync";
+    /// An argon2 hash of the user's server password, so that they can sign in on this desk
+    /// while the server is away (`sync.md` §1: no password kept in plain text).
+    pub const PASSWORD_HASH: &str = "replica.password_hash";
 }
 
 /// Why a sync could not go on. What was done before stays done.
@@ -138,6 +142,37 @@ pub struct ReplicaStatus {
     pub last_sync: Option<String>,
 }
 
+/// How far the pull under way is: the server's changes applied, and how many the server
+/// said there were when it began. A window reads it to draw the first sync's progress.
+#[derive(Debug, Default)]
+pub struct PullProgress {
+    applied: std::sync::atomic::AtomicU64,
+    total: std::sync::atomic::AtomicU64,
+}
+
+impl PullProgress {
+    /// `(applied, total)`; `total` is 0 when no pull is under way.
+    pub fn get(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.applied.load(Relaxed), self.total.load(Relaxed))
+    }
+
+    pub(crate) fn begin(&self, total: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.applied.store(0, Relaxed);
+        self.total.store(total, Relaxed);
+    }
+
+    pub(crate) fn add(&self, applied: u64) {
+        self.applied
+            .fetch_add(applied, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn end(&self) {
+        self.total.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A store attached to a server, with a signed-in client.
 #[derive(Debug)]
 pub struct Replica {
@@ -145,6 +180,7 @@ pub struct Replica {
     client: RemoteClient,
     /// Identifies this desk in idempotency keys: the local store's own id.
     desk_id: String,
+    progress: Arc<PullProgress>,
 }
 
 /// The local writes' actor: the server user's name and rights, as stored at attach.
@@ -293,7 +329,13 @@ impl Replica {
             api,
             client,
             desk_id,
+            progress: Arc::default(),
         })
+    }
+
+    /// How far the pull under way is.
+    pub fn progress(&self) -> &PullProgress {
+        &self.progress
     }
 
     /// The API of the local store.

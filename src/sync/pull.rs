@@ -205,6 +205,7 @@ impl Replica {
         }
         let mut applied = 0;
         let mut wait = wait_secs;
+        let mut began = false;
         loop {
             let cursor = self.api.store().read(|s| replica::meta(s, meta::CURSOR))?;
             let limit = if cursor.is_none() { FIRST_PAGE } else { PAGE };
@@ -240,15 +241,25 @@ impl Replica {
                 continue;
             }
             crate::sync::push::crash_point("pull-fetched");
+            if !began {
+                began = true;
+                self.progress
+                    .begin(page.remaining + page.items.len() as u64);
+            }
             if cursor.is_none()
                 && page.remaining + page.items.len() as u64 >= BULK_FROM
                 && self.api.store().path().is_some()
                 && self.api.store().read(rows::total_count)? == 0
             {
-                return Ok(applied + self.first_pull_in_bulk(page).await?);
+                let bulk = self.first_pull_in_bulk(page).await;
+                self.progress.end();
+                return Ok(applied + bulk?);
             }
-            applied += self.apply_page(&page).await?;
+            let done = self.apply_page(&page).await?;
+            applied += done;
+            self.progress.add(page.items.len() as u64);
             if page.remaining == 0 {
+                self.progress.end();
                 return Ok(applied);
             }
         }
@@ -280,6 +291,7 @@ impl Replica {
         let expected = first.remaining + first.items.len() as u64;
         let (pages, mut incoming) = tokio::sync::mpsc::channel::<FeedPage>(2);
         let api = self.api.clone();
+        let progress = self.progress.clone();
         let writer = tokio::task::spawn_blocking(move || -> Result<u64, SyncError> {
             let options = BulkOptions {
                 defer_indexes_from: BULK_FROM,
@@ -314,6 +326,7 @@ impl Replica {
                         save_cursor(tx, &page)
                     })?;
                     applied += page.items.len() as u64;
+                    progress.add(page.items.len() as u64);
                 }
                 Ok::<_, SyncError>(())
             })();

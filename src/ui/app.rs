@@ -128,6 +128,10 @@ impl App {
                 Some(desk) => desk.handle_transfer(message, &mut self.toasts),
                 None => tracing::debug!("no desk for {message:?}"),
             },
+            Message::Sync(message) => match (self.desk.as_mut(), self.service.as_ref()) {
+                (Some(desk), Some(service)) => desk.sync.handle(message, service, &mut self.toasts),
+                _ => tracing::debug!("no desk for {message:?}"),
+            },
             Message::Users(message) => match (self.desk.as_mut(), self.service.as_ref()) {
                 (Some(desk), Some(service)) => match desk.users.as_mut() {
                     Some(view) => view.handle(message, service, &mut self.toasts),
@@ -153,6 +157,13 @@ impl App {
                 self.has_customers = has_customers;
                 self.gate = if has_users {
                     self.sign_in_gate()
+                } else if self.settings.sign_in_to_server {
+                    // A desk that works on the shop server only: straight to its sign-in
+                    // (choosing "This computer" there still leads to creating the owner).
+                    Gate::SignIn(Credentials {
+                        no_local_users: true,
+                        ..Credentials::sign_in(true, &self.settings.server)
+                    })
                 } else {
                     Gate::CreateOwner(Credentials::default())
                 };
@@ -188,6 +199,17 @@ impl App {
                     && desk.user.user_name.eq_ignore_ascii_case(&user.user_name)
                 {
                     desk.set_user(user);
+                }
+            }
+            SessionMessage::Sync(status) => {
+                if let Some(desk) = self.desk.as_mut() {
+                    let now = desk.now();
+                    desk.sync.set_status(status, now);
+                }
+            }
+            SessionMessage::ReplicaChanged => {
+                if let Some(desk) = self.desk.as_mut() {
+                    desk.refresh_soon();
                 }
             }
             SessionMessage::SessionEnded(error) => {

@@ -9,6 +9,7 @@ use super::grid;
 use super::settings::Settings;
 use super::shortcuts;
 use super::style;
+use super::sync_view::{NOT_ON_SERVER, first_sync_ui, sync_list_ui, sync_status_ui};
 use super::toasts::Toasts;
 use super::transfer::{Transfer, transfer_ui};
 use super::users::{UsersView, users_ui};
@@ -67,16 +68,32 @@ pub fn desk_ui(
         });
     }
 
-    egui::Panel::bottom("status-bar").show(ui, |ui| match status_bar_ui(ui, desk, settings) {
-        Some(StatusAction::SwitchUser) => outcome = desk.leave_editor(AfterDiscard::SignOut),
-        Some(StatusAction::OpenUsers) => {
-            desk.users = Some(UsersView::open(&desk.user.user_name, service, toasts));
+    egui::Panel::bottom("status-bar").show(ui, |ui| {
+        match status_bar_ui(ui, desk, settings, service, toasts) {
+            Some(StatusAction::SwitchUser) => match desk.sync.left_behind() {
+                // Nothing is lost by signing out, but the person should know what waits.
+                Some(left) => desk.dialog = Some(Dialog::ConfirmSignOut { left }),
+                None => outcome = desk.leave_editor(AfterDiscard::SignOut),
+            },
+            Some(StatusAction::OpenUsers) => {
+                desk.users = Some(UsersView::open(&desk.user.user_name, service, toasts));
+            }
+            None => {}
         }
-        None => {}
     });
     egui::Panel::top("toolbar").show(ui, |ui| toolbar_ui(ui, desk, service, toasts));
     if desk.card_warning.is_some() {
         egui::Panel::top("card-warning").show(ui, |ui| card_warning_ui(ui, desk));
+    }
+    if desk
+        .sync
+        .status
+        .as_ref()
+        .is_some_and(|s| s.pulling.is_some())
+    {
+        let now = ui.input(|i| i.time);
+        egui::Panel::top("first-sync")
+            .show(ui, |ui| first_sync_ui(ui, &desk.sync, now, service, toasts));
     }
     if desk.show_filters {
         egui::Panel::left("filter-panel")
@@ -93,6 +110,7 @@ pub fn desk_ui(
     let editor_over_grid = desk.editor.is_some() && ui.available_width() < EDITOR_BESIDE_MIN_WIDTH;
     if editor_over_grid {
         egui::CentralPanel::default().show(ui, |ui| {
+            not_on_server_ui(ui, desk);
             let action = desk.editor.as_mut().and_then(|editor| editor.ui(ui));
             if let Some(action) = action {
                 desk.editor_action(action, service, toasts);
@@ -103,6 +121,7 @@ pub fn desk_ui(
             .resizable(true)
             .default_size(460.0)
             .show(ui, |ui| {
+                not_on_server_ui(ui, desk);
                 // The editor scrolls its own sections.
                 let action = desk.editor.as_mut().and_then(|editor| editor.ui(ui));
                 if let Some(action) = action {
@@ -112,7 +131,11 @@ pub fn desk_ui(
     }
     if !editor_over_grid {
         grid_panels_ui(ui, desk);
-        if !typing && desk.dialog.is_none() && desk.transfer.is_none() && desk.users.is_none() {
+        let modal_open = desk.dialog.is_some()
+            || desk.transfer.is_some()
+            || desk.users.is_some()
+            || desk.sync.list.is_some();
+        if !typing && !modal_open {
             grid_keys(ui, desk);
         }
     }
@@ -132,7 +155,34 @@ pub fn desk_ui(
     {
         desk.users = None;
     }
+    if desk.sync.list.is_some() {
+        let may_discard = desk.can(Right::Admin);
+        sync_list_ui(ui.ctx(), &mut desk.sync, may_discard, service, toasts);
+        if let Some(id) = desk.sync.open_customer.take() {
+            desk.open_by_id(service, toasts, id);
+        }
+    }
     outcome
+}
+
+/// Over the editor: the customer has changes this desk holds and the server does not yet.
+fn not_on_server_ui(ui: &mut Ui, desk: &Desk) {
+    let pending = desk
+        .editor
+        .as_ref()
+        .and_then(|e| e.customer_id())
+        .is_some_and(|id| desk.sync.is_pending(id));
+    if pending {
+        ui.label(
+            RichText::new(NOT_ON_SERVER)
+                .strong()
+                .color(style::warn_color(ui.visuals())),
+        )
+        .on_hover_text(
+            "It goes to the server as soon as the server answers. A balance with credit \
+                 adjustments not yet confirmed by the server may still change.",
+        );
+    }
 }
 
 /// The pager and the grid.
@@ -154,7 +204,7 @@ fn grid_panels_ui(ui: &mut Ui, desk: &mut Desk) {
             };
             ui.label(RichText::new(text).color(style::weak_color(ui.visuals())));
         }
-        let out = grid::table_ui(ui, &mut desk.page, &mut desk.query);
+        let out = grid::table_ui(ui, &mut desk.page, &mut desk.query, desk.sync.pending());
         if out.query_changed {
             desk.page.start_fresh();
             desk.fetch_now();
@@ -372,10 +422,18 @@ enum StatusAction {
     OpenUsers,
 }
 
-/// The status bar: who is signed in where, the user's buttons, theme and zoom.
-fn status_bar_ui(ui: &mut Ui, desk: &mut Desk, settings: &mut Settings) -> Option<StatusAction> {
+/// The status bar: who is signed in where, the replica's state, the user's buttons, theme
+/// and zoom.
+fn status_bar_ui(
+    ui: &mut Ui,
+    desk: &mut Desk,
+    settings: &mut Settings,
+    service: &ServiceHandle,
+    toasts: &mut Toasts,
+) -> Option<StatusAction> {
     let mut action = None;
-    ui.horizontal(|ui| {
+    // Wrapped: on a narrow window the sync's part goes to a second line rather than off screen.
+    ui.horizontal_wrapped(|ui| {
         match &desk.server {
             Some(server) => ui.label(format!("Signed in as {} at {server}", desk.user.user_name)),
             None => ui.label(format!("Signed in as {}", desk.user.user_name)),
@@ -424,6 +482,8 @@ fn status_bar_ui(ui: &mut Ui, desk: &mut Desk, settings: &mut Settings) -> Optio
         if ui.button("Keyboard shortcuts").clicked() {
             desk.dialog = Some(Dialog::Shortcuts);
         }
+        // Last, so that its changing words never move the buttons before it.
+        sync_status_ui(ui, &mut desk.sync, service, toasts);
     });
     action
 }
@@ -472,6 +532,22 @@ fn dialog_ui(
                         outcome = desk.after_discard(then.clone());
                     }
                     if ui.button("Keep editing").clicked() {
+                        close = true;
+                    }
+                });
+            }
+            Dialog::ConfirmSignOut { left } => {
+                ui.heading("Sign out with changes on this desk?");
+                ui.label(format!(
+                    "{left}. They stay on this desk and go to the server after {}'s next sign-in here.",
+                    desk.user.user_name
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Sign out, keep them for later").clicked() {
+                        close = true;
+                        outcome = desk.leave_editor(AfterDiscard::SignOut);
+                    }
+                    if ui.button("Stay signed in").clicked() {
                         close = true;
                     }
                 });

@@ -264,7 +264,13 @@ pub struct GridOutput {
 }
 
 /// Draws the table of the page.
-pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutput {
+/// `pending`: the customers with changes not yet on the server, marked in their row.
+pub fn table_ui(
+    ui: &mut Ui,
+    page: &mut Page,
+    query: &mut GridQuery,
+    pending: &std::collections::HashSet<String>,
+) -> GridOutput {
     let mut out = GridOutput::default();
     let shift = ui.input(|i| i.modifiers.shift);
     let mut table = TableBuilder::new(ui)
@@ -327,9 +333,23 @@ pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutp
                     return;
                 };
                 row.set_selected(page.selected.get(index).copied().unwrap_or(false));
-                for cell in [
-                    data.full_name.as_str(),
-                    &data.company,
+                let name = if pending.contains(&data.id) {
+                    row.col(|ui| {
+                        ui.horizontal(|ui| {
+                            pending_mark_ui(ui);
+                            ui.add(
+                                egui::Label::new(&data.full_name)
+                                    .truncate()
+                                    .selectable(false),
+                            );
+                        });
+                    });
+                    None
+                } else {
+                    Some(data.full_name.as_str())
+                };
+                for cell in name.into_iter().chain([
+                    data.company.as_str(),
                     &data.email,
                     &data.phone,
                     &data.card,
@@ -337,7 +357,7 @@ pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutp
                     &data.discount,
                     data.status,
                     data.active,
-                ] {
+                ]) {
                     row.col(|ui| {
                         ui.add(egui::Label::new(cell).truncate().selectable(false));
                     });
@@ -354,6 +374,19 @@ pub fn table_ui(ui: &mut Ui, page: &mut Page, query: &mut GridQuery) -> GridOutp
             });
         });
     out
+}
+
+/// The mark of a row with changes not yet on the server; named for screen readers (and
+/// tests) by what it means.
+fn pending_mark_ui(ui: &mut Ui) {
+    let color = super::style::warn_color(ui.visuals());
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 4.0, color);
+    response
+        .on_hover_text(super::sync_view::NOT_ON_SERVER)
+        .widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::Label, true, "Not yet on the server")
+        });
 }
 
 fn arrow(descending: bool) -> &'static str {

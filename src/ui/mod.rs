@@ -18,6 +18,7 @@ mod settings;
 pub mod shortcuts;
 mod sign_in;
 pub mod style;
+mod sync_view;
 mod toasts;
 mod transfer;
 mod users;

@@ -31,6 +31,12 @@ pub fn success_color(visuals: &Visuals) -> Color32 {
     }
 }
 
+/// Colour of text that asks for attention without reporting a failure (not yet on the
+/// server).
+pub fn warn_color(visuals: &Visuals) -> Color32 {
+    visuals.warn_fg_color
+}
+
 /// Colour of secondary text (counts, hints).
 pub fn weak_color(visuals: &Visuals) -> Color32 {
     visuals.weak_text_color()

@@ -3,10 +3,13 @@
 
 #[path = "../common/http_support/mod.rs"]
 mod http_support;
+#[path = "../sync/proxy.rs"]
+mod proxy;
 mod support;
 
 mod app;
 mod editor;
+mod offline;
 mod perf;
 mod remote;
 mod transfer;

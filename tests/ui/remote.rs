@@ -2,50 +2,10 @@
 //! first start, working on the server's customers with the server user's rights, and the
 //! errors a wrong password or a wrong address give.
 
-use crate::http_support::{self, TestServer};
+use crate::http_support;
 use crate::support::*;
-use customer_desk::model::{Actor, Right, Rights};
+use customer_desk::model::{Right, Rights};
 use egui_kittest::kittest::Queryable as _;
-
-/// A server on loopback with two customers that no desk's own store has.
-fn server_with_customers(runtime: &tokio::runtime::Runtime) -> TestServer {
-    let server = runtime.block_on(TestServer::start(
-        "2026-06-01T12:00:00Z".parse().expect("time"),
-    ));
-    let admin = Actor::new("setup", Rights::admin());
-    for body in [
-        person("Serafína", "Serverová", "s@example.sk", "9001"),
-        person("Oto", "Obchodník", "o@example.sk", "9002"),
-    ] {
-        server.auth.api().create(&admin, &body).expect("customer");
-    }
-    server
-}
-
-/// From a first start, signs in at the server at `address` with the sign-in screen.
-fn sign_in_at_server(
-    harness: &mut egui_kittest::Harness<'_, customer_desk::ui::App>,
-    address: &str,
-    user: &str,
-    password: &str,
-) {
-    settle(harness);
-    harness.get_by_label("Sign in to a shop server").click();
-    settle(harness);
-    type_into(harness, "Server address", address);
-    type_into(harness, "User name", user);
-    type_into(harness, "Password", password);
-    harness.get_by_label("Sign in").click();
-    settle(harness);
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 #[test]
 fn a_first_start_can_sign_in_at_the_shop_server_and_work_on_its_customers() {
@@ -115,7 +75,7 @@ fn a_wrong_password_or_address_at_the_server_says_so() {
 }
 
 #[test]
-fn with_the_server_gone_a_new_search_says_so_instead_of_showing_old_rows() {
+fn with_the_server_gone_a_new_search_runs_on_the_desks_replica_and_says_offline() {
     let runtime = runtime();
     let server = server_with_customers(&runtime);
     let clerk = server.add_user(Rights::NONE);
@@ -134,13 +94,20 @@ fn with_the_server_gone_a_new_search_says_so_instead_of_showing_old_rows() {
     type_into(&mut harness, "Search", "obchod");
     settle(&mut harness);
     assert!(
-        harness
-            .query_by_label_contains("Could not load the customers")
-            .is_some(),
-        "the failure is said"
+        harness.query_by_label("Oto Obchodník").is_some(),
+        "the search ran on this desk's copy"
     );
     assert!(
         harness.query_by_label("Serafína Serverová").is_none(),
         "rows of the old search do not stand under the new one"
     );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while harness.query_by_label_contains("Offline").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the status bar never said Offline"
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }

@@ -147,3 +147,55 @@ pub fn id_of(store: &TestStore, serial: &str) -> String {
         .unwrap()
         .id
 }
+
+/// A tokio runtime for a test's server on loopback (the window has its own).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A server on loopback with two customers that no desk's own store has.
+pub fn server_with_customers(runtime: &tokio::runtime::Runtime) -> crate::http_support::TestServer {
+    let server = runtime.block_on(crate::http_support::TestServer::start(
+        "2026-06-01T12:00:00Z".parse().expect("time"),
+    ));
+    let admin = Actor::new("setup", Rights::admin());
+    for body in [
+        person("Serafína", "Serverová", "s@example.sk", "9001"),
+        person("Oto", "Obchodník", "o@example.sk", "9002"),
+    ] {
+        server.auth.api().create(&admin, &body).expect("customer");
+    }
+    server
+}
+
+/// Signs in at the server at `address` on the sign-in screen (from a first start too),
+/// replacing whatever the form holds from the last sign-in.
+pub fn sign_in_at_server(
+    harness: &mut Harness<'_, App>,
+    address: &str,
+    user: &str,
+    password: &str,
+) {
+    settle(harness);
+    if harness.query_by_label("Sign in to a shop server").is_some() {
+        harness.get_by_label("Sign in to a shop server").click();
+        settle(harness);
+    }
+    for (label, text) in [
+        ("Server address", address),
+        ("User name", user),
+        ("Password", password),
+    ] {
+        harness.get_by_label(label).click();
+        harness.run();
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.get_by_label(label).type_text(text);
+        harness.step();
+    }
+    harness.get_by_label("Sign in").click();
+    settle(harness);
+}

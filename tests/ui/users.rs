@@ -9,14 +9,6 @@ use customer_desk::model::{Right, Rights};
 use egui_kittest::kittest::Queryable as _;
 use std::sync::Arc;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn click(harness: &mut egui_kittest::Harness<'_, customer_desk::ui::App>, label: &str) {
     harness.get_by_label(label).click();
     settle(harness);
@@ -168,20 +160,13 @@ fn a_rights_change_at_the_server_reaches_the_desk_and_a_removal_signs_it_out() {
     );
 }
 
-/// From a first start, signs in at the server at `address` as `user`.
+/// Signs in at the server at `address` as `user`, and checks that it worked.
 fn sign_in_at(
     harness: &mut egui_kittest::Harness<'_, customer_desk::ui::App>,
     address: &str,
     user: &str,
 ) {
-    settle(harness);
-    harness.get_by_label("Sign in to a shop server").click();
-    settle(harness);
-    type_into(harness, "Server address", address);
-    type_into(harness, "User name", user);
-    type_into(harness, "Password", http_support::PASSWORD);
-    harness.get_by_label("Sign in").click();
-    settle(harness);
+    sign_in_at_server(harness, address, user, http_support::PASSWORD);
     assert!(
         harness
             .query_by_label_contains(&format!("Signed in as {user}"))

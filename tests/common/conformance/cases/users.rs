@@ -197,7 +197,7 @@ pub async fn user_rules_are_kept<H: Harness>(h: &H) {
         eva.delete_user("nobody").await,
     ] {
         assert!(
-            matches!(result, Err(ApiError::NotFound(_))),
+            matches!(&result, Err(ApiError::NoSuchUser(name)) if name == "nobody"),
             "unknown user: {result:?}"
         );
     }
