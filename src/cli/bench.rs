@@ -45,6 +45,11 @@ pub struct BenchArgs {
     /// of every customer, a push of 10,000 offline edits, how soon an edit shows elsewhere.
     #[arg(long)]
     pub sync: bool,
+    /// Grow the store through the API before timing: N more customers created and N
+    /// edited, each its own request, so the figures are those of a store that grew rather
+    /// than one bulk load (once per store; the default store file is then one of its own).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub grow: u64,
 }
 
 /// The timings of one kind of call, in milliseconds.
@@ -77,6 +82,8 @@ pub struct BenchReport {
     pub http: Option<super::bench_http::HttpReport>,
     /// The sync engine's figures, with `--sync`.
     pub sync: Option<super::bench_sync::SyncBenchReport>,
+    /// How the store grew through the API, when this run grew it (`--grow`).
+    pub grown: Option<super::bench_mix::GrowReport>,
 }
 
 fn millis(d: Duration) -> f64 {
@@ -128,8 +135,13 @@ fn time_rounds(
     Ok(samples)
 }
 
-fn default_bench_db(count: u64) -> PathBuf {
-    std::env::temp_dir().join(format!("customer-desk-bench-{count}.db"))
+fn default_bench_db(count: u64, grow: u64) -> PathBuf {
+    let name = if grow > 0 {
+        format!("customer-desk-bench-{count}-grown-{grow}.db")
+    } else {
+        format!("customer-desk-bench-{count}.db")
+    };
+    std::env::temp_dir().join(name)
 }
 
 fn file_size(path: &Path) -> u64 {
@@ -181,7 +193,7 @@ pub fn run(db: Option<&Path>, args: BenchArgs) -> anyhow::Result<()> {
 
 /// Opens the bench store: `db`, or a file in the temporary folder named after the count.
 pub fn open_bench_store(db: Option<&Path>, args: &BenchArgs) -> anyhow::Result<LocalApi> {
-    let path = db.map_or_else(|| default_bench_db(args.count), Path::to_owned);
+    let path = db.map_or_else(|| default_bench_db(args.count, args.grow), Path::to_owned);
     let store = Store::open_for_server(&path)?;
     // The integrity check of a large store goes on in the background after opening; the
     // timings must not share the machine with it.
@@ -218,8 +230,25 @@ pub fn measure_on(api: &LocalApi, args: &BenchArgs) -> anyhow::Result<BenchRepor
             report.per_second()
         );
     }
-    let total = api.store().read(crate::store::customers::total_count)?;
     let actor = Actor::new("bench", Rights::admin());
+    let present = api.store().read(crate::store::customers::total_count)?;
+    let mut grown = None;
+    // A grown store has a note of it beside it, so that it grows once, and a run cut short
+    // during its edits makes them again.
+    let grown_note = PathBuf::from(format!("{}.grown", path.display()));
+    if args.grow > 0 && !grown_note.exists() {
+        let creates = (args.count + args.grow).saturating_sub(present);
+        eprintln!(
+            "Growing the store through the API: {creates} creates, {} updates ...",
+            args.grow
+        );
+        let report = super::bench_mix::grow(api, &actor, BENCH_SEED, present, creates, args.grow)?;
+        eprintln!("Grown in {:.0} s.", report.seconds);
+        std::fs::write(&grown_note, format!("{}\n", args.grow))
+            .with_context(|| format!("cannot write {}", grown_note.display()))?;
+        grown = Some(report);
+    }
+    let total = api.store().read(crate::store::customers::total_count)?;
     let rounds = args.rounds.max(1);
     let mut rng = StdRng::seed_from_u64(42);
     let mut kinds = Vec::new();
@@ -331,39 +360,13 @@ pub fn measure_on(api: &LocalApi, args: &BenchArgs) -> anyhow::Result<BenchRepor
         Some(naive_samples),
     );
 
-    // Each filter member, a page of 50 with its total count.
-    let filters: [(&str, String); 9] = [
-        (
-            "filter ExternalId eq",
-            format!("ExternalId=C{:08}", total / 3),
-        ),
-        (
-            "filter ExternalId like",
-            format!("ExternalId=like:C{:06}", total / 700),
-        ),
-        ("filter CreditRate ge", "CreditRate=ge:1".to_owned()),
-        (
-            "filter DiscountRate between",
-            "DiscountRate=between:5:10".to_owned(),
-        ),
-        ("filter IsActive false", "IsActive=false".to_owned()),
-        (
-            "filter ExpirationTime lt",
-            "ExpirationTime=lt:2026-01-01".to_owned(),
-        ),
-        (
-            "filter ExpirationTime null",
-            "ExpirationTime=null".to_owned(),
-        ),
-        ("filter IsExpired true", "IsExpired=true".to_owned()),
-        (
-            "filter CardSerialNumber like",
-            format!("CardSerialNumber=like:29{:06}", total / 900),
-        ),
-    ];
-    for (kind, query) in &filters {
-        let samples = time_read_rounds(rounds, |_| list(&format!("{query}&$take=50")).map(drop))?;
-        push(kind, samples, None);
+    // Each filter member with each kind of operator, a page of 50 with its total count.
+    for (kind, query) in super::bench_mix::filter_kinds(total) {
+        let queries: Vec<String> = (0..rounds)
+            .map(|_| super::bench_mix::for_round(&query, total, &mut rng))
+            .collect();
+        let samples = time_read_rounds(rounds, |r| list(&queries[r]).map(drop))?;
+        push(&kind, samples, None);
     }
 
     // Sorted pages near the start and deep in the set.
@@ -388,6 +391,13 @@ pub fn measure_on(api: &LocalApi, args: &BenchArgs) -> anyhow::Result<BenchRepor
     ] {
         let samples = time_read_rounds(rounds, |_| list(&query).map(drop))?;
         push(kind, samples, None);
+    }
+    for (kind, field) in super::bench_mix::page_kinds() {
+        let queries: Vec<String> = (0..rounds)
+            .map(|r| super::bench_mix::page_query(field, r, total, &mut rng))
+            .collect();
+        let samples = time_read_rounds(rounds, |r| list(&queries[r]).map(drop))?;
+        push(&kind, samples, None);
     }
 
     // Get, update and create.
@@ -439,6 +449,7 @@ pub fn measure_on(api: &LocalApi, args: &BenchArgs) -> anyhow::Result<BenchRepor
         kinds,
         http: None,
         sync: None,
+        grown,
     })
 }
 
@@ -477,6 +488,12 @@ fn print_table(report: &BenchReport) {
             report.demo_loaded
         ),
         None => println!("demo load: store reused (run on a new --db to measure loading)"),
+    }
+    if let Some(g) = &report.grown {
+        println!(
+            "grown through the API: {} creates (p95 {:.2} ms) and {} updates (p95 {:.2} ms) in {:.0} s",
+            g.creates, g.create_p95_ms, g.updates, g.update_p95_ms, g.seconds
+        );
     }
     println!(
         "database: {:.1} MB, {:.0} bytes per customer\n",

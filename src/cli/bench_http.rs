@@ -234,6 +234,14 @@ fn mix(total: u64) -> Vec<(&'static str, Call)> {
             Call::List("DiscountRate=between:5:10&$take=50".to_owned()),
         ),
         (
+            "filter DiscountRate between 10-20",
+            Call::List("DiscountRate=between:10:20&$take=50".to_owned()),
+        ),
+        (
+            "filter ExpirationTime null",
+            Call::List("ExpirationTime=null&$take=50".to_owned()),
+        ),
+        (
             "filter IsExpired true",
             Call::List("IsExpired=true&$take=50".to_owned()),
         ),
@@ -244,6 +252,10 @@ fn mix(total: u64) -> Vec<(&'static str, Call)> {
         (
             "page sorted by lastName, deep",
             Call::List(format!("$sort=lastName&$skip={deep}&$take=50")),
+        ),
+        (
+            "page at any $skip by lastName",
+            Call::List(format!("$sort=-lastName&$skip={}&$take=50", total / 5)),
         ),
         ("get by id", Call::Get),
         ("update (PUT with _v)", Call::Update),
@@ -549,6 +561,7 @@ mod tests {
             clients: 3,
             http_secs: 1,
             sync: false,
+            grow: 0,
         };
         let api = Arc::new(super::super::bench::open_bench_store(Some(&db), &args).unwrap());
         let in_process = super::super::bench::measure_on(&api, &args).unwrap();

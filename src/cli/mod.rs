@@ -6,6 +6,7 @@ mod api_call;
 mod backup;
 mod bench;
 mod bench_http;
+mod bench_mix;
 mod bench_sync;
 mod demo;
 mod doctor;

@@ -76,6 +76,7 @@ impl Store {
         if deferred {
             schema::drop_sort_indexes(&conn)?;
             schema::mark_search_index_stale(&conn)?;
+            schema::mark_counted_stale(&conn)?;
             feed::mark_stale(&conn)?;
         }
         if options.big_memory {
@@ -181,6 +182,7 @@ fn build_deferred_indexes(store: &Store, conn: &mut Connection, map: bool) -> Re
         feed::fill(&tx)?;
         tx.commit()?;
         schema::ensure_sort_indexes(conn, map)?;
+        schema::ensure_counted(conn)?;
         return Ok(());
     }
     std::thread::scope(|scope| {
@@ -199,6 +201,7 @@ fn build_deferred_indexes(store: &Store, conn: &mut Connection, map: bool) -> Re
         schema::replace_search_index(&tx, words)?;
         feed::fill(&tx)?;
         tx.commit()?;
+        schema::ensure_counted(conn)?;
         // The builds left a log of some 100 MB; copy it back and empty the file, so that the
         // store takes no more room than its data. Should that not work out, the log is
         // reused as it is.

@@ -9,6 +9,7 @@ use rusqlite::{
     CachedStatement, Connection, OptionalExtension, Statement, params, params_from_iter,
 };
 
+use super::codes::{self, Codes};
 use super::decimal::to_micros;
 use super::{Error, Result, Snapshot, Tx};
 use crate::model::{Customer, CustomerStatus};
@@ -86,7 +87,7 @@ fn micros(d: rust_decimal::Decimal, member: &'static str) -> Result<i64> {
 }
 
 /// The indexed columns of `customers` (all but `rid`), in the order of [`column_values`].
-const COLUMNS: [&str; 20] = [
+pub(super) const COLUMNS: [&str; 20] = [
     "id",
     "external_id",
     "version",
@@ -111,6 +112,8 @@ const COLUMNS: [&str; 20] = [
 
 /// Where `ledger_len` is in [`COLUMNS`].
 const LEDGER_LEN: usize = 19;
+/// Where `external_id` is in [`COLUMNS`].
+const EXTERNAL_ID: usize = 1;
 
 static INSERT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     let places: Vec<String> = (1..=COLUMNS.len()).map(|n| format!("?{n}")).collect();
@@ -240,6 +243,11 @@ impl<'c> Inserter<'c> {
         if self.indexing == SearchIndexing::WithRow {
             super::words::index(self.conn, rid, &search)?;
             super::contacts::index(self.conn, rid, c)?;
+            super::counted::on_write(self.conn, None, Some(&values))?;
+            if let Some(external_id) = c.external_id.as_deref() {
+                codes::add(self.conn, Codes::ExternalId, rid, external_id)?;
+            }
+            codes::add(self.conn, Codes::Cards, rid, &card_codes(c))?;
         }
         // A deferred bulk load fills the feed in one pass at its end (`feed::fill`).
         if self.indexing == SearchIndexing::WithRow {
@@ -280,6 +288,9 @@ pub fn update(tx: &Tx<'_>, rid: i64, c: &Customer, doc: &[u8]) -> Result<()> {
                 .chain(std::iter::once(ValueRef::Integer(rid)))
                 .map(ToSqlOutput::Borrowed),
         ))?;
+        // After the row: a block that splits walks the index as it now is.
+        let stored_refs: Vec<ValueRef<'_>> = stored.iter().map(ValueRef::from).collect();
+        super::counted::on_write(conn, Some(&stored_refs), Some(&values))?;
     }
     conn.prepare_cached("UPDATE customer_docs SET doc = ?1 WHERE rid = ?2")?
         .execute(params![doc, rid])?;
@@ -288,7 +299,12 @@ pub fn update(tx: &Tx<'_>, rid: i64, c: &Customer, doc: &[u8]) -> Result<()> {
         _ => 0,
     };
     super::ledger::write(conn, rid, stored_ledger_len, &c.credit_transactions)?;
-    update_cards(conn, rid, c)?;
+    if update_cards(conn, rid, c)? {
+        codes::set(conn, Codes::Cards, rid, Some(&card_codes(c)))?;
+    }
+    if changed.contains(&EXTERNAL_ID) {
+        codes::set(conn, Codes::ExternalId, rid, c.external_id.as_deref())?;
+    }
     let seq = super::feed::next_seq(conn)?;
     super::feed::record(conn, seq, &c.id, c.version, false)?;
     super::contacts::reindex(conn, rid, c)?;
@@ -321,25 +337,36 @@ fn add_cards<'a>(
     Ok(())
 }
 
+/// The customer's serial numbers as its row of the card code index (`store::codes`).
+fn card_codes(c: &Customer) -> String {
+    serials(c).collect::<Vec<_>>().join("\n")
+}
+
 /// Brings the customer's rows in `cards` in line with its cards: only serial numbers it lost
-/// or gained are written.
-fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<()> {
+/// or gained are written. Returns whether any were.
+fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<bool> {
     let stored: Vec<String> = conn
         .prepare_cached("SELECT serial FROM cards WHERE customer_rid = ?1")?
         .query_map([rid], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let serials: Vec<&str> = serials(c).collect();
     let mut remove = conn.prepare_cached("DELETE FROM cards WHERE serial = ?1")?;
+    let mut changed = false;
     for gone in stored.iter().filter(|s| !serials.contains(&s.as_str())) {
         remove.execute([gone])?;
+        changed = true;
     }
+    let new: Vec<&str> = serials
+        .into_iter()
+        .filter(|s| !stored.iter().any(|t| t == s))
+        .collect();
+    changed |= !new.is_empty();
     add_cards(
         &mut *conn.prepare_cached(INSERT_CARD)?,
         rid,
-        serials
-            .into_iter()
-            .filter(|s| !stored.iter().any(|t| t == s)),
-    )
+        new.into_iter(),
+    )?;
+    Ok(changed)
 }
 
 /// The search text stored for customer `rid`, if any.
@@ -367,6 +394,11 @@ pub fn delete(tx: &Tx<'_>, rid: i64) -> Result<()> {
     let (id, version): (String, i64) = conn
         .prepare_cached("SELECT id, version FROM customers WHERE rid = ?1")?
         .query_row([rid], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let stored: Vec<Value> = conn
+        .prepare_cached(&SELECT_COLUMNS)?
+        .query_row([rid], |r| (0..COLUMNS.len()).map(|i| r.get(i)).collect())?;
+    codes::set(conn, Codes::ExternalId, rid, None)?;
+    codes::set(conn, Codes::Cards, rid, None)?;
     let seq = super::feed::next_seq(conn)?;
     super::feed::record(conn, seq, &id, version, true)?;
     super::replica::keep_shadow_doc(conn, &id, rid)?;
@@ -378,7 +410,37 @@ pub fn delete(tx: &Tx<'_>, rid: i64) -> Result<()> {
         .execute([rid])?;
     conn.prepare_cached("DELETE FROM customers WHERE rid = ?1")?
         .execute([rid])?;
+    let stored_refs: Vec<ValueRef<'_>> = stored.iter().map(ValueRef::from).collect();
+    super::counted::on_write(conn, Some(&stored_refs), None)?;
     add_to_count(conn, -1)?;
+    Ok(())
+}
+
+/// Takes the external id `external_id` away from whichever customer but `keeping_id` has
+/// it (a replica making room for the server's owner of it), outside the row's document.
+pub(super) fn take_external_id(
+    conn: &Connection,
+    external_id: &str,
+    keeping_id: &str,
+) -> Result<()> {
+    let holder: Option<i64> = conn
+        .prepare_cached("SELECT rid FROM customers WHERE external_id = ?1 AND id <> ?2")?
+        .query_row(params![external_id, keeping_id], |r| r.get(0))
+        .optional()?;
+    let Some(rid) = holder else {
+        return Ok(());
+    };
+    let stored: Vec<Value> = conn
+        .prepare_cached(&SELECT_COLUMNS)?
+        .query_row([rid], |r| (0..COLUMNS.len()).map(|i| r.get(i)).collect())?;
+    let mut cleared = stored.clone();
+    cleared[EXTERNAL_ID] = Value::Null;
+    let before: Vec<ValueRef<'_>> = stored.iter().map(ValueRef::from).collect();
+    let after: Vec<ValueRef<'_>> = cleared.iter().map(ValueRef::from).collect();
+    codes::set(conn, Codes::ExternalId, rid, None)?;
+    conn.prepare_cached("UPDATE customers SET external_id = NULL WHERE rid = ?1")?
+        .execute([rid])?;
+    super::counted::on_write(conn, Some(&before), Some(&after))?;
     Ok(())
 }
 

@@ -175,7 +175,11 @@ impl Store {
     /// Rebuilds every index from its table: what repairs an index the integrity check found
     /// wrong (a damaged table is beyond it).
     pub fn reindex(&self) -> Result<()> {
-        self.with_writer(|conn| conn.execute_batch("REINDEX"))?;
+        self.with_writer(|conn| {
+            conn.execute_batch("REINDEX")?;
+            schema::mark_counted_stale(conn)?;
+            schema::ensure_counted(conn)
+        })?;
         Ok(())
     }
 

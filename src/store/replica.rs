@@ -479,10 +479,7 @@ pub fn apply_server_customer(tx: &Tx<'_>, customer: &Customer) -> Result<()> {
         }
     }
     if let Some(external_id) = customer.external_id.as_deref() {
-        conn.prepare_cached(
-            "UPDATE customers SET external_id = NULL WHERE external_id = ?1 AND id <> ?2",
-        )?
-        .execute(params![external_id, customer.id])?;
+        super::customers::take_external_id(conn, external_id, &customer.id)?;
     }
     match super::customers::find_by_id(tx, &customer.id)? {
         Some((rid, _)) => super::customers::update(tx, rid, customer, &doc),

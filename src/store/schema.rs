@@ -253,6 +253,36 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE email_postings (key INTEGER PRIMARY KEY, rids BLOB NOT NULL) STRICT;
     INSERT OR REPLACE INTO counters (name, value) VALUES ('search_stale', 1);
     "#,
+    // 10: counted keys (store::counted): every ordered key cut into blocks of index entries
+    // with their counts, so that a count of a range and the entry at a rank cost a
+    // logarithm; and trigram indexes over external ids and card serial numbers
+    // (store::codes) for `like`. Both are built at the next open.
+    r#"
+    CREATE TABLE count_blocks (
+        key      INTEGER NOT NULL,      -- the place of the key in store::counted::KEYS
+        start    BLOB NOT NULL,         -- where the block starts, as order-keeping bytes
+        start_key ANY,                  -- the same as (value, id); both NULL for the first
+        start_id TEXT,
+        n        INTEGER NOT NULL,      -- how many index entries the block holds
+        PRIMARY KEY (key, start)
+    ) WITHOUT ROWID, STRICT;
+    CREATE VIRTUAL TABLE code_grams_external_id USING fts5(
+        code, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
+    CREATE VIRTUAL TABLE code_grams_cards USING fts5(
+        code, tokenize = 'trigram', detail = none, content = '', contentless_delete = 1);
+    -- How many codes held each trigram when the indexes were last built, so that a pattern
+    -- is looked up by its rarest ones (store::codes); read from the vocabularies below,
+    -- which count by reading each trigram's whole list.
+    CREATE VIRTUAL TABLE code_grams_external_id_vocab
+        USING fts5vocab(code_grams_external_id, row);
+    CREATE VIRTUAL TABLE code_grams_cards_vocab USING fts5vocab(code_grams_cards, row);
+    CREATE TABLE code_gram_uses (
+        codes TEXT NOT NULL, gram TEXT NOT NULL, uses INTEGER NOT NULL,
+        PRIMARY KEY (codes, gram)
+    ) WITHOUT ROWID, STRICT;
+    INSERT OR REPLACE INTO counters (name, value) VALUES ('counted_stale', 1);
+    INSERT OR REPLACE INTO counters (name, value) VALUES ('codes_stale', 1);
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is
@@ -499,5 +529,52 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     if conn.query_row("PRAGMA application_id", [], |r| r.get::<_, i32>(0))? == 0 {
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     }
-    ensure_sort_indexes(conn, false)
+    ensure_sort_indexes(conn, false)?;
+    // A store damaged where the blocks or an index lie still opens, for reading and for the
+    // integrity check to report it: its counts are marked stale, so lists take the plain
+    // path, and `doctor --fix` builds them again with the indexes.
+    if let Err(e) = ensure_counted(conn) {
+        tracing::warn!(error = %e, "the counted keys could not be checked at open");
+        if let Err(e) = mark_counted_stale(conn) {
+            tracing::warn!(error = %e, "the counted keys could not be marked stale");
+        }
+    }
+    Ok(())
+}
+
+/// Builds the counted keys' blocks and the code indexes when they are marked stale, and
+/// rebuilds the blocks when they do not add up to the entries of their indexes: every open
+/// does this, after the sort indexes exist, so a load cut short or a fault never leaves a
+/// wrong count behind.
+pub fn ensure_counted(conn: &mut Connection) -> rusqlite::Result<()> {
+    let mut rebuilt = false;
+    if super::codes::is_stale(conn)? {
+        let tx = conn.transaction()?;
+        super::codes::rebuild(&tx)?;
+        tx.commit()?;
+        rebuilt = true;
+    } else if super::codes::estimates_behind(conn)? {
+        let tx = conn.transaction()?;
+        super::codes::estimate_uses(&tx)?;
+        tx.commit()?;
+    }
+    if super::counted::is_stale(conn)? || !super::counted::add_up(conn)? {
+        let tx = conn.transaction()?;
+        super::counted::rebuild(&tx)?;
+        tx.commit()?;
+        rebuilt = true;
+    }
+    // A rebuild of a large store leaves a log of some hundred MB: copied back now, so that
+    // the store takes no more room than its data and the first edits copy nothing.
+    if rebuilt && !super::checkpoint::truncate_log(conn)? {
+        tracing::debug!("the log was still in use after the counted keys were built");
+    }
+    Ok(())
+}
+
+/// Marks the counted keys and the code indexes stale, before a bulk load that builds them
+/// at its end ([`ensure_counted`]).
+pub fn mark_counted_stale(conn: &Connection) -> rusqlite::Result<()> {
+    super::counted::mark_stale(conn)?;
+    super::codes::mark_stale(conn)
 }

@@ -10,6 +10,7 @@ mod damage;
 mod backup;
 mod checkpoints;
 mod conformance_local;
+mod counted_keys;
 mod damaged_data;
 mod layering;
 mod ledger;

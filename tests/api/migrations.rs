@@ -20,15 +20,24 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
         .collect()
 }
 
+/// What migration 10 (counted keys, code indexes) added, taken away again: a store of
+/// schema 9.
+const UNDO_COUNTED_SCHEMA: &str = "
+    DROP TABLE count_blocks; DROP TABLE code_grams_external_id_vocab;
+    DROP TABLE code_grams_cards_vocab; DROP TABLE code_grams_external_id;
+    DROP TABLE code_grams_cards;
+    DROP TABLE code_gram_uses;
+    DELETE FROM counters WHERE name IN ('counted_stale', 'codes_stale', 'codes_estimated_at');";
+
 /// What migrations 8 (sign-in times) and 9 (the e-mail and phone index) added, taken away
-/// again: a store of schema 7.
+/// again: with [`UNDO_COUNTED_SCHEMA`] first, a store of schema 7.
 const UNDO_TO_7: &str = "
     ALTER TABLE users DROP COLUMN last_sign_in;
     DROP TABLE contact_grams; DROP TABLE contact_text;
     DROP TABLE email_word_grams; DROP TABLE email_words; DROP TABLE email_postings;";
 
-/// What migrations 5 (sync), 7 (the ledger's table), 8 and 9 added, taken away again, for a
-/// store made to look older.
+/// What migrations 5 (sync), 7 (the ledger's table), 8 and 9 added, taken away again (after
+/// [`UNDO_COUNTED_SCHEMA`]), for a store made to look older.
 const UNDO_SYNC_SCHEMA: &str = "
     ALTER TABLE users DROP COLUMN last_sign_in;
     DROP TABLE contact_grams; DROP TABLE contact_text;
@@ -72,6 +81,7 @@ fn a_store_of_schema_2_opens_with_its_word_index_rebuilt() {
                      DELETE FROM counters WHERE name = 'search_stale';
                      PRAGMA user_version = 2;",
                 )?;
+                tx.execute_batch(UNDO_COUNTED_SCHEMA)?;
                 tx.execute_batch(UNDO_SYNC_SCHEMA)
             })
             .expect("go back to schema 2");
@@ -145,6 +155,7 @@ fn a_store_of_schema_3_opens_with_its_old_documents_rewritten() {
                          WHERE rid = (SELECT rid FROM customers WHERE id = 'd3');
                      PRAGMA user_version = 3;",
                 )?;
+                tx.execute_batch(UNDO_COUNTED_SCHEMA)?;
                 tx.execute_batch(UNDO_SYNC_SCHEMA)
             })
             .expect("go back to schema 3");
@@ -217,7 +228,8 @@ fn a_store_of_schema_6_opens_with_its_ledgers_moved_out_of_the_documents() {
                 tx.execute_batch(
                     "DROP TABLE credit_ledger; ALTER TABLE customers DROP COLUMN ledger_len;
                      PRAGMA user_version = 6;",
-                )
+                )?;
+                tx.execute_batch(UNDO_COUNTED_SCHEMA)
             })
             .expect("go back to schema 6");
         before
@@ -275,6 +287,7 @@ fn a_store_of_schema_7_opens_with_its_emails_and_phones_findable() {
         }
         api.store()
             .write_sql(|tx| {
+                tx.execute_batch(UNDO_COUNTED_SCHEMA)?;
                 tx.execute_batch(UNDO_TO_7)?;
                 tx.execute_batch("PRAGMA user_version = 7;")
             })

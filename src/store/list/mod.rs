@@ -8,11 +8,19 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ToSql};
 
-use super::decimal::{ceil_micros, floor_micros, to_micros};
+mod filters;
+
+pub(super) use filters::like_escape;
+use filters::{
+    all_of, condition, counted_of, decimal_condition, decimal_counted, like_text, scalar_value,
+};
+
+use super::codes::{self, Codes};
+use super::counted::{self, Bound, Counted};
 use super::rids::RidSet;
 use super::search::SearchPlan;
 use super::{Result, Snapshot};
-use crate::ndata::{Filter, ListQuery, Member, Operator, Scalar, SortField};
+use crate::ndata::{Filter, ListQuery, Member, Operator, SortField};
 
 /// The rough cost, in index entries walked, of reading one search match and sorting it:
 /// with an id sort the match only joins its row; with a text key the key is compared too.
@@ -27,6 +35,12 @@ const WALK_SLACK: f64 = 2000.0;
 /// Pages up to this size are walked into a buffer, so that a walk given up leaves nothing
 /// visited; longer ones (a streamed whole list) are walked to the end.
 const WALK_BUFFER_MAX: u64 = 10_000;
+/// A filtered page walks the sort index when that walks at most this many entries per
+/// match (sorting the matches costs each one more than an entry walked).
+const ALONG_SORT_INDEX_MAX: f64 = 2.0;
+/// From this `$skip` on, a page of every customer starts at the entry the counted key puts
+/// at that rank ([`counted::page`]) instead of walking the index past the skipped ones.
+const COUNTED_SKIP_FROM: u64 = if cfg!(test) { 1 } else { 1_000 };
 
 /// A list query turned into SQL conditions, their parameters and an ORDER BY clause.
 #[derive(Debug, Clone)]
@@ -39,6 +53,17 @@ pub struct ListPlan {
     sorted_by_id: bool,
     /// Whether one index gives the order (one key, or `id` alone), so it can be walked.
     sort_indexed: bool,
+    /// The counted key of the order and whether it runs descending, when one index gives
+    /// the order with the tie-breaker in the same direction.
+    sort_key: Option<(usize, bool)>,
+    /// What the blocks of a counted key can count, one per condition (`None` where they
+    /// cannot).
+    counted: Vec<Option<Counted>>,
+    /// `like` patterns on codes, each answered as the set of customers it matches
+    /// ([`codes::matching`]), which the conditions then narrow as they narrow a search.
+    code_likes: Vec<(Codes, String)>,
+    /// Whether `code_likes` may use the trigram indexes (else they scan the codes).
+    code_index: bool,
     search: Option<SearchPlan>,
 }
 
@@ -52,6 +77,10 @@ impl ListPlan {
             sorted_by_id: query.sort.first().is_none_or(|k| k.field == SortField::Id),
             sort_indexed: query.sort.len() <= 1
                 || query.sort.get(1).is_some_and(|k| k.field == SortField::Id),
+            sort_key: sort_key(query),
+            counted: Vec::new(),
+            code_likes: Vec::new(),
+            code_index: true,
             search: None,
         };
         let words: Vec<String> = query
@@ -68,6 +97,11 @@ impl ListPlan {
         }
         if let Some(expired) = query.is_expired {
             let now = SqlValue::Integer(now.timestamp_micros());
+            let before_now = Counted {
+                key: counted::EXPIRATION_TIME,
+                ranges: vec![(Bound::NullsEnd, Bound::Before(now.clone()))],
+                negated: !expired,
+            };
             if expired {
                 plan.and("c.expiration_time < ?", vec![now]);
             } else {
@@ -76,13 +110,34 @@ impl ListPlan {
                     vec![now],
                 );
             }
+            plan.counted_as(Some(before_now));
         }
         plan
+    }
+
+    /// The same plan answered without blocks or code indexes: by plain SQL over the table
+    /// and its indexes, what the counted paths are checked against.
+    #[cfg(test)]
+    pub(super) fn plain(&self) -> Self {
+        Self {
+            sort_key: None,
+            counted: vec![None; self.counted.len()],
+            code_index: false,
+            ..self.clone()
+        }
     }
 
     fn and(&mut self, sql: &str, params: Vec<SqlValue>) {
         self.conditions.push(sql.to_owned());
         self.params.extend(params);
+        self.counted.push(None);
+    }
+
+    /// Says what the blocks count for the condition added last.
+    fn counted_as(&mut self, counted: Option<Counted>) {
+        if let Some(last) = self.counted.last_mut() {
+            *last = counted;
+        }
     }
 
     fn where_clause(&self) -> String {
@@ -95,6 +150,16 @@ impl ListPlan {
 
     fn add_filter(&mut self, filter: &Filter) {
         match filter.member {
+            Member::CardSerialNumber | Member::ExternalId if filter.op == Operator::Like => {
+                // Answered as a set of row ids, like a search ([`codes::matching`]).
+                let codes = if filter.member == Member::CardSerialNumber {
+                    Codes::Cards
+                } else {
+                    Codes::ExternalId
+                };
+                self.code_likes
+                    .push((codes, like_text(filter).unwrap_or_default().to_owned()));
+            }
             Member::CardSerialNumber => {
                 // True when any card of the customer matches.
                 let (cond, params) = condition("k.serial", false, filter);
@@ -103,31 +168,21 @@ impl ListPlan {
                     params,
                 );
             }
-            Member::ExternalId if filter.op == Operator::Like => {
-                // A pattern with a leading % cannot seek: scan the small partial index of
-                // external ids (14 MB at 1M customers) rather than every row (160 MB), which
-                // the planner would otherwise do along the sort index, row by row.
-                let (cond, params) = condition("external_id", false, filter);
-                self.and(
-                    &format!(
-                        "c.rid IN (SELECT rid FROM customers \
-                         WHERE external_id IS NOT NULL AND {cond})"
-                    ),
-                    params,
-                );
-            }
             Member::ExternalId => {
                 let (cond, params) = condition("c.external_id", true, filter);
+                let args: Vec<SqlValue> = filter.args.iter().map(scalar_value).collect();
                 self.and(&cond, params);
+                self.counted_as(counted_of(counted::EXTERNAL_ID, filter.op, &args));
             }
             Member::CreditRate | Member::DiscountRate | Member::CreditAmount => {
-                let column = match filter.member {
-                    Member::CreditRate => "c.credit_rate",
-                    Member::DiscountRate => "c.discount_rate",
-                    _ => "c.credit_amount",
+                let (column, key) = match filter.member {
+                    Member::CreditRate => ("c.credit_rate", counted::CREDIT_RATE),
+                    Member::DiscountRate => ("c.discount_rate", counted::DISCOUNT_RATE),
+                    _ => ("c.credit_amount", counted::CREDIT_AMOUNT),
                 };
                 let (cond, params) = decimal_condition(column, filter);
                 self.and(&cond, params);
+                self.counted_as(decimal_counted(key, filter));
             }
             Member::Email | Member::Phone => match super::contacts::Part::of(filter) {
                 // A part is answered by the indexes as a search's words are: row ids.
@@ -141,13 +196,15 @@ impl ListPlan {
                 }
             },
             Member::IsActive | Member::ExpirationTime => {
-                let column = if filter.member == Member::IsActive {
-                    "c.is_active"
+                let (column, key) = if filter.member == Member::IsActive {
+                    ("c.is_active", counted::IS_ACTIVE)
                 } else {
-                    "c.expiration_time"
+                    ("c.expiration_time", counted::EXPIRATION_TIME)
                 };
                 let (cond, params) = condition(column, true, filter);
+                let args: Vec<SqlValue> = filter.args.iter().map(scalar_value).collect();
                 self.and(&cond, params);
+                self.counted_as(counted_of(key, filter.op, &args));
             }
         }
     }
@@ -157,9 +214,13 @@ impl ListPlan {
     /// the index again; without one, just the count.
     pub fn select(&self, snapshot: &Snapshot<'_>) -> Result<Selection<'_>> {
         let conn = snapshot.conn();
-        let Some(search) = &self.search else {
+        if self.search.is_none() && self.code_likes.is_empty() {
             let total = if self.conditions.is_empty() {
                 super::customers::count_of(conn)?
+            } else if let [Some(counted)] = self.counted.as_slice()
+                && !counted::is_stale(conn)?
+            {
+                counted.count(conn, super::customers::count_of(conn)?)?
             } else {
                 let sql = format!("SELECT count(*) FROM customers c{}", self.where_clause());
                 let n: i64 = conn
@@ -172,8 +233,25 @@ impl ListPlan {
                 matches: None,
                 total,
             });
+        }
+        let mut matches: Option<Vec<i64>> = match &self.search {
+            Some(search) => Some(search.matches(conn)?),
+            None => None,
         };
-        let mut matches = search.matches(conn)?;
+        if !self.code_likes.is_empty() {
+            let indexed = self.code_index && !codes::is_stale(conn)?;
+            for (codes, pattern) in &self.code_likes {
+                if matches.as_ref().is_some_and(Vec::is_empty) {
+                    break;
+                }
+                let found = codes::matching(conn, *codes, pattern, indexed)?;
+                matches = Some(match matches {
+                    None => found,
+                    Some(before) => super::search::intersect(&before, &found),
+                });
+            }
+        }
+        let mut matches = matches.unwrap_or_default();
         if !self.conditions.is_empty() && !matches.is_empty() {
             let sql = format!(
                 "SELECT c.rid FROM rarray(?) m CROSS JOIN customers c ON c.rid = m.value{}",
@@ -240,6 +318,44 @@ impl Selection<'_> {
         let take = take.unwrap_or(self.total).min(self.total - skip);
         let plan = self.plan;
         let Some(matches) = &self.matches else {
+            if let Some((key, descending)) = plan.sort_key
+                && plan.conditions.is_empty()
+                && skip >= COUNTED_SKIP_FROM
+                && take <= WALK_BUFFER_MAX
+                && !counted::is_stale(conn)?
+            {
+                for rid in counted::page(conn, key, descending, skip, take, self.total)? {
+                    if !visit(rid)? {
+                        break;
+                    }
+                }
+                return Ok(());
+            }
+            // A filter that matches many customers is answered along the sort index, which
+            // finds the page after about (skip + take) × customers / matches entries; SQLite
+            // would rather take the filter's own index and sort every match. Matches
+            // bunched far along the order (external ids grow with ids) make the walk give
+            // up once it has cost what sorting them would, and SQLite's plan answers.
+            if let Some((key, _)) = plan.sort_key
+                && !plan.conditions.is_empty()
+                && take <= WALK_BUFFER_MAX
+            {
+                let customers = super::customers::count_of(conn)?.max(self.total) as f64;
+                let walk = (skip + take) as f64 * customers / self.total as f64;
+                if walk <= ALONG_SORT_INDEX_MAX * self.total as f64 {
+                    // Up to what sorting the matches would cost: their number, each read.
+                    let sort = self.total as f64 * READ_MATCH_COST_BY_ID;
+                    let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK).max(sort) as u64;
+                    if let Some(page) = self.walk_filtered(conn, key, skip, take, budget)? {
+                        for rid in page {
+                            if !visit(rid)? {
+                                break;
+                            }
+                        }
+                        return Ok(());
+                    }
+                }
+            }
             let sql = format!(
                 "SELECT c.rid FROM customers c{} ORDER BY {} LIMIT ? OFFSET ?",
                 plan.where_clause(),
@@ -309,6 +425,47 @@ impl Selection<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The page of a filter without a search along the index of counted key `key`, each
+    /// entry's row checked against the conditions; `None` if that took more than `budget`
+    /// entries.
+    fn walk_filtered(
+        &self,
+        conn: &Connection,
+        key: usize,
+        skip: u64,
+        take: u64,
+        budget: u64,
+    ) -> Result<Option<Vec<i64>>> {
+        let plan = self.plan;
+        let sql = format!(
+            "SELECT c.rid, {} FROM customers c INDEXED BY {} ORDER BY {}",
+            all_of(&plan.conditions),
+            counted::index_of(key),
+            plan.order_sql
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(plan.params.iter()))?;
+        let (mut to_skip, mut page, mut walked) = (skip, Vec::new(), 0u64);
+        while let Some(row) = rows.next()? {
+            walked += 1;
+            if walked > budget {
+                return Ok(None);
+            }
+            if row.get::<_, Option<i64>>(1)? != Some(1) {
+                continue;
+            }
+            if to_skip > 0 {
+                to_skip -= 1;
+                continue;
+            }
+            page.push(row.get(0)?);
+            if page.len() as u64 == take {
+                break;
+            }
+        }
+        Ok(Some(page))
     }
 
     /// Walks the sort index, visiting the matches from `skip` on, at most `take`. Returns
@@ -381,6 +538,24 @@ fn sort_expr(field: SortField) -> &'static str {
     }
 }
 
+/// The counted key whose index gives the order of `query`, and whether it runs
+/// descending: a sort by one key (or none, which is by `id`), with the tie-breaker in the
+/// same direction.
+fn sort_key(query: &ListQuery) -> Option<(usize, bool)> {
+    match query.sort.as_slice() {
+        [] => Some((0, false)),
+        [one, rest @ ..]
+            if one.field == SortField::Id
+                || rest
+                    .first()
+                    .is_none_or(|k| k.field == SortField::Id && k.descending == one.descending) =>
+        {
+            Some((counted::of_sort(one.field), one.descending))
+        }
+        _ => None,
+    }
+}
+
 /// ORDER BY for the keys, then `id` as the final tie-breaker. The tie-breaker runs in the
 /// direction of the last key, so a one-key sort in either direction is a plain index walk.
 fn order_by(query: &ListQuery) -> String {
@@ -400,144 +575,4 @@ fn order_by(query: &ListQuery) -> String {
     }
     parts.push(format!("c.id {}", if last_desc { "DESC" } else { "ASC" }));
     parts.join(", ")
-}
-
-fn scalar_value(s: &Scalar) -> SqlValue {
-    match s {
-        Scalar::Text(t) => SqlValue::Text(t.clone()),
-        Scalar::Bool(b) => SqlValue::Integer(*b as i64),
-        Scalar::Time(t) => SqlValue::Integer(t.timestamp_micros()),
-        // Decimals go through decimal_condition; never reached for them.
-        Scalar::Decimal(d) => SqlValue::Text(d.to_string()),
-    }
-}
-
-/// `conditions` joined with AND as a balanced tree. SQLite limits an expression's depth to
-/// 1,000 and parses `a AND b AND c …` as a chain, one level per AND, so a chain of the 1,000
-/// filter operations a request may have would fail; a balanced tree is 10 levels deep.
-fn all_of(conditions: &[String]) -> String {
-    match conditions {
-        [] => "1".to_owned(),
-        [one] => one.clone(),
-        _ => {
-            let (left, right) = conditions.split_at(conditions.len() / 2);
-            format!("({} AND {})", all_of(left), all_of(right))
-        }
-    }
-}
-
-/// A condition on a text, bool or time column. `nulls_mean_not_equal`: a null value counts
-/// as "not equal" for `ne`/`nin` (cards have no null serials).
-fn condition(column: &str, nulls_mean_not_equal: bool, f: &Filter) -> (String, Vec<SqlValue>) {
-    let args: Vec<SqlValue> = f.args.iter().map(scalar_value).collect();
-    let marks = |n: usize| vec!["?"; n].join(", ");
-    let or_null = |cond: String| {
-        if nulls_mean_not_equal {
-            format!("({column} IS NULL OR {cond})")
-        } else {
-            cond
-        }
-    };
-    let sql = match f.op {
-        Operator::Eq => format!("{column} = ?"),
-        Operator::Ne => or_null(format!("{column} <> ?")),
-        Operator::Gt => format!("{column} > ?"),
-        Operator::Ge => format!("{column} >= ?"),
-        Operator::Lt => format!("{column} < ?"),
-        Operator::Le => format!("{column} <= ?"),
-        Operator::In => format!("{column} IN ({})", marks(args.len())),
-        Operator::Nin => or_null(format!("{column} NOT IN ({})", marks(args.len()))),
-        Operator::Between => format!("{column} BETWEEN ? AND ?"),
-        Operator::Null => format!("{column} IS NULL"),
-        Operator::NotNull => format!("{column} IS NOT NULL"),
-        Operator::Like => {
-            // Plain LIKE: serial numbers and external ids are codes, and SQLite's LIKE is
-            // case-insensitive for ASCII without a function call per row.
-            let pattern = match f.args.first() {
-                Some(Scalar::Text(t)) => format!("%{}%", like_escape(t)),
-                _ => "%".to_owned(),
-            };
-            return (
-                format!("{column} LIKE ? ESCAPE '\\'"),
-                vec![SqlValue::Text(pattern)],
-            );
-        }
-    };
-    (sql, args)
-}
-
-/// A condition on a decimal column stored as exact millionths. A bound with more than six
-/// decimal places is rounded in the direction that keeps the comparison exact; an equality
-/// with such a value can match nothing.
-fn decimal_condition(column: &str, f: &Filter) -> (String, Vec<SqlValue>) {
-    let decimals: Vec<_> = f
-        .args
-        .iter()
-        .filter_map(|a| {
-            if let Scalar::Decimal(d) = a {
-                Some(*d)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let int = |v: i64| SqlValue::Integer(v);
-    let never = ("0".to_owned(), Vec::new());
-    let always = ("1".to_owned(), Vec::new());
-    let first = decimals.first().copied().unwrap_or_default();
-    match f.op {
-        Operator::Eq => to_micros(first).map_or(never, |v| (format!("{column} = ?"), vec![int(v)])),
-        Operator::Ne => {
-            to_micros(first).map_or(always, |v| (format!("{column} <> ?"), vec![int(v)]))
-        }
-        Operator::Gt => {
-            floor_micros(first).map_or(never, |v| (format!("{column} > ?"), vec![int(v)]))
-        }
-        Operator::Ge => {
-            ceil_micros(first).map_or(never, |v| (format!("{column} >= ?"), vec![int(v)]))
-        }
-        Operator::Lt => {
-            ceil_micros(first).map_or(never, |v| (format!("{column} < ?"), vec![int(v)]))
-        }
-        Operator::Le => {
-            floor_micros(first).map_or(never, |v| (format!("{column} <= ?"), vec![int(v)]))
-        }
-        Operator::In | Operator::Nin => {
-            let exact: Vec<SqlValue> = decimals
-                .iter()
-                .filter_map(|d| to_micros(*d))
-                .map(int)
-                .collect();
-            let negate = f.op == Operator::Nin;
-            if exact.is_empty() {
-                return if negate { always } else { never };
-            }
-            let marks = vec!["?"; exact.len()].join(", ");
-            (
-                format!("{column} {}IN ({marks})", if negate { "NOT " } else { "" }),
-                exact,
-            )
-        }
-        Operator::Between => {
-            let low = ceil_micros(first);
-            let high = decimals.get(1).and_then(|d| floor_micros(*d));
-            match (low, high) {
-                (Some(l), Some(h)) => (format!("{column} BETWEEN ? AND ?"), vec![int(l), int(h)]),
-                _ => never,
-            }
-        }
-        // The parser does not let these reach a decimal member.
-        Operator::Null | Operator::NotNull | Operator::Like => never,
-    }
-}
-
-fn like_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
