@@ -153,7 +153,14 @@ async fn refuse_declared_oversize(request: Request, next: Next) -> Response {
         let error = ApiError::PayloadTooLarge {
             limit_bytes: MAX_BODY_BYTES,
         };
-        return Failure::new(error, request.uri().path()).into_response();
+        let mut response = Failure::new(error, request.uri().path()).into_response();
+        // The body is never read, so the connection cannot carry another request: say so,
+        // or a client would send its next one on it and lose it.
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
     }
     next.run(request).await
 }

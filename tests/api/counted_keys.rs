@@ -132,6 +132,8 @@ fn a_store_of_schema_8_opens_with_its_counts_and_code_indexes_built() {
              DROP TABLE code_grams_cards; DROP TABLE code_gram_uses;
              DELETE FROM counters
              WHERE name IN ('counted_stale', 'codes_stale', 'codes_estimated_at');
+             DROP TABLE contact_grams; DROP TABLE contact_text;
+             DROP TABLE email_word_grams; DROP TABLE email_words; DROP TABLE email_postings;
              PRAGMA user_version = 8;",
         )
         .expect("go back to schema 8");

@@ -80,7 +80,7 @@ fn open(harness: &mut Harness<'_, App>, name: &str) {
 fn set_email(harness: &mut Harness<'_, App>, email: &str) {
     let field = || By::new().role(Role::TextInput).label("Email");
     harness.get(field()).click();
-    harness.run();
+    harness.run_ok();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     harness.get(field()).type_text(email);
     harness.step();
@@ -337,7 +337,7 @@ fn a_conflict_of_two_fields_is_decided_field_by_field() {
     open(&mut harness, "Serafína Serverová");
     let phone = || By::new().role(Role::TextInput).label("Phone");
     harness.get(phone()).click();
-    harness.run();
+    harness.run_ok();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     harness.get(phone()).type_text("+421 900 111 111");
     harness.step();
