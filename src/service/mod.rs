@@ -15,7 +15,7 @@ mod users;
 
 /// The replica's types the window shows.
 pub use crate::sync::conflicts::{ConflictView, FieldClash, Take};
-pub use crate::sync::desk::ParkedChange;
+pub use crate::sync::desk::WaitingChange;
 /// The file types the window shows, from the layer that reads and writes the files.
 pub use crate::transfer::{Format, ImportRequest, ImportSummary, TransferError};
 pub use protocol::{

@@ -14,7 +14,7 @@ use crate::api::{ApiError, NewUser, UserChange, UserSummary};
 use crate::model::{Customer, QueryResult, UserInfo};
 use crate::ndata::ListParams;
 use crate::sync::conflicts::{ConflictView, Take};
-use crate::sync::desk::ParkedChange;
+use crate::sync::desk::WaitingChange;
 use crate::transfer::{ImportRequest, ImportSummary, TransferError};
 
 /// What the window asks the service to do.
@@ -48,7 +48,10 @@ pub enum SyncCommand {
         id: String,
         from_server: Vec<String>,
     },
-    ListParked,
+    /// The changes not on the server: the parked ones (`true`), or those waiting to go.
+    ListWaiting {
+        parked: bool,
+    },
     RetryParked {
         seq: i64,
     },
@@ -99,7 +102,10 @@ pub struct SyncStatus {
 #[derive(Debug)]
 pub enum SyncMessage {
     Conflicts(Result<Vec<ConflictView>, String>),
-    Parked(Result<Vec<ParkedChange>, String>),
+    Waiting {
+        parked: bool,
+        result: Result<Vec<WaitingChange>, String>,
+    },
     /// A decision was carried out (or why not).
     Decided(Result<(), String>),
 }

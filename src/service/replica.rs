@@ -354,11 +354,12 @@ pub(super) async fn sync_command(desk: &ReplicaDesk, command: SyncCommand) -> Op
                 .await
                 .map_err(|e| e.to_string()),
         )),
-        SyncCommand::ListParked => Some(SyncMessage::Parked(
-            blocking(move || desk::parked_changes(&api).map_err(to_api_error))
+        SyncCommand::ListWaiting { parked } => Some(SyncMessage::Waiting {
+            parked,
+            result: blocking(move || desk::waiting_changes(&api, parked).map_err(to_api_error))
                 .await
                 .map_err(|e| e.to_string()),
-        )),
+        }),
         SyncCommand::Resolve { id, take } => {
             let result =
                 blocking(move || conflicts::resolve(&api, &id, take).map_err(to_api_error)).await;

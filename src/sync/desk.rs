@@ -54,9 +54,10 @@ pub fn pending_customers(api: &LocalApi, limit: usize) -> Result<Vec<String>, Sy
         .read(|s| replica::customers_with_entries(s, limit))?)
 }
 
-/// A change the server refused, waiting for a person.
+/// A change made on this desk that is not on the server: waiting to be pushed, or parked
+/// (refused by the server) for a person.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParkedChange {
+pub struct WaitingChange {
     /// Identifies it for [`super::conflicts::retry_parked`] and `discard_parked`.
     pub seq: i64,
     pub customer_id: String,
@@ -64,20 +65,21 @@ pub struct ParkedChange {
     pub customer: String,
     /// What the change was, in a few words.
     pub what: String,
-    /// The server's reason.
-    pub reason: String,
+    /// The server's reason, when it refused the change (parked).
+    pub reason: Option<String>,
     pub user_name: String,
     pub time: Option<DateTime<Utc>>,
 }
 
-/// Every parked change, oldest first.
-pub fn parked_changes(api: &LocalApi) -> Result<Vec<ParkedChange>, SyncError> {
+/// The changes not on the server, oldest first: the parked ones (`parked`), or those
+/// waiting to be pushed.
+pub fn waiting_changes(api: &LocalApi, parked: bool) -> Result<Vec<WaitingChange>, SyncError> {
     Ok(api.store().read(|s| {
-        let mut parked = Vec::new();
+        let mut changes = Vec::new();
         for entry in replica::outbox(s)? {
-            let Some(reason) = entry.parked.clone() else {
+            if entry.parked.is_some() != parked {
                 continue;
-            };
+            }
             let customer: Option<Customer> =
                 rows::find_customer(s, &entry.customer_id)?.map(|(_, c)| c);
             let what = match &entry.kind {
@@ -85,16 +87,16 @@ pub fn parked_changes(api: &LocalApi) -> Result<Vec<ParkedChange>, SyncError> {
                 OutboxKind::Delete => "deleting the customer".to_owned(),
                 OutboxKind::Credit { amount, .. } => format!("a credit adjustment of {amount}"),
             };
-            parked.push(ParkedChange {
+            changes.push(WaitingChange {
                 seq: entry.seq,
                 customer: customer.map_or_else(|| entry.customer_id.clone(), |c| c.display_name()),
                 customer_id: entry.customer_id,
                 what,
-                reason,
+                reason: entry.parked,
                 user_name: entry.user_name,
                 time: DateTime::from_timestamp_micros(entry.time),
             });
         }
-        Ok::<_, crate::store::Error>(parked)
+        Ok::<_, crate::store::Error>(changes)
     })?)
 }

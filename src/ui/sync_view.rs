@@ -12,8 +12,8 @@ use super::money::count_text;
 use super::style;
 use super::toasts::{ToastKind, Toasts};
 use crate::service::{
-    ConflictView, ParkedChange, ServiceHandle, SyncCommand, SyncMessage, SyncState, SyncStatus,
-    Take,
+    ConflictView, ServiceHandle, SyncCommand, SyncMessage, SyncState, SyncStatus, Take,
+    WaitingChange,
 };
 
 /// What the editor says of a customer changed on this desk and not yet on the server.
@@ -23,7 +23,11 @@ pub const NOT_ON_SERVER: &str = "Saved on this desk, not yet on the server";
 #[derive(Debug, Clone)]
 pub enum SyncList {
     Conflicts(Option<Vec<ConflictView>>),
-    Parked(Option<Vec<ParkedChange>>),
+    /// The changes not on the server: the parked ones, or those waiting to go.
+    Waiting {
+        parked: bool,
+        rows: Option<Vec<WaitingChange>>,
+    },
 }
 
 /// The replica's state as the window knows it (nothing on this computer's store).
@@ -110,14 +114,14 @@ impl SyncPanel {
         self.busy
             || matches!(
                 self.list,
-                Some(SyncList::Conflicts(None) | SyncList::Parked(None))
+                Some(SyncList::Conflicts(None) | SyncList::Waiting { rows: None, .. })
             )
     }
 
     fn open(&mut self, list: SyncList, service: &ServiceHandle, toasts: &mut Toasts) {
         let command = match &list {
             SyncList::Conflicts(_) => SyncCommand::ListConflicts,
-            SyncList::Parked(_) => SyncCommand::ListParked,
+            SyncList::Waiting { parked, .. } => SyncCommand::ListWaiting { parked: *parked },
         };
         if send(service, toasts, command) {
             self.list = Some(list);
@@ -143,13 +147,18 @@ impl SyncPanel {
                     );
                 }
             },
-            SyncMessage::Parked(result) => match result {
-                Ok(rows) => self.list = Some(SyncList::Parked(Some(rows))),
+            SyncMessage::Waiting { parked, result } => match result {
+                Ok(rows) => {
+                    self.list = Some(SyncList::Waiting {
+                        parked,
+                        rows: Some(rows),
+                    });
+                }
                 Err(why) => {
                     self.list = None;
                     toasts.add(
                         ToastKind::Error,
-                        format!("The parked changes could not be read: {why}"),
+                        format!("The changes not on the server could not be read: {why}"),
                     );
                 }
             },
@@ -163,7 +172,13 @@ impl SyncPanel {
                     Some(SyncList::Conflicts(_)) => {
                         self.open(SyncList::Conflicts(None), service, toasts);
                     }
-                    Some(SyncList::Parked(_)) => self.open(SyncList::Parked(None), service, toasts),
+                    Some(SyncList::Waiting { parked, .. }) => {
+                        let list = SyncList::Waiting {
+                            parked: *parked,
+                            rows: None,
+                        };
+                        self.open(list, service, toasts);
+                    }
                     None => {}
                 }
             }
@@ -243,7 +258,11 @@ pub fn sync_status_ui(
             .button(format!("{} parked", count_text(status.parked)))
             .clicked()
     {
-        panel.open(SyncList::Parked(None), service, toasts);
+        let list = SyncList::Waiting {
+            parked: true,
+            rows: None,
+        };
+        panel.open(list, service, toasts);
     }
     let paused = status.state == SyncState::Paused;
     let pause = if paused { "Resume sync" } else { "Pause sync" };
@@ -272,8 +291,16 @@ pub fn sync_status_ui(
         }
         _ => {}
     }
-    if status.pending > 0 && status.state != SyncState::Syncing {
-        ui.label(format!("{} pending", count_text(status.pending)));
+    if status.pending > 0
+        && ui
+            .button(format!("{} pending", count_text(status.pending)))
+            .clicked()
+    {
+        let list = SyncList::Waiting {
+            parked: false,
+            rows: None,
+        };
+        panel.open(list, service, toasts);
     }
 }
 
@@ -357,36 +384,41 @@ pub fn sync_list_ui(
                     }
                 }
             }
-            SyncList::Parked(rows) => {
-                ui.heading("Parked changes");
-                ui.label("The server refused these changes. They wait here until someone decides.");
+            SyncList::Waiting { parked: waits_for_a_person, rows } => {
+                if *waits_for_a_person {
+                    ui.heading("Parked changes");
+                    ui.label("The server refused these changes. They wait here until someone decides.");
+                } else {
+                    ui.heading("Not yet on the server");
+                    ui.label("Saved on this desk. They go to the server by themselves as soon as it answers.");
+                }
                 match rows {
                     None => {
                         ui.spinner();
                     }
                     Some(rows) if rows.is_empty() => {
-                        ui.label("No parked changes left.");
+                        ui.label("Nothing waits any more.");
                     }
                     Some(rows) => {
-                        more_ui(ui, rows.len());
                         for parked in rows.iter().take(LIST_AT_ONCE) {
                             let confirming = panel.confirm_discard == Some(parked.seq);
-                            match parked_ui(ui, parked, may_discard, confirming) {
-                                Some(ParkedAction::Open) => {
+                            match waiting_ui(ui, parked, may_discard, confirming) {
+                                Some(WaitingAction::Open) => {
                                     panel.open_customer = Some(parked.customer_id.clone());
                                     open = false;
                                 }
-                                Some(ParkedAction::Send(c)) => {
+                                Some(WaitingAction::Send(c)) => {
                                     panel.confirm_discard = None;
                                     command = Some(c);
                                 }
-                                Some(ParkedAction::AskDiscard) => {
+                                Some(WaitingAction::AskDiscard) => {
                                     panel.confirm_discard = Some(parked.seq);
                                 }
-                                Some(ParkedAction::KeepIt) => panel.confirm_discard = None,
+                                Some(WaitingAction::KeepIt) => panel.confirm_discard = None,
                                 None => {}
                             }
                         }
+                        more_ui(ui, rows.len());
                     }
                 }
             }
@@ -578,9 +610,8 @@ fn value_text(value: &serde_json::Value) -> String {
 }
 
 /// The server's reason for refusing a change, in a person's words where it names a right.
-fn plain_reason(parked: &ParkedChange) -> String {
-    let right = parked
-        .reason
+fn plain_reason(parked: &WaitingChange, reason: &str) -> String {
+    let right = reason
         .strip_prefix("you do not have the right ")
         .and_then(|name| name.trim().parse::<crate::model::Right>().ok());
     match right {
@@ -591,11 +622,11 @@ fn plain_reason(parked: &ParkedChange) -> String {
             super::users::right_description(right).to_lowercase(),
             right.as_str()
         ),
-        None => format!("The server refused it: {}", parked.reason),
+        None => format!("The server refused it: {reason}"),
     }
 }
 
-enum ParkedAction {
+enum WaitingAction {
     Open,
     Send(SyncCommand),
     /// Discard was clicked: ask first.
@@ -603,17 +634,22 @@ enum ParkedAction {
     KeepIt,
 }
 
-/// One parked change with the server's reason and what can be done about it.
-fn parked_ui(
+/// One change not on the server: with the server's reason and what can be done about it
+/// when it was refused (parked).
+fn waiting_ui(
     ui: &mut Ui,
-    parked: &ParkedChange,
+    parked: &WaitingChange,
     may_discard: bool,
     confirming: bool,
-) -> Option<ParkedAction> {
+) -> Option<WaitingAction> {
     let mut action = None;
     ui.separator();
     ui.strong(format!("{}: {}", parked.customer, parked.what));
-    ui.label(RichText::new(plain_reason(parked)).color(style::error_color(ui.visuals())));
+    if let Some(reason) = &parked.reason {
+        ui.label(
+            RichText::new(plain_reason(parked, reason)).color(style::error_color(ui.visuals())),
+        );
+    }
     if let Some(time) = parked.time {
         ui.label(
             RichText::new(format!(
@@ -626,28 +662,32 @@ fn parked_ui(
     }
     ui.horizontal(|ui| {
         if ui.button(format!("Open {}", parked.customer)).clicked() {
-            action = Some(ParkedAction::Open);
+            action = Some(WaitingAction::Open);
         }
-        if ui.button(format!("Retry {}", parked.customer)).clicked() {
-            action = Some(ParkedAction::Send(SyncCommand::RetryParked {
+        let refused = parked.reason.is_some();
+        if refused && ui.button(format!("Retry {}", parked.customer)).clicked() {
+            action = Some(WaitingAction::Send(SyncCommand::RetryParked {
                 seq: parked.seq,
             }));
         }
-        if may_discard && !confirming && ui.button(format!("Discard {}", parked.customer)).clicked()
+        if refused
+            && may_discard
+            && !confirming
+            && ui.button(format!("Discard {}", parked.customer)).clicked()
         {
-            action = Some(ParkedAction::AskDiscard);
+            action = Some(WaitingAction::AskDiscard);
         }
     });
     if confirming {
         ui.label("Give this change up? The customer becomes the server's version again.");
         ui.horizontal(|ui| {
             if ui.button("Discard the change").clicked() {
-                action = Some(ParkedAction::Send(SyncCommand::DiscardParked {
+                action = Some(WaitingAction::Send(SyncCommand::DiscardParked {
                     seq: parked.seq,
                 }));
             }
             if ui.button("Keep it").clicked() {
-                action = Some(ParkedAction::KeepIt);
+                action = Some(WaitingAction::KeepIt);
             }
         });
     }
