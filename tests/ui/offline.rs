@@ -3,8 +3,6 @@
 //! parked changes decided in the window, and signing out with changes left on the desk.
 //! A real server on loopback, behind the fault-injecting proxy of the sync tests.
 
-use std::time::{Duration, Instant};
-
 use crate::http_support::{self, TestServer};
 use crate::proxy::FaultProxy;
 use crate::support::*;
@@ -52,21 +50,6 @@ fn synced_desk(rights: Rights) -> Desk {
 
 fn sign_in_at(harness: &mut Harness<'_, App>, address: &str, user: &str) {
     sign_in_at_server(harness, address, user, http_support::PASSWORD);
-}
-
-/// Steps the window (whose sync runs on threads of its own) until `done` holds.
-fn wait_for(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&Harness<'_, App>) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !done(harness) {
-        assert!(Instant::now() < deadline, "waited 90 s for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.step();
-}
-
-fn shows(harness: &Harness<'_, App>, text: &str) -> bool {
-    harness.query_all_by_label_contains(text).next().is_some()
 }
 
 /// Opens the customer of the grid row labelled `name`.

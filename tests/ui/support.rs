@@ -201,3 +201,23 @@ pub fn sign_in_at_server(
     harness.get_by_label("Sign in").click();
     settle(harness);
 }
+
+/// Steps the window (whose sync runs on threads of its own) until `done` holds.
+pub fn wait_for(
+    harness: &mut Harness<'_, App>,
+    what: &str,
+    done: impl Fn(&Harness<'_, App>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !done(harness) {
+        assert!(Instant::now() < deadline, "waited 90 s for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.step();
+}
+
+/// Whether some node's label contains `text`.
+pub fn shows(harness: &Harness<'_, App>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}

@@ -104,8 +104,9 @@ fn only_a_user_with_every_right_sees_the_users_view() {
     let auth = Auth::new(Arc::new(store.api()), AuthPolicy::default());
     auth.set_rights("clerk", Rights::NONE).expect("set rights");
     harness.key_press(egui::Key::F5);
-    settle(&mut harness);
-    assert!(harness.query_by_label("New customer").is_none());
+    wait_for(&mut harness, "the new rights", |h| {
+        h.query_by_label("New customer").is_none()
+    });
     assert!(harness.query_by_label("Signed in as clerk").is_some());
 }
 
@@ -146,18 +147,18 @@ fn a_rights_change_at_the_server_reaches_the_desk_and_a_removal_signs_it_out() {
         .auth
         .set_rights(&clerk, Rights::NONE)
         .expect("rights");
+    // F5 reads the user again; the answer comes from the server when it comes.
     desk.key_press(egui::Key::F5);
-    settle(&mut desk);
-    assert!(desk.query_by_label("New customer").is_none());
+    wait_for(&mut desk, "the new rights", |h| {
+        h.query_by_label("New customer").is_none()
+    });
 
     // Removed at the server, the clerk's desk goes back to signing in, and says why.
     server.auth.remove_user(&clerk).expect("remove");
     desk.key_press(egui::Key::F5);
-    settle(&mut desk);
-    assert!(
-        desk.query_by_label_contains("You were signed out")
-            .is_some()
-    );
+    wait_for(&mut desk, "the sign-out", |h| {
+        shows(h, "You were signed out")
+    });
 }
 
 /// Signs in at the server at `address` as `user`, and checks that it worked.
