@@ -71,7 +71,8 @@ fn set_email(harness: &mut Harness<'_, App>, email: &str) {
     settle(harness);
 }
 
-fn server_email(server: &TestServer, serial: &str) -> Option<String> {
+/// The server's customer holding card `serial`.
+fn server_customer(server: &TestServer, serial: &str) -> customer_desk::model::Customer {
     let admin = Actor::new("check", Rights::admin());
     let params = customer_desk::ndata::ListParams::new()
         .with("CardSerialNumber", format!("eq:{serial}"))
@@ -83,7 +84,27 @@ fn server_email(server: &TestServer, serial: &str) -> Option<String> {
         .expect("list")
         .items
         .and_then(|items| items.into_iter().next())
-        .and_then(|c| c.email)
+        .expect("a customer with that card")
+}
+
+fn server_email(server: &TestServer, serial: &str) -> Option<String> {
+    server_customer(server, serial).email
+}
+
+/// Another desk (the office, through the server's own API) sets members of the customer
+/// holding card `serial`.
+fn edit_on_server(server: &TestServer, serial: &str, members: &[(&str, &str)]) {
+    let office = Actor::new("office", Rights::admin());
+    let customer = server_customer(server, serial);
+    let mut body = serde_json::to_value(&customer).unwrap();
+    for (member, value) in members {
+        body[*member] = (*value).into();
+    }
+    server
+        .auth
+        .api()
+        .upsert(&office, &customer.id, &body)
+        .expect("server edit");
 }
 
 #[test]
@@ -205,19 +226,11 @@ fn a_conflict_is_decided_in_the_window_both_ways() {
         open(&mut harness, name);
         set_email(&mut harness, email);
     }
-    let office = Actor::new("office", Rights::admin());
     for (serial, email) in [
         ("9001", "server-s@example.sk"),
         ("9002", "server-o@example.sk"),
     ] {
-        let api = server.auth.api();
-        let params = customer_desk::ndata::ListParams::new()
-            .with("CardSerialNumber", format!("eq:{serial}"));
-        let customer = api.list(&office, &params).unwrap().items.unwrap().remove(0);
-        let mut body = serde_json::to_value(&customer).unwrap();
-        body["email"] = email.into();
-        api.upsert(&office, &customer.id, &body)
-            .expect("server edit");
+        edit_on_server(&server, serial, &[("email", email)]);
     }
     proxy.cut(false);
     wait_for(&mut harness, "the conflicts", |h| shows(h, "2 conflicts"));
@@ -334,16 +347,14 @@ fn a_conflict_of_two_fields_is_decided_field_by_field() {
     harness.get(phone()).type_text("+421 900 111 111");
     harness.step();
     set_email(&mut harness, "desk@example.sk");
-    let office = Actor::new("office", Rights::admin());
-    let api = server.auth.api();
-    let params =
-        customer_desk::ndata::ListParams::new().with("CardSerialNumber", "eq:9001".to_owned());
-    let customer = api.list(&office, &params).unwrap().items.unwrap().remove(0);
-    let mut body = serde_json::to_value(&customer).unwrap();
-    body["email"] = "office@example.sk".into();
-    body["phone"] = "+421 900 222 222".into();
-    api.upsert(&office, &customer.id, &body)
-        .expect("server edit");
+    edit_on_server(
+        &server,
+        "9001",
+        &[
+            ("email", "office@example.sk"),
+            ("phone", "+421 900 222 222"),
+        ],
+    );
     proxy.cut(false);
     wait_for(&mut harness, "the conflict", |h| shows(h, "1 conflict"));
     harness.get_by_label("1 conflict").click();
@@ -360,7 +371,7 @@ fn a_conflict_of_two_fields_is_decided_field_by_field() {
     wait_for(&mut harness, "the mix on the server", |h| {
         shows(h, "Up to date") && !shows(h, "conflict")
     });
-    let stored = api.get(&office, &customer.id).unwrap();
+    let stored = server_customer(&server, "9001");
     assert_eq!(stored.email.as_deref(), Some("office@example.sk"));
     assert_eq!(stored.phone.as_deref(), Some("+421 900 111 111"));
 }

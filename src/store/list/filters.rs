@@ -83,11 +83,7 @@ pub(super) fn decimal_counted(key: usize, f: &Filter) -> Option<Counted> {
         Operator::Gt | Operator::Le => floor_micros(first),
         Operator::Ge | Operator::Lt => ceil_micros(first),
         Operator::In | Operator::Nin => {
-            let exact: Vec<SqlValue> = decimals
-                .iter()
-                .filter_map(|d| to_micros(*d))
-                .map(int)
-                .collect();
+            let exact = exact_micros(&decimals);
             return counted_of(key, f.op, &exact);
         }
         Operator::Between => {
@@ -212,11 +208,7 @@ pub(super) fn decimal_condition(column: &str, f: &Filter) -> (String, Vec<SqlVal
             floor_micros(first).map_or(never, |v| (format!("{column} <= ?"), vec![int(v)]))
         }
         Operator::In | Operator::Nin => {
-            let exact: Vec<SqlValue> = decimals
-                .iter()
-                .filter_map(|d| to_micros(*d))
-                .map(int)
-                .collect();
+            let exact = exact_micros(&decimals);
             let negate = f.op == Operator::Nin;
             if exact.is_empty() {
                 return if negate { always } else { never };
@@ -250,4 +242,14 @@ pub(in crate::store) fn like_escape(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The decimals that are exact in millionths, as the index columns hold them; a value with
+/// more places equals none of them.
+fn exact_micros(decimals: &[rust_decimal::Decimal]) -> Vec<SqlValue> {
+    decimals
+        .iter()
+        .filter_map(|d| to_micros(*d))
+        .map(SqlValue::Integer)
+        .collect()
 }
