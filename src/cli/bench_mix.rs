@@ -56,6 +56,26 @@ pub(super) fn filter_kinds(total: u64) -> Vec<(String, String)> {
             "CardSerialNumber gt",
             format!("CardSerialNumber=gt:29{:011}", total * 2),
         ),
+        (
+            "CardSerialNumber ge",
+            format!("CardSerialNumber=ge:29{:011}", total * 3 + 1),
+        ),
+        (
+            "CardSerialNumber lt",
+            format!("CardSerialNumber=lt:29{:011}", total + 1),
+        ),
+        (
+            "CardSerialNumber le",
+            format!("CardSerialNumber=le:29{:011}", total * 2 + 1),
+        ),
+        (
+            "CardSerialNumber between",
+            format!(
+                "CardSerialNumber=between:29{:011}:29{:011}",
+                total + 1,
+                total * 3 + 1
+            ),
+        ),
         ("CreditRate ge", "CreditRate=ge:1".to_owned()),
         ("CreditRate between", "CreditRate=between:0.5:3".to_owned()),
         ("CreditRate in", "CreditRate=in:0:1:2".to_owned()),

@@ -244,6 +244,7 @@ impl<'c> Inserter<'c> {
             super::words::index(self.conn, rid, &search)?;
             super::contacts::index(self.conn, rid, c)?;
             super::counted::on_write(self.conn, None, Some(&values))?;
+            super::counted::on_cards(self.conn, &c.id, &[], &serials(c).collect::<Vec<_>>())?;
             if let Some(external_id) = c.external_id.as_deref() {
                 codes::add(self.conn, Codes::ExternalId, rid, external_id)?;
             }
@@ -299,7 +300,7 @@ pub fn update(tx: &Tx<'_>, rid: i64, c: &Customer, doc: &[u8]) -> Result<()> {
         _ => 0,
     };
     super::ledger::write(conn, rid, stored_ledger_len, &c.credit_transactions)?;
-    if update_cards(conn, rid, c)? {
+    if update_cards(conn, rid, &c.id, c)? {
         codes::set(conn, Codes::Cards, rid, Some(&card_codes(c)))?;
     }
     if changed.contains(&EXTERNAL_ID) {
@@ -344,7 +345,7 @@ fn card_codes(c: &Customer) -> String {
 
 /// Brings the customer's rows in `cards` in line with its cards: only serial numbers it lost
 /// or gained are written. Returns whether any were.
-fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<bool> {
+fn update_cards(conn: &Connection, rid: i64, id: &str, c: &Customer) -> Result<bool> {
     let stored: Vec<String> = conn
         .prepare_cached("SELECT serial FROM cards WHERE customer_rid = ?1")?
         .query_map([rid], |r| r.get(0))?
@@ -356,6 +357,7 @@ fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<bool> {
         remove.execute([gone])?;
         changed = true;
     }
+    let current = serials.clone();
     let new: Vec<&str> = serials
         .into_iter()
         .filter(|s| !stored.iter().any(|t| t == s))
@@ -366,6 +368,10 @@ fn update_cards(conn: &Connection, rid: i64, c: &Customer) -> Result<bool> {
         rid,
         new.into_iter(),
     )?;
+    if changed {
+        let stored: Vec<&str> = stored.iter().map(String::as_str).collect();
+        super::counted::on_cards(conn, id, &stored, &current)?;
+    }
     Ok(changed)
 }
 
@@ -404,8 +410,12 @@ pub fn delete(tx: &Tx<'_>, rid: i64) -> Result<()> {
     super::replica::keep_shadow_doc(conn, &id, rid)?;
     delete_search(conn, rid)?;
     super::ledger::delete(conn, rid)?;
-    conn.prepare_cached("DELETE FROM cards WHERE customer_rid = ?1")?
-        .execute([rid])?;
+    let cards: Vec<String> = conn
+        .prepare_cached("DELETE FROM cards WHERE customer_rid = ?1 RETURNING serial")?
+        .query_map([rid], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let cards: Vec<&str> = cards.iter().map(String::as_str).collect();
+    super::counted::on_cards(conn, &id, &cards, &[])?;
     conn.prepare_cached("DELETE FROM customer_docs WHERE rid = ?1")?
         .execute([rid])?;
     conn.prepare_cached("DELETE FROM customers WHERE rid = ?1")?
@@ -413,6 +423,31 @@ pub fn delete(tx: &Tx<'_>, rid: i64) -> Result<()> {
     let stored_refs: Vec<ValueRef<'_>> = stored.iter().map(ValueRef::from).collect();
     super::counted::on_write(conn, Some(&stored_refs), None)?;
     add_to_count(conn, -1)?;
+    Ok(())
+}
+
+/// Takes the card `serial` away from whichever customer but `keeping_id` has it (a replica
+/// making room for the server's owner of it).
+pub(super) fn take_card(conn: &Connection, serial: &str, keeping_id: &str) -> Result<()> {
+    let holder: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT c.rid, c.id FROM cards k JOIN customers c ON c.rid = k.customer_rid \
+             WHERE k.serial = ?1 AND c.id <> ?2",
+        )?
+        .query_row(params![serial, keeping_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((rid, id)) = holder else {
+        return Ok(());
+    };
+    let stored: Vec<String> = conn
+        .prepare_cached("SELECT serial FROM cards WHERE customer_rid = ?1")?
+        .query_map([rid], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    conn.prepare_cached("DELETE FROM cards WHERE serial = ?1")?
+        .execute([serial])?;
+    let before: Vec<&str> = stored.iter().map(String::as_str).collect();
+    let after: Vec<&str> = before.iter().copied().filter(|s| *s != serial).collect();
+    super::counted::on_cards(conn, &id, &before, &after)?;
     Ok(())
 }
 

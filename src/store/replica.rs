@@ -471,11 +471,7 @@ pub fn apply_server_customer(tx: &Tx<'_>, customer: &Customer) -> Result<()> {
     let doc = encode_doc(customer)?;
     for card in &customer.cards {
         if let Some(serial) = card.serial_number.as_deref() {
-            conn.prepare_cached(
-                "DELETE FROM cards WHERE serial = ?1
-                 AND customer_rid <> coalesce((SELECT rid FROM customers WHERE id = ?2), -1)",
-            )?
-            .execute(params![serial, customer.id])?;
+            super::customers::take_card(conn, serial, &customer.id)?;
         }
     }
     if let Some(external_id) = customer.external_id.as_deref() {

@@ -283,6 +283,20 @@ const MIGRATIONS: &[&str] = &[
     INSERT OR REPLACE INTO counters (name, value) VALUES ('counted_stale', 1);
     INSERT OR REPLACE INTO counters (name, value) VALUES ('codes_stale', 1);
     "#,
+    // 11: zones of the `id` blocks (store::counted::zones: the least and greatest value of
+    // each filtered column in a block, so a filtered page in id order skips blocks), and
+    // the pairs of one customer's card numbers that follow each other, counted by both
+    // ends, so that customers with a card in a range are counted (store::counted::cards).
+    // Built at the next open.
+    r#"
+    ALTER TABLE count_blocks ADD COLUMN zone BLOB;
+    CREATE TABLE card_pairs (
+        low  TEXT PRIMARY KEY,          -- a card's serial number
+        high TEXT NOT NULL              -- the next one of the same customer's cards
+    ) WITHOUT ROWID, STRICT;
+    CREATE UNIQUE INDEX card_pairs_high ON card_pairs(high);
+    INSERT OR REPLACE INTO counters (name, value) VALUES ('counted_stale', 1);
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is

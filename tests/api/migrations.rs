@@ -20,10 +20,10 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
         .collect()
 }
 
-/// What migration 10 (counted keys, code indexes) added, taken away again: a store of
-/// schema 9.
+/// What migrations 10 (counted keys, code indexes) and 11 (zones, card pairs) added, taken
+/// away again: a store of schema 9.
 const UNDO_COUNTED_SCHEMA: &str = "
-    DROP TABLE count_blocks; DROP TABLE code_grams_external_id_vocab;
+    DROP TABLE card_pairs; DROP TABLE count_blocks; DROP TABLE code_grams_external_id_vocab;
     DROP TABLE code_grams_cards_vocab; DROP TABLE code_grams_external_id;
     DROP TABLE code_grams_cards;
     DROP TABLE code_gram_uses;

@@ -38,10 +38,13 @@ const MAX_BLOCK: i64 = if cfg!(test) { 6 } else { 2048 };
 /// A block holding fewer entries is joined to the one before it.
 const MIN_BLOCK: i64 = if cfg!(test) { 2 } else { 256 };
 
-/// One counted key: an index over `customers` and the column it orders by.
+/// One counted key: an index over `customers` (or `cards`, `card_pairs`) and the column it
+/// orders by.
 #[derive(Debug)]
 pub(super) struct Key {
-    /// The index walked.
+    /// The table the index is on.
+    table: &'static str,
+    /// The index walked (empty: the table's own primary key, a `WITHOUT ROWID` table).
     index: &'static str,
     /// The column of `customers` it is on.
     column: &'static str,
@@ -58,6 +61,7 @@ pub(super) struct Key {
 
 const fn sort_key(index: &'static str, column: &'static str, folded: bool, nullable: bool) -> Key {
     Key {
+        table: "customers",
         index,
         column,
         folded,
@@ -67,9 +71,26 @@ const fn sort_key(index: &'static str, column: &'static str, folded: bool, nulla
     }
 }
 
-/// The counted keys; a key's number in `count_blocks` is its place here.
-pub(super) const KEYS: [Key; 19] = [
+/// A key over a unique text column of a table other than `customers`, in the order of its
+/// index (the column is its own tie-breaker).
+const fn code_key(table: &'static str, index: &'static str, column: &'static str) -> Key {
     Key {
+        table,
+        index,
+        column,
+        folded: false,
+        nullable: false,
+        partial: false,
+        tie: false,
+    }
+}
+
+/// The counted keys; a key's number in `count_blocks` is its place here. The first
+/// [`CUSTOMER_KEYS`] are over `customers`, one entry per customer; the rest count cards
+/// ([`cards`]).
+pub(super) const KEYS: [Key; 22] = [
+    Key {
+        table: "customers",
         index: "customers_id",
         column: "id",
         folded: false,
@@ -115,6 +136,7 @@ pub(super) const KEYS: [Key; 19] = [
         false,
     ),
     Key {
+        table: "customers",
         index: "customers_external_id",
         column: "external_id",
         folded: false,
@@ -122,7 +144,13 @@ pub(super) const KEYS: [Key; 19] = [
         partial: true,
         tie: false,
     },
+    code_key("cards", "", "serial"),
+    code_key("card_pairs", "", "low"),
+    code_key("card_pairs", "card_pairs_high", "high"),
 ];
+
+/// How many of [`KEYS`] are over `customers`.
+pub(super) const CUSTOMER_KEYS: usize = 19;
 
 /// The key of the raw external id (the filter compares it unfolded).
 pub(super) const EXTERNAL_ID: usize = 18;
@@ -131,6 +159,11 @@ pub(super) const EXPIRATION_TIME: usize = 4;
 pub(super) const CREDIT_RATE: usize = 13;
 pub(super) const DISCOUNT_RATE: usize = 14;
 pub(super) const CREDIT_AMOUNT: usize = 17;
+/// Every card's serial number (`cards`), and the pairs of serial numbers that follow each
+/// other among one customer's cards (`card_pairs`), by the first and by the second.
+pub(super) const CARDS: usize = 19;
+pub(super) const PAIR_LOW: usize = 20;
+pub(super) const PAIR_HIGH: usize = 21;
 
 /// The index of counted key `key`.
 pub(super) fn index_of(key: usize) -> &'static str {
@@ -165,6 +198,8 @@ pub(super) fn of_sort(field: SortField) -> usize {
 struct KeySql {
     /// The expression the index is on, over `customers c`.
     expr: String,
+    /// The entry's id as text: `c.id`, or the key's own column for a key without one.
+    id: String,
     /// `FROM customers c INDEXED BY …`.
     from: String,
     /// `ORDER BY` in the index's order, ascending and descending.
@@ -185,8 +220,19 @@ static KEY_SQL: LazyLock<Vec<KeySql>> = LazyLock::new(|| {
             } else {
                 (expr.clone(), format!("{expr} DESC"))
             };
+            let from = if k.index.is_empty() {
+                format!("FROM {} c", k.table)
+            } else {
+                format!("FROM {} c INDEXED BY {}", k.table, k.index)
+            };
+            let id = if k.table == "customers" {
+                "c.id".to_owned()
+            } else {
+                expr.clone()
+            };
             KeySql {
-                from: format!("FROM customers c INDEXED BY {}", k.index),
+                from,
+                id,
                 expr,
                 asc,
                 desc,
@@ -325,7 +371,12 @@ impl Counted {
     pub(super) fn count(&self, conn: &Connection, customers: u64) -> rusqlite::Result<u64> {
         let mut inside = 0u64;
         for (low, high) in &self.ranges {
-            inside += count_range(conn, self.key, low, high)?;
+            inside += if self.key == CARDS {
+                // Customers with a card in the range, not cards ([`cards`]).
+                count_customers(conn, low, high)?
+            } else {
+                count_range(conn, self.key, low, high)?
+            };
         }
         Ok(if self.negated {
             customers.saturating_sub(inside)
@@ -335,8 +386,13 @@ impl Counted {
     }
 }
 
+mod cards;
 mod read;
 mod write;
+mod zones;
+
+pub(super) use cards::{count_customers, on_cards};
+pub(super) use zones::{IdRun, runs as zone_runs};
 
 use read::count_range;
 use read::nth_from;

@@ -181,7 +181,7 @@ pub(super) fn nth_from(
 ) -> rusqlite::Result<Option<(Value, String)>> {
     let k = &KEYS[key];
     let s = sql_of(key);
-    let (e, from, asc) = (&s.expr, &s.from, &s.asc);
+    let (e, from, asc, id_col) = (&s.expr, &s.from, &s.asc, &s.id);
     // The parts of the index from the block's start on, in order, each walked only as far
     // as the offset reaches.
     let mut offset = offset;
@@ -196,7 +196,7 @@ pub(super) fn nth_from(
             }
         };
     let has_nulls = k.nullable && !k.partial;
-    let not_null = format!("SELECT {e}, c.id {from} WHERE {e} IS NOT NULL ORDER BY {asc}");
+    let not_null = format!("SELECT {e}, {id_col} {from} WHERE {e} IS NOT NULL ORDER BY {asc}");
     match &block.first {
         None => {
             if has_nulls {
@@ -216,7 +216,7 @@ pub(super) fn nth_from(
             part(not_null, &[])
         }
         Some((value, _)) if !k.tie => part(
-            format!("SELECT {e}, c.id {from} WHERE {e} >= ?1 ORDER BY {asc}"),
+            format!("SELECT {e}, {id_col} {from} WHERE {e} >= ?1 ORDER BY {asc}"),
             &[value],
         ),
         Some((value, id)) => {

@@ -38,9 +38,15 @@ fn customer(n: u32, state: u32) -> Customer {
         expiration_time: time(pick(5, 20)),
         discount_rate: Decimal::new(i64::from(pick(6, 5)) * 250, 2),
         credit_rate: Decimal::new(i64::from(pick(7, 3)), 0),
-        cards: (0..pick(8, 3))
+        // Up to three cards, numbered far apart (a card of `30…` between a customer's `29…`
+        // and `31…` ones) or next to each other.
+        cards: (0..pick(8, 4))
             .map(|k| Card {
-                serial_number: Some(format!("29{n:03}{k}{}", pick(9, 7))),
+                serial_number: Some(format!(
+                    "{}{n:03}{k}{}",
+                    ["29", "30", "31"][((k + pick(10, 3)) % 3) as usize],
+                    pick(9, 7)
+                )),
                 ..Card::default()
             })
             .collect(),
@@ -126,6 +132,18 @@ const FILTERS: &[&str] = &[
     "CardSerialNumber=like:29",
     "CardSerialNumber=like:2901&ExternalId=like:E1",
     "CardSerialNumber=like:290&IsActive=true",
+    "CardSerialNumber=gt:30",
+    "CardSerialNumber=ge:3001",
+    "CardSerialNumber=lt:30020",
+    "CardSerialNumber=le:2903",
+    "CardSerialNumber=between:30:30999",
+    "CardSerialNumber=between:2902:3003",
+    "CardSerialNumber=between:30010:30011",
+    "CardSerialNumber=between:3001000:3001999",
+    "CardSerialNumber=between:31:29",
+    "CardSerialNumber=gt:30&ExternalId=gt:E1",
+    "ExternalId=gt:E1&IsActive=true",
+    "ExternalId=le:E1-2&DiscountRate=ge:5",
 ];
 
 const SORTS: &[&str] = &[

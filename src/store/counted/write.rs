@@ -8,15 +8,16 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    BUILD_BLOCK, Block, EXTERNAL_ID, KEYS, MAX_BLOCK, MIN_BLOCK, block_at, block_of, encode_entry,
-    is_stale, nth_from, sql_of,
+    BUILD_BLOCK, Block, CARDS, CUSTOMER_KEYS, EXTERNAL_ID, KEYS, MAX_BLOCK, MIN_BLOCK, PAIR_HIGH,
+    PAIR_LOW, block_at, block_of, cards, encode_entry, is_stale, nth_from, sql_of, zones,
 };
 use crate::text::fold;
 
-/// The place of each key's column among the values [`on_write`] takes
+/// The place of each customer key's column among the values [`on_write`] takes
 /// ([`super::super::customers::COLUMNS`]).
 static KEY_COLUMN: LazyLock<Vec<usize>> = LazyLock::new(|| {
-    KEYS.iter()
+    KEYS[..CUSTOMER_KEYS]
+        .iter()
         .map(|k| {
             super::super::customers::COLUMNS
                 .iter()
@@ -60,7 +61,7 @@ pub(in crate::store) fn on_write(
     if is_stale(conn)? {
         return Ok(());
     }
-    for key in 0..KEYS.len() {
+    for key in 0..CUSTOMER_KEYS {
         let before = old.and_then(|v| entry_of(key, v));
         let after = new.and_then(|v| entry_of(key, v));
         if before == after {
@@ -77,11 +78,23 @@ pub(in crate::store) fn on_write(
             rebalance(conn, key, &entry)?;
         }
     }
+    // The zone of the customer's `id` block takes in its new values.
+    if let Some(new) = new
+        && old.is_none_or(|old| zones::touches(old, new))
+        && let ValueRef::Text(id) = new[0]
+    {
+        zones::widen(conn, &String::from_utf8_lossy(id), Some(new), &[])?;
+    }
     Ok(())
 }
 
 /// Adds `delta` to the block holding `entry`.
-fn adjust(conn: &Connection, key: usize, entry: &[u8], delta: i64) -> rusqlite::Result<()> {
+pub(super) fn adjust(
+    conn: &Connection,
+    key: usize,
+    entry: &[u8],
+    delta: i64,
+) -> rusqlite::Result<()> {
     // A key never built (a store being loaded) has no block: the rebuild counts everything.
     conn.prepare_cached(
         "UPDATE count_blocks SET n = n + ?3 WHERE key = ?1 AND start = \
@@ -93,7 +106,7 @@ fn adjust(conn: &Connection, key: usize, entry: &[u8], delta: i64) -> rusqlite::
 }
 
 /// Splits or joins the block holding `entry` when it left its bounds.
-fn rebalance(conn: &Connection, key: usize, entry: &[u8]) -> rusqlite::Result<()> {
+pub(super) fn rebalance(conn: &Connection, key: usize, entry: &[u8]) -> rusqlite::Result<()> {
     let Some(block) = block_at(conn, key, entry)? else {
         return Ok(());
     };
@@ -118,11 +131,20 @@ fn split(conn: &Connection, key: usize, block: &Block) -> rusqlite::Result<()> {
         "INSERT INTO count_blocks (key, start, start_key, start_id, n) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![key as i64, start, value, id, block.n - half])?;
+    if key == 0 {
+        let first = block.first.as_ref().map(|(_, id)| id.as_str());
+        zones::on_split(conn, first, &id)?;
+    }
     Ok(())
 }
 
 /// Joins `block` (not the first) to the block before it.
 fn join_previous(conn: &Connection, key: usize, block: &Block) -> rusqlite::Result<()> {
+    let zone = if key == 0 {
+        zones::zone_bytes(conn, &block.start)?
+    } else {
+        None
+    };
     conn.prepare_cached("DELETE FROM count_blocks WHERE key = ?1 AND start = ?2")?
         .execute(params![key as i64, block.start])?;
     let previous = conn
@@ -134,6 +156,11 @@ fn join_previous(conn: &Connection, key: usize, block: &Block) -> rusqlite::Resu
         )?
         .query_row(params![key as i64, block.start, block.n], block_of)
         .optional()?;
+    if key == 0
+        && let Some(previous) = &previous
+    {
+        zones::on_join(conn, zone, &previous.start)?;
+    }
     if let Some(previous) = previous
         && previous.n > MAX_BLOCK
     {
@@ -145,6 +172,7 @@ fn join_previous(conn: &Connection, key: usize, block: &Block) -> rusqlite::Resu
 /// Builds every key's blocks from its index in one pass each and clears the stale mark.
 pub(in crate::store) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("DELETE FROM count_blocks")?;
+    cards::rebuild_pairs(conn)?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO count_blocks (key, start, start_key, start_id, n) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -185,6 +213,7 @@ pub(in crate::store) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
             left -= left.min(BUILD_BLOCK);
         }
     }
+    zones::rebuild(conn)?;
     conn.execute_batch("DELETE FROM counters WHERE name = 'counted_stale'")
 }
 
@@ -202,6 +231,14 @@ pub(in crate::store) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
         [],
         |r| r.get(0),
     )?;
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+    let (cards_held, pairs) = (
+        count("SELECT count(*) FROM cards")?,
+        count("SELECT count(*) FROM card_pairs")?,
+    );
+    if !cards::pairs_add_up(conn)? {
+        return Ok(false);
+    }
     let mut stmt =
         conn.prepare("SELECT key, sum(n), count(*) FROM count_blocks GROUP BY key ORDER BY key")?;
     let sums: Vec<(i64, i64)> = stmt
@@ -211,10 +248,11 @@ pub(in crate::store) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
         return Ok(false);
     }
     let sums_hold = sums.iter().all(|&(key, sum)| {
-        let expected = if key as usize == EXTERNAL_ID {
-            with_external_id
-        } else {
-            customers
+        let expected = match key as usize {
+            EXTERNAL_ID => with_external_id,
+            CARDS => cards_held,
+            PAIR_LOW | PAIR_HIGH => pairs,
+            _ => customers,
         };
         sum == expected
     });
@@ -235,7 +273,7 @@ pub(in crate::store) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
             .collect::<rusqlite::Result<_>>()?;
         let last = blocks.len().saturating_sub(1);
         for at in [0, pick % blocks.len().max(1), last] {
-            if !block_holds(conn, key, &blocks, at)? {
+            if !block_holds(conn, key, &blocks, at)? || (key == 0 && !zones::holds(conn, at)?) {
                 return Ok(false);
             }
         }

@@ -32,6 +32,11 @@ const READ_MATCH_COST_BY_KEY: f64 = 30.0;
 /// most).
 const WALK_PATIENCE: f64 = 4.0;
 const WALK_SLACK: f64 = 2000.0;
+/// The entries a filtered walk in id order may take beyond its estimate before it reads
+/// the zones of the id blocks instead ([`counted::zone_runs`]); unit tests read the zones
+/// at once, so that they answer every such page.
+const ZONE_FREE_SLACK: f64 = 256.0;
+const ZONE_FREE_WALK: bool = !cfg!(test);
 /// Pages up to this size are walked into a buffer, so that a walk given up leaves nothing
 /// visited; longer ones (a streamed whole list) are walked to the end.
 const WALK_BUFFER_MAX: u64 = 10_000;
@@ -47,6 +52,10 @@ const COUNTED_SKIP_FROM: u64 = if cfg!(test) { 1 } else { 1_000 };
 pub struct ListPlan {
     /// Conditions on `customers c` (filters, `IsExpired`), all of which must hold.
     conditions: Vec<String>,
+    /// The same conditions as a walk checks them, one row at a time, with the same
+    /// parameters: a card condition looks up that customer's cards rather than gathering
+    /// every customer whose card matches first.
+    row_conditions: Vec<String>,
     params: Vec<SqlValue>,
     order_sql: String,
     /// Whether the order is by `id` alone (no key to compare per row).
@@ -72,6 +81,7 @@ impl ListPlan {
     pub fn new(query: &ListQuery, now: DateTime<Utc>) -> Self {
         let mut plan = ListPlan {
             conditions: Vec::new(),
+            row_conditions: Vec::new(),
             params: Vec::new(),
             order_sql: order_by(query),
             sorted_by_id: query.sort.first().is_none_or(|k| k.field == SortField::Id),
@@ -128,6 +138,7 @@ impl ListPlan {
     }
 
     fn and(&mut self, sql: &str, params: Vec<SqlValue>) {
+        self.row_conditions.push(sql.to_owned());
         self.conditions.push(sql.to_owned());
         self.params.extend(params);
         self.counted.push(None);
@@ -163,10 +174,24 @@ impl ListPlan {
             Member::CardSerialNumber => {
                 // True when any card of the customer matches.
                 let (cond, params) = condition("k.serial", false, filter);
+                let args: Vec<SqlValue> = filter.args.iter().map(scalar_value).collect();
                 self.and(
                     &format!("c.rid IN (SELECT k.customer_rid FROM cards k WHERE {cond})"),
                     params,
                 );
+                if let Some(last) = self.row_conditions.last_mut() {
+                    *last = format!(
+                        "EXISTS (SELECT 1 FROM cards k WHERE k.customer_rid = c.rid AND {cond})"
+                    );
+                }
+                // A range is one range of cards, whose customers the card keys count
+                // ([`counted::count_customers`]); `eq` and `in` are lookups already.
+                if matches!(
+                    filter.op,
+                    Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le | Operator::Between
+                ) {
+                    self.counted_as(counted_of(counted::CARDS, filter.op, &args));
+                }
             }
             Member::ExternalId => {
                 let (cond, params) = condition("c.external_id", true, filter);
@@ -342,11 +367,43 @@ impl Selection<'_> {
             {
                 let customers = super::customers::count_of(conn)?.max(self.total) as f64;
                 let walk = (skip + take) as f64 * customers / self.total as f64;
-                if walk <= ALONG_SORT_INDEX_MAX * self.total as f64 {
-                    // Up to what sorting the matches would cost: their number, each read.
-                    let sort = self.total as f64 * READ_MATCH_COST_BY_ID;
-                    let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK).max(sort) as u64;
-                    if let Some(page) = self.walk_filtered(conn, key, skip, take, budget)? {
+                // Up to what sorting the matches would cost: their number, each read.
+                let sort = self.total as f64 * READ_MATCH_COST_BY_ID;
+                let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK).max(sort) as u64;
+                // In id order, the zones of the id blocks leave out the blocks where no
+                // customer can match ([`counted::zone_runs`]), and the walk crosses only
+                // the rest. Reading them costs a few tenths of a millisecond, so a short
+                // walk without them comes first: matches spread along the ids fill the page
+                // within it.
+                let zoned: Vec<&Counted> = plan.counted.iter().flatten().collect();
+                if key == 0
+                    && !zoned.is_empty()
+                    && (skip + take) as f64 <= ALONG_SORT_INDEX_MAX * self.total as f64
+                    && !counted::is_stale(conn)?
+                {
+                    let short = (walk * WALK_PATIENCE).max(walk + ZONE_FREE_SLACK) as u64;
+                    let mut page = if ZONE_FREE_WALK {
+                        self.walk_filtered(conn, key, None, skip, take, short)?
+                    } else {
+                        None
+                    };
+                    if page.is_none() {
+                        let (runs, held) = counted::zone_runs(conn, &zoned)?;
+                        let walk =
+                            (skip + take) as f64 * held.max(self.total) as f64 / self.total as f64;
+                        if walk <= ALONG_SORT_INDEX_MAX * self.total as f64 {
+                            let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK).max(sort);
+                            page = self.walk_filtered(
+                                conn,
+                                key,
+                                Some(&runs),
+                                skip,
+                                take,
+                                budget as u64,
+                            )?;
+                        }
+                    }
+                    if let Some(page) = page {
                         for rid in page {
                             if !visit(rid)? {
                                 break;
@@ -354,6 +411,15 @@ impl Selection<'_> {
                         }
                         return Ok(());
                     }
+                } else if walk <= ALONG_SORT_INDEX_MAX * self.total as f64
+                    && let Some(page) = self.walk_filtered(conn, key, None, skip, take, budget)?
+                {
+                    for rid in page {
+                        if !visit(rid)? {
+                            break;
+                        }
+                    }
+                    return Ok(());
                 }
             }
             let sql = format!(
@@ -429,40 +495,72 @@ impl Selection<'_> {
 
     /// The page of a filter without a search along the index of counted key `key`, each
     /// entry's row checked against the conditions; `None` if that took more than `budget`
-    /// entries.
+    /// entries. With `runs` (the id key's, [`counted::zone_runs`]), only the ids in them
+    /// are walked.
     fn walk_filtered(
         &self,
         conn: &Connection,
         key: usize,
+        runs: Option<&[counted::IdRun]>,
         skip: u64,
         take: u64,
         budget: u64,
     ) -> Result<Option<Vec<i64>>> {
         let plan = self.plan;
-        let sql = format!(
-            "SELECT c.rid, {} FROM customers c INDEXED BY {} ORDER BY {}",
-            all_of(&plan.conditions),
-            counted::index_of(key),
-            plan.order_sql
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(plan.params.iter()))?;
+        let whole = [(None, None)];
+        let runs = runs.unwrap_or(&whole);
+        let descending = plan.sort_key.is_some_and(|(_, d)| d);
         let (mut to_skip, mut page, mut walked) = (skip, Vec::new(), 0u64);
-        while let Some(row) = rows.next()? {
-            walked += 1;
-            if walked > budget {
-                return Ok(None);
+        // Whether the run was walked within the budget; the page is full or every run walked.
+        let mut walk_run = |from: &Option<String>, to: &Option<String>| -> Result<Option<bool>> {
+            // A run's bounds are placeholders after the conditions' own.
+            let mut params = plan.params.clone();
+            let mut bounds = String::new();
+            if let Some(from) = from {
+                params.push(SqlValue::Text(from.clone()));
+                bounds.push_str(&format!(" AND c.id >= ?{}", params.len()));
             }
-            if row.get::<_, Option<i64>>(1)? != Some(1) {
-                continue;
+            if let Some(to) = to {
+                params.push(SqlValue::Text(to.clone()));
+                bounds.push_str(&format!(" AND c.id < ?{}", params.len()));
             }
-            if to_skip > 0 {
-                to_skip -= 1;
-                continue;
+            let sql = format!(
+                "SELECT c.rid, {} FROM customers c INDEXED BY {} WHERE 1{bounds} ORDER BY {}",
+                all_of(&plan.row_conditions),
+                counted::index_of(key),
+                plan.order_sql
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+            while let Some(row) = rows.next()? {
+                walked += 1;
+                if walked > budget {
+                    return Ok(None);
+                }
+                if row.get::<_, Option<i64>>(1)? != Some(1) {
+                    continue;
+                }
+                if to_skip > 0 {
+                    to_skip -= 1;
+                    continue;
+                }
+                page.push(row.get(0)?);
+                if page.len() as u64 == take {
+                    return Ok(Some(true));
+                }
             }
-            page.push(row.get(0)?);
-            if page.len() as u64 == take {
-                break;
+            Ok(Some(false))
+        };
+        let in_order: Vec<&counted::IdRun> = if descending {
+            runs.iter().rev().collect()
+        } else {
+            runs.iter().collect()
+        };
+        for (from, to) in in_order {
+            match walk_run(from, to)? {
+                None => return Ok(None),
+                Some(true) => break,
+                Some(false) => {}
             }
         }
         Ok(Some(page))
