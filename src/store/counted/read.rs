@@ -32,13 +32,13 @@ pub(in crate::store) fn count_range(
     let whole: i64 = match (&high_block, high) {
         (_, Bound::End) => conn
             .prepare_cached(
-                "SELECT coalesce(sum(n), 0) FROM count_blocks WHERE key = ?1 AND start >= ?2",
+                "SELECT coalesce(sum(n), 0) FROM count_blocks WHERE key = +?1 AND start >= ?2",
             )?
             .query_row(params![key as i64, from], |r| r.get(0))?,
         (Some(hb), _) => conn
             .prepare_cached(
                 "SELECT coalesce(sum(n), 0) FROM count_blocks \
-                 WHERE key = ?1 AND start >= ?2 AND start < ?3",
+                 WHERE key = +?1 AND start >= ?2 AND start < ?3",
             )?
             .query_row(params![key as i64, from, hb.start], |r| r.get(0))?,
         (None, _) => 0,
@@ -240,7 +240,7 @@ pub(super) fn entry_at(
     rank: u64,
 ) -> rusqlite::Result<Option<(Value, String)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT start, start_key, start_id, n FROM count_blocks WHERE key = ?1 ORDER BY start",
+        "SELECT start, start_key, start_id, n FROM count_blocks WHERE key = +?1 ORDER BY start",
     )?;
     let mut rows = stmt.query([key as i64])?;
     let mut before = 0i64;

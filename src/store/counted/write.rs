@@ -97,8 +97,8 @@ pub(super) fn adjust(
 ) -> rusqlite::Result<()> {
     // A key never built (a store being loaded) has no block: the rebuild counts everything.
     conn.prepare_cached(
-        "UPDATE count_blocks SET n = n + ?3 WHERE key = ?1 AND start = \
-         (SELECT start FROM count_blocks WHERE key = ?1 AND start <= ?2 \
+        "UPDATE count_blocks SET n = n + ?3 WHERE key = +?1 AND start = \
+         (SELECT start FROM count_blocks WHERE key = +?1 AND start <= ?2 \
           ORDER BY start DESC LIMIT 1)",
     )?
     .execute(params![key as i64, entry, delta])?;
@@ -125,7 +125,7 @@ fn split(conn: &Connection, key: usize, block: &Block) -> rusqlite::Result<()> {
         return Ok(());
     };
     let start = encode_entry(key, (&value).into(), &id);
-    conn.prepare_cached("UPDATE count_blocks SET n = ?3 WHERE key = ?1 AND start = ?2")?
+    conn.prepare_cached("UPDATE count_blocks SET n = ?3 WHERE key = +?1 AND start = ?2")?
         .execute(params![key as i64, block.start, half])?;
     conn.prepare_cached(
         "INSERT INTO count_blocks (key, start, start_key, start_id, n) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -145,12 +145,12 @@ fn join_previous(conn: &Connection, key: usize, block: &Block) -> rusqlite::Resu
     } else {
         None
     };
-    conn.prepare_cached("DELETE FROM count_blocks WHERE key = ?1 AND start = ?2")?
+    conn.prepare_cached("DELETE FROM count_blocks WHERE key = +?1 AND start = ?2")?
         .execute(params![key as i64, block.start])?;
     let previous = conn
         .prepare_cached(
-            "UPDATE count_blocks SET n = n + ?3 WHERE key = ?1 AND start = \
-             (SELECT start FROM count_blocks WHERE key = ?1 AND start < ?2 \
+            "UPDATE count_blocks SET n = n + ?3 WHERE key = +?1 AND start = \
+             (SELECT start FROM count_blocks WHERE key = +?1 AND start < ?2 \
               ORDER BY start DESC LIMIT 1) \
              RETURNING start, start_key, start_id, n",
         )?
@@ -267,7 +267,7 @@ pub(in crate::store) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
     for key in 0..KEYS.len() {
         let blocks: Vec<Block> = conn
             .prepare_cached(
-                "SELECT start, start_key, start_id, n FROM count_blocks WHERE key = ?1 ORDER BY start",
+                "SELECT start, start_key, start_id, n FROM count_blocks WHERE key = +?1 ORDER BY start",
             )?
             .query_map([key as i64], block_of)?
             .collect::<rusqlite::Result<_>>()?;

@@ -37,6 +37,9 @@ const WALK_SLACK: f64 = 2000.0;
 /// at once, so that they answer every such page.
 const ZONE_FREE_SLACK: f64 = 256.0;
 const ZONE_FREE_WALK: bool = !cfg!(test);
+/// Fewer matches than a block holds are found by their own index faster than by any walk:
+/// the zones are not read for them.
+const ZONE_MIN_MATCHES: u64 = if cfg!(test) { 1 } else { 256 };
 /// Pages up to this size are walked into a buffer, so that a walk given up leaves nothing
 /// visited; longer ones (a streamed whole list) are walked to the end.
 const WALK_BUFFER_MAX: u64 = 10_000;
@@ -378,15 +381,17 @@ impl Selection<'_> {
                 let zoned: Vec<&Counted> = plan.counted.iter().flatten().collect();
                 if key == 0
                     && !zoned.is_empty()
+                    && self.total >= ZONE_MIN_MATCHES
                     && (skip + take) as f64 <= ALONG_SORT_INDEX_MAX * self.total as f64
                     && !counted::is_stale(conn)?
                 {
                     let short = (walk * WALK_PATIENCE).max(walk + ZONE_FREE_SLACK) as u64;
-                    let mut page = if ZONE_FREE_WALK {
-                        self.walk_filtered(conn, key, None, skip, take, short)?
-                    } else {
-                        None
-                    };
+                    let mut page =
+                        if ZONE_FREE_WALK && walk <= ALONG_SORT_INDEX_MAX * self.total as f64 {
+                            self.walk_filtered(conn, key, None, skip, take, short)?
+                        } else {
+                            None
+                        };
                     if page.is_none() {
                         let (runs, held) = counted::zone_runs(conn, &zoned)?;
                         let walk =
