@@ -100,6 +100,7 @@ fn load_deferring_from(
         defer_indexes_from: defer_from,
         durable: false,
         big_memory: true,
+        searchable_while_loading: false,
     };
     let mut bulk = store.bulk_load(count, options)?;
     let loaded = (|| -> Result<(), ApiError> {
@@ -545,6 +546,88 @@ mod tests {
         }
     }
 
+    /// A load kept searchable (a replica's first sync, which the window searches while it
+    /// runs) answers searches, phone parts and filters sorted by a key on what has arrived
+    /// exactly as a store that indexed the same customers one by one, between its batches
+    /// and after its end, and leaves every index whole.
+    #[test]
+    fn a_load_kept_searchable_finds_what_has_arrived() {
+        let dir = tempfile::tempdir().expect("dir");
+        let clock = Arc::new(FixedClock::new(
+            "2026-06-01T12:00:00Z".parse().expect("time"),
+        ));
+        let open = |name: &str| {
+            LocalApi::new(
+                Store::open(&dir.path().join(name)).expect("store"),
+                clock.clone(),
+            )
+        };
+        let (loaded, reference) = (open("loaded.db"), open("reference.db"));
+        let now = "2026-06-01T00:00:00Z".parse().expect("time");
+        let batch = |from: u64, to: u64| -> Vec<(Customer, Vec<u8>)> {
+            (from..to)
+                .map(|i| {
+                    let c = generate(3, i, now);
+                    let doc = rows::encode_doc(&c).expect("doc");
+                    (c, doc)
+                })
+                .collect()
+        };
+        let actor = Actor::new("t", Rights::admin());
+        let answer = |api: &LocalApi, query: &str| -> (u64, Vec<String>) {
+            let found = api
+                .list(&actor, &ListParams::from_query_string(query))
+                .unwrap_or_else(|e| panic!("{query}: {e}"));
+            let ids = found.items.unwrap_or_default().into_iter().map(|c| c.id);
+            (found.total_count, ids.collect())
+        };
+        let queries = [
+            "Search=ova&$sort=lastName",
+            "Search=horvath",
+            "Search=an&$sort=firstName:desc&$top=20",
+            "Phone=like:09",
+            "DiscountRate=ge:5&$sort=lastName&$skip=3&$top=10",
+            "IsActive=false&$sort=credit.amount:desc",
+            "$sort=lastName&$skip=400&$top=5",
+        ];
+        let searchable = BulkOptions {
+            defer_indexes_from: 0,
+            durable: true,
+            big_memory: false,
+            searchable_while_loading: true,
+        };
+        let one_by_one = BulkOptions {
+            defer_indexes_from: u64::MAX,
+            ..searchable
+        };
+        let mut loading = loaded.store().bulk_load(1_200, searchable).expect("bulk");
+        let mut indexing = reference
+            .store()
+            .bulk_load(1_200, one_by_one)
+            .expect("bulk");
+        for (from, to) in [(0, 600), (600, 1_200)] {
+            let customers = batch(from, to);
+            loading.insert_batch(&customers).expect("batch");
+            indexing.insert_batch(&customers).expect("batch");
+            for query in queries {
+                let (total, ids) = answer(&loaded, query);
+                assert!(total > 0, "{query} finds nobody in the demo");
+                assert_eq!(
+                    (total, ids),
+                    answer(&reference, query),
+                    "{query} with {to} customers loaded"
+                );
+            }
+        }
+        loading.finish().expect("finish");
+        indexing.finish().expect("finish");
+        let health = loaded.store().index_health().expect("indexes");
+        assert!(health.is_whole(), "{health:?}");
+        for query in queries {
+            assert_eq!(answer(&loaded, query), answer(&reference, query), "{query}");
+        }
+    }
+
     /// Customers are made on several threads but stored in their order, each under the row id
     /// of its number, and a cancel stops the load after the batch it came in.
     #[test]
@@ -609,6 +692,7 @@ mod tests {
                 defer_indexes_from: 0,
                 durable: true,
                 big_memory: false,
+                searchable_while_loading: false,
             };
             let mut bulk = store.bulk_load(100, options).expect("bulk");
             bulk.insert_batch(&batch).expect("batch");

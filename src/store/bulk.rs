@@ -36,6 +36,11 @@ pub struct BulkOptions {
     /// Trade memory for speed: a 256 MiB page cache while loading, and index builds that
     /// map the table. A desk's replica loads without (its resident memory stays small).
     pub big_memory: bool,
+    /// Keep the search indexes (words, e-mails, phone numbers) with each batch of a load
+    /// that defers the rest, so that a search finds what has arrived while it runs: a
+    /// replica's first sync, which the window searches meanwhile. It makes such a load
+    /// slower than building them once at its end.
+    pub searchable_while_loading: bool,
 }
 
 impl Default for BulkOptions {
@@ -44,6 +49,7 @@ impl Default for BulkOptions {
             defer_indexes_from: 50_000,
             durable: true,
             big_memory: false,
+            searchable_while_loading: false,
         }
     }
 }
@@ -54,6 +60,8 @@ pub struct BulkLoad<'s> {
     conn: MutexGuard<'s, Connection>,
     /// The indexes were dropped and are built by `finish`.
     deferred: bool,
+    /// The search indexes are kept with each batch ([`BulkOptions::searchable_while_loading`]).
+    searchable: bool,
     big_memory: bool,
     added: u64,
     restored: bool,
@@ -75,7 +83,9 @@ impl Store {
         let deferred = expected >= options.defer_indexes_from && count_of(&conn)? == 0;
         if deferred {
             schema::drop_sort_indexes(&conn)?;
-            schema::mark_search_index_stale(&conn)?;
+            if !options.searchable_while_loading {
+                schema::mark_search_index_stale(&conn)?;
+            }
             schema::mark_counted_stale(&conn)?;
             feed::mark_stale(&conn)?;
         }
@@ -91,6 +101,7 @@ impl Store {
             conn,
             deferred,
             big_memory: options.big_memory,
+            searchable: options.searchable_while_loading,
             added: 0,
             restored: false,
         })
@@ -112,10 +123,10 @@ impl BulkLoad<'_> {
         batch: &[(Customer, Vec<u8>)],
         extra: impl FnOnce(&Tx<'_>) -> Result<(), E>,
     ) -> Result<u64, E> {
-        let indexing = if self.deferred {
-            SearchIndexing::Deferred
-        } else {
-            SearchIndexing::WithRow
+        let indexing = match (self.deferred, self.searchable) {
+            (false, _) => SearchIndexing::WithRow,
+            (true, true) => SearchIndexing::ByBatch,
+            (true, false) => SearchIndexing::Deferred,
         };
         let tx = self.conn.transaction().map_err(Error::from)?;
         let mut inserter = Inserter::new(&tx, indexing)?;
@@ -141,7 +152,12 @@ impl BulkLoad<'_> {
     pub fn finish(mut self) -> Result<Duration> {
         let started = Instant::now();
         let built = if self.deferred {
-            build_deferred_indexes(self.store, &mut self.conn, self.big_memory)
+            build_deferred_indexes(
+                self.store,
+                &mut self.conn,
+                self.big_memory,
+                !self.searchable,
+            )
         } else {
             Ok(())
         };
@@ -172,13 +188,21 @@ impl Drop for BulkLoad<'_> {
 }
 
 /// Builds what a load into an empty store left for the end: the sort indexes, on the writer,
-/// and the word index. A store in a file works the word index out on a read connection
-/// meanwhile, on the other core, so only writing it waits for the sort indexes.
-fn build_deferred_indexes(store: &Store, conn: &mut Connection, map: bool) -> Result<()> {
+/// and the word index unless it was kept with each batch (`words` is `false`). A store in a
+/// file works the word index out on a read connection meanwhile, on the other core, so only
+/// writing it waits for the sort indexes.
+fn build_deferred_indexes(
+    store: &Store,
+    conn: &mut Connection,
+    map: bool,
+    words: bool,
+) -> Result<()> {
     if store.path().is_none() {
         // One connection only: one after the other.
         let tx = conn.transaction()?;
-        schema::rebuild_search_index(&tx)?;
+        if words {
+            schema::rebuild_search_index(&tx)?;
+        }
         feed::fill(&tx)?;
         tx.commit()?;
         schema::ensure_sort_indexes(conn, map)?;
@@ -186,19 +210,29 @@ fn build_deferred_indexes(store: &Store, conn: &mut Connection, map: bool) -> Re
         return Ok(());
     }
     std::thread::scope(|scope| {
-        let words = std::thread::Builder::new()
-            .name("customer-desk-word-index".into())
-            .spawn_scoped(scope, || {
-                store.read_sql(|c| schema::compute_search_index(c).map_err(Error::from))
+        let words = words
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("customer-desk-word-index".into())
+                    .spawn_scoped(scope, || {
+                        store.read_sql(|c| schema::compute_search_index(c).map_err(Error::from))
+                    })
+                    .map_err(|_| Error::Stopped("starting the word index thread"))
             })
-            .map_err(|_| Error::Stopped("starting the word index thread"))?;
+            .transpose()?;
         let sorted = schema::ensure_sort_indexes(conn, map);
         let words = words
-            .join()
-            .map_err(|_| Error::Stopped("working out the word index"))??;
+            .map(|thread| {
+                thread
+                    .join()
+                    .map_err(|_| Error::Stopped("working out the word index"))?
+            })
+            .transpose()?;
         sorted?;
         let tx = conn.transaction()?;
-        schema::replace_search_index(&tx, words)?;
+        if let Some(words) = words {
+            schema::replace_search_index(&tx, words)?;
+        }
         feed::fill(&tx)?;
         tx.commit()?;
         schema::ensure_counted(conn)?;

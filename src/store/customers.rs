@@ -186,6 +186,9 @@ pub(super) fn add_to_count(conn: &Connection, delta: i64) -> Result<()> {
 pub(super) enum SearchIndexing {
     /// With the row, in the same transaction: every write through the API.
     WithRow,
+    /// With each batch of a bulk load, all its words at once (`super::bulk`): the store
+    /// stays searchable while a load into an empty store runs (a replica's first sync).
+    ByBatch,
     /// Later, by one rebuild of the whole index (`super::bulk`): a bulk load into an empty
     /// store, where that is several times faster.
     Deferred,
@@ -204,6 +207,8 @@ pub(super) struct Inserter<'c> {
     card: CachedStatement<'c>,
     text: CachedStatement<'c>,
     indexing: SearchIndexing,
+    /// The search texts of the batch, for [`SearchIndexing::ByBatch`].
+    texts: Vec<(i64, String)>,
     /// The feed seq handed out last, saved by `finish`.
     seq: i64,
 }
@@ -218,12 +223,21 @@ impl<'c> Inserter<'c> {
             card: conn.prepare_cached(INSERT_CARD)?,
             text: conn.prepare_cached("INSERT INTO search_text (rid, text) VALUES (?1, ?2)")?,
             indexing,
+            texts: Vec::new(),
             seq: super::feed::head_seq(conn)?,
         })
     }
 
-    /// Saves the feed's counter past the seqs this inserter handed out.
+    /// Saves the feed's counter past the seqs this inserter handed out, and indexes the
+    /// words of a [`SearchIndexing::ByBatch`] batch.
     pub(super) fn finish(self) -> Result<()> {
+        if !self.texts.is_empty() {
+            let rows = self
+                .texts
+                .iter()
+                .map(|(rid, text)| (*rid, super::words::words_of(text)));
+            super::words::index_many(self.conn, super::words::SEARCH, rows)?;
+        }
         super::feed::set_head_seq(self.conn, self.seq)
     }
 
@@ -240,18 +254,23 @@ impl<'c> Inserter<'c> {
         add_cards(&mut self.card, rid, serials(c))?;
         let search = search_text(c);
         self.text.execute(params![rid, search])?;
-        if self.indexing == SearchIndexing::WithRow {
-            super::words::index(self.conn, rid, &search)?;
+        match self.indexing {
+            SearchIndexing::WithRow => super::words::index(self.conn, rid, &search)?,
+            SearchIndexing::ByBatch => self.texts.push((rid, search)),
+            SearchIndexing::Deferred => {}
+        }
+        if self.indexing != SearchIndexing::Deferred {
             super::contacts::index(self.conn, rid, c)?;
+        }
+        if self.indexing == SearchIndexing::WithRow {
             super::counted::on_write(self.conn, None, Some(&values))?;
             super::counted::on_cards(self.conn, &c.id, &[], &serials(c).collect::<Vec<_>>())?;
             if let Some(external_id) = c.external_id.as_deref() {
                 codes::add(self.conn, Codes::ExternalId, rid, external_id)?;
             }
             codes::add(self.conn, Codes::Cards, rid, &card_codes(c))?;
-        }
-        // A deferred bulk load fills the feed in one pass at its end (`feed::fill`).
-        if self.indexing == SearchIndexing::WithRow {
+            // A bulk load into an empty store builds these and fills the feed in one pass
+            // at its end (`feed::fill`).
             self.seq += 1;
             super::feed::record(self.conn, self.seq, &c.id, c.version, false)?;
         }

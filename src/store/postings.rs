@@ -71,6 +71,39 @@ pub fn add(conn: &Connection, table: &str, word_id: i64, rid: i64) -> rusqlite::
     Ok(())
 }
 
+/// Adds customers `rids` (ascending, distinct) to the postings of `word_id` in `table`:
+/// one read and one write per chunk they fall in, where [`add`] costs each customer both.
+/// A bulk load that keeps the word index as it goes writes each batch's words this way.
+pub fn add_many(
+    conn: &Connection,
+    table: &str,
+    word_id: i64,
+    rids: &[i64],
+) -> rusqlite::Result<()> {
+    let mut rest = rids;
+    while let Some(&first) = rest.first() {
+        let key = key(word_id, first)?;
+        let in_chunk = rest.partition_point(|&rid| rid >> CHUNK_BITS == first >> CHUNK_BITS);
+        let (these, after) = rest.split_at(in_chunk);
+        rest = after;
+        let stored = chunk(conn, table, key)?.unwrap_or_default();
+        let mut merged: Vec<u16> = offsets(&stored).collect();
+        // New customers come after the chunk's last, so this is almost always an append.
+        let appends = merged.last().is_none_or(|&last| last < offset(first));
+        merged.extend(these.iter().map(|&rid| offset(rid)));
+        if !appends {
+            merged.sort_unstable();
+            merged.dedup();
+        }
+        let blob: Vec<u8> = merged.iter().flat_map(|o| o.to_le_bytes()).collect();
+        conn.prepare_cached(&format!(
+            "INSERT OR REPLACE INTO {table} (key, rids) VALUES (?1, ?2)"
+        ))?
+        .execute(params![key, blob])?;
+    }
+    Ok(())
+}
+
 /// Takes customer `rid` out of the postings of `word_id` in `table`.
 pub fn remove(conn: &Connection, table: &str, word_id: i64, rid: i64) -> rusqlite::Result<()> {
     let key = key(word_id, rid)?;
@@ -235,6 +268,39 @@ mod tests {
                 let want: Vec<i64> = model[word as usize].iter().copied().collect();
                 proptest::prop_assert_eq!(customers(&conn, word), want.clone());
                 proptest::prop_assert_eq!(customers(&rebuilt, word), want);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Batches added at once (a bulk load's, usually past every row id before, sometimes
+        /// not), between single adds, leave each word with exactly the union of them.
+        #[test]
+        fn batches_hold_what_single_adds_would(
+            steps in proptest::collection::vec(
+                (0i64..3, proptest::collection::btree_set(
+                    proptest::prop_oneof![0i64..40, 0i64..(5 * CHUNK), (MAX_RID - 40)..=MAX_RID],
+                    1..60,
+                )),
+                0..40,
+            )
+        ) {
+            let conn = table();
+            let mut model = vec![std::collections::BTreeSet::new(); 3];
+            for (step, (word, rids)) in steps.into_iter().enumerate() {
+                let rids: Vec<i64> = rids.into_iter().collect();
+                if step % 3 == 2 {
+                    for &rid in &rids {
+                        add(&conn, T, word, rid).unwrap();
+                    }
+                } else {
+                    add_many(&conn, T, word, &rids).unwrap();
+                }
+                model[word as usize].extend(rids);
+            }
+            for word in 0..3i64 {
+                let want: Vec<i64> = model[word as usize].iter().copied().collect();
+                proptest::prop_assert_eq!(customers(&conn, word), want);
             }
         }
     }

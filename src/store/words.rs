@@ -69,21 +69,21 @@ fn word_id(conn: &Connection, v: Vocabulary, word: &str) -> rusqlite::Result<Opt
         .optional()
 }
 
-/// The vocabulary number of `word`, counting one more use, and adding it when it is new.
-fn use_word(conn: &Connection, v: Vocabulary, word: &str) -> rusqlite::Result<i64> {
+/// The vocabulary number of `word`, counting `uses` more uses, and adding it when it is new.
+fn use_word(conn: &Connection, v: Vocabulary, word: &str, uses: i64) -> rusqlite::Result<i64> {
     if let Some(id) = word_id(conn, v, word)? {
         conn.prepare_cached(&format!(
-            "UPDATE {} SET uses = uses + 1 WHERE id = ?1",
+            "UPDATE {} SET uses = uses + ?2 WHERE id = ?1",
             v.words
         ))?
-        .execute([id])?;
+        .execute([id, uses])?;
         return Ok(id);
     }
     conn.prepare_cached(&format!(
-        "INSERT INTO {} (word, uses) VALUES (?1, 1)",
+        "INSERT INTO {} (word, uses) VALUES (?1, ?2)",
         v.words
     ))?
-    .execute([word])?;
+    .execute(params![word, uses])?;
     let id = conn.last_insert_rowid();
     conn.prepare_cached(&format!(
         "INSERT INTO {} (rowid, word) VALUES (?1, ?2)",
@@ -123,7 +123,32 @@ pub fn reindex_words(
         remove_use(conn, v, rid, word)?;
     }
     for word in new.iter().filter(|w| old.binary_search(w).is_err()) {
-        postings::add(conn, v.postings, use_word(conn, v, word)?, rid)?;
+        postings::add(conn, v.postings, use_word(conn, v, word, 1)?, rid)?;
+    }
+    Ok(())
+}
+
+/// Adds a batch of new customers to the index `v`: `rows` are their row ids, each with its
+/// distinct words. Each word of the batch is looked up, counted and has its postings
+/// written once, not once per customer: a replica's first sync keeps the word index this
+/// way, page by page, so the window can search what has arrived.
+pub fn index_many<'t>(
+    conn: &Connection,
+    v: Vocabulary,
+    rows: impl IntoIterator<Item = (i64, Vec<&'t str>)>,
+) -> rusqlite::Result<()> {
+    // In alphabetical order, so new words go into the vocabulary's index in order.
+    let mut by_word: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+    for (rid, words) in rows {
+        for word in words {
+            by_word.entry(word).or_default().push(rid);
+        }
+    }
+    for (word, mut rids) in by_word {
+        rids.sort_unstable();
+        rids.dedup();
+        let id = use_word(conn, v, word, rids.len() as i64)?;
+        postings::add_many(conn, v.postings, id, &rids)?;
     }
     Ok(())
 }

@@ -297,6 +297,7 @@ impl Replica {
                 defer_indexes_from: BULK_FROM,
                 durable: true,
                 big_memory: false,
+                searchable_while_loading: true,
             };
             let mut bulk = api.store().bulk_load(expected, options)?;
             // Ids written by this load (as hashes): an id that comes again changed during

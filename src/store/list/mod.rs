@@ -345,12 +345,17 @@ impl Selection<'_> {
         let conn = snapshot.conn();
         let take = take.unwrap_or(self.total).min(self.total - skip);
         let plan = self.plan;
+        // A bulk load into an empty store (a replica's first sync) drops the sort indexes
+        // and marks the blocks stale until it has built both again. Meanwhile nothing walks
+        // an index: it may be missing, and SQLite would sort the whole table first (or
+        // refuse `INDEXED BY`).
+        let indexes_ready = !counted::is_stale(conn)?;
         let Some(matches) = &self.matches else {
             if let Some((key, descending)) = plan.sort_key
                 && plan.conditions.is_empty()
                 && skip >= COUNTED_SKIP_FROM
                 && take <= WALK_BUFFER_MAX
-                && !counted::is_stale(conn)?
+                && indexes_ready
             {
                 for rid in counted::page(conn, key, descending, skip, take, self.total)? {
                     if !visit(rid)? {
@@ -367,6 +372,7 @@ impl Selection<'_> {
             if let Some((key, _)) = plan.sort_key
                 && !plan.conditions.is_empty()
                 && take <= WALK_BUFFER_MAX
+                && indexes_ready
             {
                 let customers = super::customers::count_of(conn)?.max(self.total) as f64;
                 let walk = (skip + take) as f64 * customers / self.total as f64;
@@ -455,7 +461,7 @@ impl Selection<'_> {
             READ_MATCH_COST_BY_KEY
         };
         let read = self.total as f64 * per_match;
-        if plan.sort_indexed && walk < read {
+        if plan.sort_indexed && indexes_ready && walk < read {
             if take > WALK_BUFFER_MAX {
                 self.walk(conn, matches, skip, take, u64::MAX, &mut visit)?;
                 return Ok(());
