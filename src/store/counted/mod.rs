@@ -52,7 +52,7 @@ pub(super) struct Key {
     table: &'static str,
     /// The index walked (empty: the table's own primary key, a `WITHOUT ROWID` table).
     index: &'static str,
-    /// The column of `customers` it is on.
+    /// The column of `table` it is on.
     column: &'static str,
     /// Whether the index is on `fold(column)` (text keys sort folded).
     folded: bool,
@@ -364,7 +364,8 @@ pub(super) fn mark_stale(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// A condition on a text, bool, time or decimal column that blocks count: the union of
-/// `ranges` of one key, or, `negated`, everyone else.
+/// `ranges` of one key, or, `negated`, everyone else. On [`CARDS`] it is one range, and
+/// counts the customers with a card in it ([`count_customers`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Counted {
     pub key: usize,
