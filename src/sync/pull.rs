@@ -331,6 +331,8 @@ impl Replica {
                 }
                 Ok::<_, SyncError>(())
             })();
+            // The ids are not needed for the index builds, the load's peak of memory.
+            drop(written);
             let finished = bulk.finish();
             stored?;
             finished?;
