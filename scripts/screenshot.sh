@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Screenshots of the real window under Xvfb: the first start, the sign-in screen, the grid,
-# a search, and the editor. It installs nothing; it needs these packages:
+# a search, and the editor; then a desk on a shop server (`customer-desk serve` on
+# loopback): its first sync with a search on what has arrived, and a customer saved on the
+# desk while the server is away. It installs nothing; it needs these packages:
 #
 #   apt-get install -y --no-install-recommends xvfb imagemagick xdotool
 #
 # Usage: scripts/screenshot.sh [OUT_DIR] [CUSTOMERS]
 #   OUT_DIR    where the PNGs go (default docs/screenshots)
 #   CUSTOMERS  size of the demo store (default 20000)
-# PROFILE=debug uses a debug build instead of release.
+# PROFILE=debug uses a debug build instead of release. SERVER_CUSTOMERS (default 300000)
+# sizes the shop server's store, SERVER_PORT (default 18099) its port on loopback, and
+# FIRST_SYNC_SECS (default 40) how long its first sync is given before the server stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,9 +33,11 @@ WORK=$(mktemp -d)
 DB=$WORK/customers.db
 XVFB_PID=
 APP_PID=
+SERVER_PID=
 
 cleanup() {
   [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null || true
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -113,5 +119,49 @@ shot search 1
 key Escape Down Return
 shot editor 1
 
+stop_app
+
+# A desk on a shop server. The server's store and a clerk first.
+SERVER_CUSTOMERS=${SERVER_CUSTOMERS:-300000}
+SERVER_PORT=${SERVER_PORT:-18099}
+SERVER_DB=$WORK/server.db
+echo "filling a shop server's store with $SERVER_CUSTOMERS customers"
+"$BIN" --db "$SERVER_DB" demo --count "$SERVER_CUSTOMERS"
+CUSTOMER_DESK_PASSWORD=$PASSWORD "$BIN" --db "$SERVER_DB" users add clerk \
+  --rights customerCreate,customerUpdate,customerSetCredit
+CUSTOMER_DESK_ADMIN_PASSWORD=$PASSWORD "$BIN" --db "$SERVER_DB" serve \
+  --bind "127.0.0.1:$SERVER_PORT" &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$SERVER_PORT") 2>/dev/null && break
+  sleep 0.1
+done
+
+# A new desk: from its first start to the server's sign-in (the address takes the keyboard).
+DB=$WORK/desk/customers.db
+mkdir -p "$WORK/desk"
+start_app
+key Tab Tab Tab Tab Return
+sleep 1
+type_text "http://127.0.0.1:$SERVER_PORT"; next_field
+type_text clerk; next_field
+type_text "$PASSWORD"; key Return
+# The first sync runs; the grid already searches what has arrived.
+sleep 4
+key ctrl+f
+type_text "horvath"
+shot first-sync 1
+
+# The server goes away once the first sync is done: a customer made now is saved on the
+# desk, marked, and waits.
+sleep "${FIRST_SYNC_SECS:-40}"
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+sleep 2
+key ctrl+n
+sleep 1
+type_text "Olga"; next_field
+type_text "Offlinova"
+key ctrl+s
+shot offline 3
 stop_app
 echo "done: $(ls "$OUT_DIR")"

@@ -17,7 +17,16 @@ pub(super) async fn customer_call<A: CustomersApi>(
             params,
             fallback,
         } => {
+            let started = std::time::Instant::now();
             let result = api.list(&params).await;
+            // What a page costs the desk's store, for `RUST_LOG=customer_desk::service=debug`
+            // (and the window's measurements, `tests/ui/perf.rs`).
+            tracing::debug!(
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                total = result.as_ref().map_or(0, |r| r.total_count),
+                "page of {}",
+                params.to_query_string()
+            );
             match fallback {
                 Some(fallback) if result.as_ref().is_ok_and(|r| r.total_count == 0) => {
                     CustomerMessage::Page {

@@ -20,7 +20,7 @@ use crate::store::{Snapshot, Tx, customers as rows};
 
 /// Changes per page once caught up, and for the first pull of everything.
 const PAGE: usize = 1000;
-const FIRST_PAGE: usize = 5000;
+const FIRST_PAGE: usize = 2000;
 /// Customers per page when listing a plain PORTOS server.
 const LISTING_PAGE: u64 = 500;
 /// From this many customers on, a first pull into an empty replica goes through the store's
@@ -331,6 +331,8 @@ impl Replica {
                 }
                 Ok::<_, SyncError>(())
             })();
+            // The ids are not needed for the index builds, the load's peak of memory.
+            drop(written);
             let finished = bulk.finish();
             stored?;
             finished?;

@@ -21,10 +21,13 @@ use super::words;
 use crate::model::{Customer, Right, Rights, UserInfo};
 use crate::service::{CustomerCommand, ServiceHandle, SessionCommand, TransferMessage};
 
-/// How long the search waits after the last keystroke before it asks the store, so fast
-/// typing costs one query, not one per key. A query that is still running when a newer one
-/// goes out is not waited for: its answer is dropped (a one-letter search of a million
-/// customers takes seconds; the selective term typed after it must not queue behind it).
+/// How long the search waits after a keystroke made while a query is still running before
+/// it asks the store, so fast typing does not stack up queries. With none running it asks
+/// at the key: the answer then comes in the store's time alone (2–5 ms at 1,000,000
+/// customers, 5–70 ms while a first sync is still copying them), not that plus a pause. A
+/// query that is still running when a newer one goes out is not waited for: its answer is
+/// dropped (a one-letter search of a million customers takes seconds; the selective term
+/// typed after it must not queue behind it).
 pub const SEARCH_DEBOUNCE_SECS: f64 = 0.06;
 
 /// How often the page is read again to show changes made elsewhere, in seconds.
@@ -258,8 +261,10 @@ impl Desk {
         let chars = self.query.search.trim().chars().count();
         let delay = if (1..INDEXED_SEARCH_CHARS).contains(&chars) {
             SHORT_SEARCH_DEBOUNCE_SECS
-        } else {
+        } else if self.list_pending {
             SEARCH_DEBOUNCE_SECS
+        } else {
+            0.0
         };
         self.fetch_due = Some(now + delay);
     }

@@ -197,10 +197,19 @@ fn sign_in_ui(ui: &mut Ui, form: &mut Credentials) -> Option<GateAction> {
     let submit = egui::Grid::new("sign-in-form")
         .num_columns(2)
         .show(ui, |ui| {
-            if form.on_server {
+            // The keyboard starts in the first empty field: the address on a desk's first
+            // sign-in to a server, else the user name.
+            let no_address = form.on_server && form.server.is_empty();
+            if no_address {
+                first_field_ui(ui, "Server address", &mut form.server);
+            } else if form.on_server {
                 field_ui(ui, "Server address", &mut form.server, false);
             }
-            first_field_ui(ui, "User name", &mut form.user_name);
+            if no_address {
+                field_ui(ui, "User name", &mut form.user_name, false);
+            } else {
+                first_field_ui(ui, "User name", &mut form.user_name);
+            }
             field_ui(ui, "Password", &mut form.password, true)
         })
         .inner;

@@ -320,13 +320,7 @@ pub fn first_sync_ui(
         (rate > 0.0 && now - began > 1.0)
             .then(|| (total.saturating_sub(done) as f64 / rate).ceil() as u64)
     });
-    let mut text = format!("{} of {} customers", count_text(done), count_text(total));
-    if let Some(secs) = left {
-        text.push_str(&match secs {
-            0..90 => format!(", about {secs} s left"),
-            _ => format!(", about {} min left", secs.div_ceil(60)),
-        });
-    }
+    let text = progress_text(done, total, left);
     ui.horizontal(|ui| {
         ui.label("Copying the server's customers to this desk");
         ui.add(
@@ -338,6 +332,23 @@ pub fn first_sync_ui(
             send(service, toasts, SyncCommand::Pause(true));
         }
     });
+}
+
+/// The words on the first sync's bar: how many customers are in, and how long the rest
+/// will take (`left`, in seconds, once a rate is known).
+fn progress_text(done: u64, total: u64, left: Option<u64>) -> String {
+    let mut text = format!("{} of {} customers", count_text(done), count_text(total));
+    if done >= total {
+        // A large first sync builds the sort indexes once everything is in (a minute at
+        // 1,000,000 customers on an old laptop): say so rather than "0 s left".
+        text.push_str(", sorting them for the grid");
+    } else if let Some(secs) = left {
+        text.push_str(&match secs {
+            0..90 => format!(", about {secs} s left"),
+            _ => format!(", about {} min left", secs.div_ceil(60)),
+        });
+    }
+    text
 }
 
 /// The open list of conflicts or parked changes, in a modal window; returns false once it is
@@ -713,6 +724,23 @@ mod tests {
 
     fn fixed_now() -> DateTime<Utc> {
         "2026-12-01T12:00:00Z".parse().expect("time")
+    }
+
+    #[test]
+    fn the_first_sync_says_what_is_left_and_then_that_it_sorts() {
+        assert_eq!(
+            progress_text(412_000, 1_000_000, Some(40)),
+            "412,000 of 1,000,000 customers, about 40 s left"
+        );
+        assert_eq!(
+            progress_text(2_000, 1_000_000, Some(500)),
+            "2,000 of 1,000,000 customers, about 9 min left"
+        );
+        assert_eq!(progress_text(0, 20_000, None), "0 of 20,000 customers");
+        assert_eq!(
+            progress_text(1_000_000, 1_000_000, Some(0)),
+            "1,000,000 of 1,000,000 customers, sorting them for the grid"
+        );
     }
 
     #[test]

@@ -448,6 +448,20 @@ fn a_new_customer_goes_out_without_id_or_version() {
     assert_eq!(body["firstName"], "Peter");
 }
 
+/// A new customer (Ctrl+N at the desk) takes typing at once: the keyboard is in its first
+/// name, so a cashier types without reaching for the mouse.
+#[test]
+fn a_new_customer_takes_typing_in_its_first_name() {
+    let mut h = harness(CustomerEditor::new_customer(Rights::admin()));
+    h.run();
+    h.event(egui::Event::Text("Olga".into()));
+    h.run();
+    assert_eq!(
+        h.get_by_label("First name").value().as_deref(),
+        Some("Olga")
+    );
+}
+
 #[test]
 fn the_api_accepts_what_the_editor_sends() {
     let api = LocalApi::with_system_clock(Store::open_in_memory().unwrap());

@@ -47,6 +47,27 @@ fn a_first_start_can_sign_in_at_the_shop_server_and_work_on_its_customers() {
     );
 }
 
+/// On a desk's first sign-in to a server the keyboard starts in the empty address, the
+/// field a person fills first, not in the user name below it.
+#[test]
+fn a_first_sign_in_to_a_server_starts_typing_in_its_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(dir.path().join("customers.db"));
+    settle(&mut harness);
+    harness.get_by_label("Sign in to a shop server").click();
+    settle(&mut harness);
+    harness.event(egui::Event::Text("http://10.0.0.5:8080".into()));
+    harness.run_ok();
+    assert_eq!(
+        harness.get_by_label("Server address").value().as_deref(),
+        Some("http://10.0.0.5:8080")
+    );
+    assert_eq!(
+        harness.get_by_label("User name").value().as_deref(),
+        Some("")
+    );
+}
+
 #[test]
 fn a_wrong_password_or_address_at_the_server_says_so() {
     let runtime = runtime();

@@ -29,6 +29,34 @@ fn signed_in() -> (
     (store, harness)
 }
 
+/// A search of three letters or more goes to the store at the key when no other query is
+/// running, not after the typing pause: its answer shows before the pause would be over.
+#[test]
+fn a_search_asks_at_once_when_no_query_is_running() {
+    let store = TestStore::new(&[("eva", Rights::admin())], &customers());
+    let db = store.db.clone();
+    // Frames 1/240 s apart on the window's clock, so that ten of them are 42 ms: less than
+    // the pause after a key typed while a query runs.
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1400.0, 800.0))
+        .with_step_dt(1.0 / 240.0)
+        .build_eframe(move |cc| customer_desk::ui::App::new(cc, db));
+    harness.state_mut().set_refresh_every(None);
+    sign_in(&mut harness, "eva");
+    assert!(harness.query_by_label("Ľubomír Čierny").is_some());
+    harness.get_by_label("Search").click();
+    harness.step();
+    harness.get_by_label("Search").type_text("nová");
+    for _ in 0..10 {
+        harness.step();
+        // Wall time for the store's answer; the window's clock moves only with the frames.
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+    assert!(harness.query_by_label("Jana Nováková").is_some());
+    assert!(harness.query_by_label("Ľubomír Čierny").is_none());
+    assert!(harness.query_by_label("1 match").is_some());
+}
+
 #[test]
 fn a_phone_fragment_typed_with_spaces_finds_its_customer() {
     let (_store, mut harness) = signed_in();

@@ -11,12 +11,30 @@ use crate::model::{Customer, derived_full_name};
 /// The genders the contract names; any other text is kept as it came.
 const GENDERS: [&str; 2] = ["Male", "Female"];
 
-/// Draws the general fields; returns whether any changed.
-pub(super) fn general_ui(ui: &mut Ui, c: &mut Customer, errors: &FieldErrors) -> bool {
+/// Draws the general fields; returns whether any changed. `focus_first_name`: put the
+/// keyboard in the first name (a new customer, so Ctrl+N and typing make a customer).
+pub(super) fn general_ui(
+    ui: &mut Ui,
+    c: &mut Customer,
+    errors: &FieldErrors,
+    focus_first_name: bool,
+) -> bool {
     form_grid("general")
         .show(ui, |ui| {
             let mut changed = false;
-            changed |= text_row_ui(ui, "First name", &mut c.first_name, errors, "FirstName");
+            changed |= row_ui(ui, "First name", errors, "FirstName", |ui, id| {
+                let mut text = c.first_name.clone().unwrap_or_default();
+                let response = ui
+                    .add(TextEdit::singleline(&mut text).desired_width(FIELD_WIDTH))
+                    .labelled_by(id);
+                if focus_first_name {
+                    response.request_focus();
+                }
+                if response.changed() {
+                    c.first_name = (!text.is_empty()).then_some(text);
+                }
+                response.changed()
+            });
             changed |= text_row_ui(ui, "Last name", &mut c.last_name, errors, "LastName");
             let derived = derived_full_name(c).unwrap_or_default();
             changed |= row_ui(ui, "Full name", errors, "FullName", |ui, id| {

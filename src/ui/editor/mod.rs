@@ -79,6 +79,8 @@ pub struct CustomerEditor {
     sent: Option<Customer>,
     /// A customer just opened: its form starts at the top, wherever the last one was left.
     scroll_to_top: bool,
+    /// A new customer: the keyboard goes to its first name on the next frame.
+    focus_first_name: bool,
 }
 
 impl CustomerEditor {
@@ -93,6 +95,7 @@ impl CustomerEditor {
     pub fn new_customer(rights: Rights) -> Self {
         let mut editor = Self::blank(rights);
         editor.load(None);
+        editor.focus_first_name = true;
         editor
     }
 
@@ -115,6 +118,7 @@ impl CustomerEditor {
             save_requested: false,
             sent: None,
             scroll_to_top: true,
+            focus_first_name: false,
         }
     }
 
@@ -348,8 +352,9 @@ impl CustomerEditor {
             f.trim().is_empty() || Some(f) == derived_full_name(&self.draft).as_deref()
         });
         if self.section(ui, Section::General, "General", true, |ed, ui| {
+            let focus = std::mem::take(&mut ed.focus_first_name);
             ui.add_enabled_ui(editable, |ui| {
-                general::general_ui(ui, &mut ed.draft, &ed.errors)
+                general::general_ui(ui, &mut ed.draft, &ed.errors, focus)
             })
             .inner
         }) {
