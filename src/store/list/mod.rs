@@ -389,7 +389,6 @@ impl Selection<'_> {
                     && !zoned.is_empty()
                     && self.total >= ZONE_MIN_MATCHES
                     && (skip + take) as f64 <= ALONG_SORT_INDEX_MAX * self.total as f64
-                    && !counted::is_stale(conn)?
                 {
                     let short = (walk * WALK_PATIENCE).max(walk + ZONE_FREE_SLACK) as u64;
                     let mut page =
