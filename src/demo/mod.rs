@@ -584,6 +584,10 @@ mod tests {
         let queries = [
             "Search=ova&$sort=lastName",
             "Search=horvath",
+            // The grid's first order walks the sort index the load keeps.
+            "Search=ova&$sort=fullName",
+            "Search=an&$sort=fullName:desc&$skip=7&$top=20",
+            "$sort=fullName&$skip=30&$top=10",
             "Search=an&$sort=firstName:desc&$top=20",
             "Phone=like:09",
             "DiscountRate=ge:5&$sort=lastName&$skip=3&$top=10",

@@ -38,8 +38,10 @@ pub struct BulkOptions {
     pub big_memory: bool,
     /// Keep the search indexes (words, e-mails, phone numbers) with each batch of a load
     /// that defers the rest, so that a search finds what has arrived while it runs: a
-    /// replica's first sync, which the window searches meanwhile. It makes such a load
-    /// slower than building them once at its end.
+    /// replica's first sync, which the window searches meanwhile. The sort index of the
+    /// grid's first order ([`schema::LIVE_SORT_INDEX`]) is kept too, so that a search's
+    /// page walks it instead of sorting every match. It makes such a load slower than
+    /// building them once at its end.
     pub searchable_while_loading: bool,
 }
 
@@ -82,7 +84,10 @@ impl Store {
         let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let deferred = expected >= options.defer_indexes_from && count_of(&conn)? == 0;
         if deferred {
-            schema::drop_sort_indexes(&conn)?;
+            let keep = options
+                .searchable_while_loading
+                .then_some(schema::LIVE_SORT_INDEX);
+            schema::drop_sort_indexes(&conn, keep)?;
             if !options.searchable_while_loading {
                 schema::mark_search_index_stale(&conn)?;
             }

@@ -420,12 +420,19 @@ const BUILD_SETTINGS: [(&str, i64); 4] = [
 ];
 
 /// Drops the sort indexes (before a bulk load into an empty store).
-pub fn drop_sort_indexes(conn: &Connection) -> rusqlite::Result<()> {
+/// `keep` names one to leave in place and kept up to date row by row.
+pub fn drop_sort_indexes(conn: &Connection, keep: Option<&str>) -> rusqlite::Result<()> {
     for (name, _) in SORT_INDEXES {
-        conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+        if Some(*name) != keep {
+            conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+        }
     }
     Ok(())
 }
+
+/// The sort index a load kept searchable leaves in place: the grid's first order (by full
+/// name), so that the window's search and first page walk it while a first sync runs.
+pub const LIVE_SORT_INDEX: &str = "customers_sort_full_name";
 
 /// Marks the search index as behind `search_text`, before a bulk load that defers indexing
 /// (`store::bulk`). Every open rebuilds a marked

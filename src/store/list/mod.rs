@@ -19,7 +19,7 @@ use filters::{
 use super::codes::{self, Codes};
 use super::counted::{self, Bound, Counted};
 use super::search::SearchPlan;
-use super::{Result, Snapshot};
+use super::{Result, Snapshot, schema};
 use crate::ndata::{Filter, ListQuery, Member, Operator, SortField};
 
 /// The rough cost, in index entries walked, of reading one search match and sorting it:
@@ -460,7 +460,14 @@ impl Selection<'_> {
             READ_MATCH_COST_BY_KEY
         };
         let read = self.total as f64 * per_match;
-        if plan.sort_indexed && indexes_ready && walk < read {
+        // While a replica's first sync loads, the grid's default order keeps its index
+        // ([`super::bulk::BulkOptions::searchable_while_loading`]): a search walks it then.
+        let order_ready = indexes_ready
+            || match plan.sort_key {
+                Some((key, _)) => schema::index_exists(conn, counted::index_of(key))?,
+                None => false,
+            };
+        if plan.sort_indexed && order_ready && walk < read {
             if take > WALK_BUFFER_MAX {
                 self.walk(conn, matches, skip, take, u64::MAX, &mut visit)?;
                 return Ok(());
