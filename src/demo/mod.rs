@@ -630,6 +630,16 @@ mod tests {
         for query in queries {
             assert_eq!(answer(&loaded, query), answer(&reference, query), "{query}");
         }
+        // The feed filled at the end (in slices) lists every customer once, in the order
+        // and with the seqs of the store that recorded each insert.
+        let feed = |api: &LocalApi| -> Vec<(i64, String)> {
+            let page = api.store().read(|s| crate::store::feed::page(s, 0, 5_000));
+            let page = page.expect("feed");
+            page.into_iter().map(|e| (e.seq, e.customer_id)).collect()
+        };
+        let filled = feed(&loaded);
+        assert_eq!(filled.len(), 1_200);
+        assert_eq!(filled, feed(&reference));
     }
 
     /// Customers are made on several threads but stored in their order, each under the row id

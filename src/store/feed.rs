@@ -61,19 +61,40 @@ pub(super) fn mark_stale(conn: &Connection) -> Result<()> {
 
 /// Gives every live customer without a live entry one, in row order, and clears the mark:
 /// one pass, several times faster than an entry per insert.
+///
+/// The pass runs in slices of [`FILL_SLICE`] rows: SQLite numbers the rows of a window in
+/// an ephemeral table, which connections keep in memory, and numbering 1,000,000 customers
+/// at once took 39 MB of a desk's memory at the end of its first sync.
 pub(super) fn fill(conn: &Connection) -> Result<()> {
-    let head = head_seq(conn)?;
-    let added = conn.execute(
+    let mut head = head_seq(conn)?;
+    let mut slice_end = conn
+        .prepare("SELECT rid FROM customers WHERE rid > ?1 ORDER BY rid LIMIT 1 OFFSET ?2 - 1")?;
+    let mut add = conn.prepare(
         "INSERT OR REPLACE INTO sync_feed (customer_id, seq, version, deleted)
          SELECT c.id, ?1 + row_number() OVER (ORDER BY c.rid), c.version, 0 FROM customers c
-         WHERE NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.customer_id = c.id AND NOT f.deleted)
+         WHERE c.rid > ?2 AND c.rid <= ?3
+           AND NOT EXISTS (SELECT 1 FROM sync_feed f WHERE f.customer_id = c.id AND NOT f.deleted)
          ORDER BY c.rid",
-        [head],
     )?;
-    set_head_seq(conn, head + added as i64)?;
+    let mut after = i64::MIN;
+    loop {
+        let end: Option<i64> = slice_end
+            .query_row(params![after, FILL_SLICE], |r| r.get(0))
+            .optional()?;
+        let added = add.execute(params![head, after, end.unwrap_or(i64::MAX)])?;
+        head += added as i64;
+        match end {
+            Some(end) => after = end,
+            None => break,
+        }
+    }
+    set_head_seq(conn, head)?;
     conn.execute_batch("DELETE FROM counters WHERE name = 'feed_stale'")?;
     Ok(())
 }
+
+/// How many customers [`fill`] numbers at a time.
+const FILL_SLICE: i64 = if cfg!(test) { 7 } else { 50_000 };
 
 /// One entry of a feed page: a customer's latest state as of the snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
