@@ -285,8 +285,7 @@ fn a_first_sync_of_a_large_server() {
         timed_step(&mut harness, &mut Vec::new());
     }
     println!("10 s later: {}", rss_mib());
-    // Which frames passed the aim, by their place in the run (the first come before the
-    // grid has its first page).
+    // Which frames passed the aim, by their place in the run.
     let slow: Vec<String> = frames
         .iter()
         .enumerate()
