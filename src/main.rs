@@ -12,7 +12,7 @@ use mimalloc::MiMalloc;
 /// faster than the system allocator for that. Its series 2 (the crate's `v2`), which hands
 /// freed memory back to the system after 10 ms: series 3 waits a second (ten for its
 /// arenas), and a desk's first sync of 1,000,000 customers, which frees each page's buffers
-/// as the next arrives, then held some 30–40 MB more (the window's resident memory peaked
+/// as the next arrives, then held some 20–45 MB more (the window's resident memory peaked
 /// at 326–345 MB with series 3, at 300–304 MB with series 2).
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
