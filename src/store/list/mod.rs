@@ -378,7 +378,7 @@ impl Selection<'_> {
                 let walk = (skip + take) as f64 * customers / self.total as f64;
                 // Up to what sorting the matches would cost: their number, each read.
                 let sort = self.total as f64 * READ_MATCH_COST_BY_ID;
-                let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK).max(sort) as u64;
+                let budget = patience(walk, WALK_SLACK).max(sort) as u64;
                 // In id order, the zones of the id blocks leave out the blocks where no
                 // customer can match ([`counted::zone_runs`]), and the walk crosses only
                 // the rest. Reading them costs a few tenths of a millisecond, so a short
@@ -390,7 +390,7 @@ impl Selection<'_> {
                     && self.total >= ZONE_MIN_MATCHES
                     && (skip + take) as f64 <= ALONG_SORT_INDEX_MAX * self.total as f64
                 {
-                    let short = (walk * WALK_PATIENCE).max(walk + ZONE_FREE_SLACK) as u64;
+                    let short = patience(walk, ZONE_FREE_SLACK) as u64;
                     let mut page =
                         if ZONE_FREE_WALK && walk <= ALONG_SORT_INDEX_MAX * self.total as f64 {
                             self.walk_filtered(conn, key, None, skip, take, short)?
@@ -402,7 +402,7 @@ impl Selection<'_> {
                         let walk =
                             (skip + take) as f64 * held.max(self.total) as f64 / self.total as f64;
                         if walk <= ALONG_SORT_INDEX_MAX * self.total as f64 {
-                            let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK).max(sort);
+                            let budget = patience(walk, WALK_SLACK).max(sort);
                             page = self.walk_filtered(
                                 conn,
                                 key,
@@ -414,22 +414,12 @@ impl Selection<'_> {
                         }
                     }
                     if let Some(page) = page {
-                        for rid in page {
-                            if !visit(rid)? {
-                                break;
-                            }
-                        }
-                        return Ok(());
+                        return visit_page(page, &mut visit);
                     }
                 } else if walk <= ALONG_SORT_INDEX_MAX * self.total as f64
                     && let Some(page) = self.walk_filtered(conn, key, None, skip, take, budget)?
                 {
-                    for rid in page {
-                        if !visit(rid)? {
-                            break;
-                        }
-                    }
-                    return Ok(());
+                    return visit_page(page, &mut visit);
                 }
             }
             let sql = format!(
@@ -476,19 +466,14 @@ impl Selection<'_> {
             // that goes with the key (a surname, sorted by last name) puts them all in one
             // place, maybe at the far end: the walk then gives up after a few times its
             // estimate and the matches are read and sorted instead.
-            let budget = (walk * WALK_PATIENCE).max(walk + WALK_SLACK).min(read) as u64;
+            let budget = patience(walk, WALK_SLACK).min(read) as u64;
             let mut page = Vec::with_capacity(take as usize);
             let complete = self.walk(conn, matches, skip, take, budget, &mut |rid| {
                 page.push(rid);
                 Ok(true)
             })?;
             if complete {
-                for rid in page {
-                    if !visit(rid)? {
-                        break;
-                    }
-                }
-                return Ok(());
+                return visit_page(page, &mut visit);
             }
         }
         let sql = format!(
@@ -509,6 +494,22 @@ impl Selection<'_> {
         }
         Ok(())
     }
+}
+
+/// How many entries a walk estimated at `walk` may take before it gives up: a few times
+/// its estimate, and at least `slack` more.
+fn patience(walk: f64, slack: f64) -> f64 {
+    (walk * WALK_PATIENCE).max(walk + slack)
+}
+
+/// Visits a page found in full, until `visit` asks to stop.
+fn visit_page(page: Vec<i64>, visit: &mut impl FnMut(i64) -> Result<bool>) -> Result<()> {
+    for rid in page {
+        if !visit(rid)? {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Row ids as an `rarray(?)` parameter.
