@@ -4,7 +4,8 @@ use egui::{TextEdit, Ui};
 
 use super::errors::FieldErrors;
 use super::widgets::{
-    FIELD_WIDTH, check_row_ui, date_ui, form_grid, note_row_ui, row_ui, text_row_ui, time_ui,
+    FIELD_WIDTH, check_row_ui, date_ui, form_grid, note_row_ui, opt_text_edit_ui, row_ui,
+    text_row_ui, time_ui,
 };
 use crate::model::{Customer, derived_full_name};
 
@@ -23,15 +24,9 @@ pub(super) fn general_ui(
         .show(ui, |ui| {
             let mut changed = false;
             changed |= row_ui(ui, "First name", errors, "FirstName", |ui, id| {
-                let mut text = c.first_name.clone().unwrap_or_default();
-                let response = ui
-                    .add(TextEdit::singleline(&mut text).desired_width(FIELD_WIDTH))
-                    .labelled_by(id);
+                let response = opt_text_edit_ui(ui, id, &mut c.first_name, "");
                 if focus_first_name {
                     response.request_focus();
-                }
-                if response.changed() {
-                    c.first_name = (!text.is_empty()).then_some(text);
                 }
                 response.changed()
             });

@@ -64,6 +64,16 @@ pub(super) fn opt_text_ui(
     value: &mut Option<String>,
     hint: &str,
 ) -> bool {
+    opt_text_edit_ui(ui, label_id, value, hint).changed()
+}
+
+/// [`opt_text_ui`], returning the field's response (to give it the keyboard).
+pub(super) fn opt_text_edit_ui(
+    ui: &mut Ui,
+    label_id: egui::Id,
+    value: &mut Option<String>,
+    hint: &str,
+) -> egui::Response {
     let mut text = value.clone().unwrap_or_default();
     let response = ui
         .add(
@@ -75,7 +85,7 @@ pub(super) fn opt_text_ui(
     if response.changed() {
         *value = (!text.is_empty()).then_some(text);
     }
-    response.changed()
+    response
 }
 
 /// A text row over an optional string.
