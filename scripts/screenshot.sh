@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Screenshots of the real window under Xvfb: the first start, the sign-in screen, the grid,
 # a search, and the editor; then a desk on a shop server (`customer-desk serve` on
-# loopback): its first sync with a search on what has arrived, and a customer saved on the
-# desk while the server is away. It installs nothing; it needs these packages:
+# loopback): its first sync with a search on what has arrived, a customer saved on the
+# desk while the server is away, and when it is back a conflict and a parked change. It
+# installs nothing; it needs these packages:
 #
 #   apt-get install -y --no-install-recommends xvfb imagemagick xdotool
 #
@@ -128,14 +129,17 @@ SERVER_DB=$WORK/server.db
 echo "filling a shop server's store with $SERVER_CUSTOMERS customers"
 "$BIN" --db "$SERVER_DB" demo --count "$SERVER_CUSTOMERS"
 CUSTOMER_DESK_PASSWORD=$PASSWORD "$BIN" --db "$SERVER_DB" users add clerk \
-  --rights customerCreate,customerUpdate,customerSetCredit
-CUSTOMER_DESK_ADMIN_PASSWORD=$PASSWORD "$BIN" --db "$SERVER_DB" serve \
-  --bind "127.0.0.1:$SERVER_PORT" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$SERVER_PORT") 2>/dev/null && break
-  sleep 0.1
-done
+  --rights customerCreate,customerUpdate,customerDelete,customerSetCredit
+start_server() {
+  CUSTOMER_DESK_ADMIN_PASSWORD=$PASSWORD "$BIN" --db "$SERVER_DB" serve \
+    --bind "127.0.0.1:$SERVER_PORT" &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$SERVER_PORT") 2>/dev/null && break
+    sleep 0.1
+  done
+}
+start_server
 
 # A new desk: from its first start to the server's sign-in (the address takes the keyboard).
 DB=$WORK/desk/customers.db
@@ -147,9 +151,10 @@ type_text "http://127.0.0.1:$SERVER_PORT"; next_field
 type_text clerk; next_field
 type_text "$PASSWORD"; key Return
 # The first sync runs; the grid already searches what has arrived.
+FIRST_SYNC_SEARCH=horvath
 sleep 4
 key ctrl+f
-type_text "horvath"
+type_text "$FIRST_SYNC_SEARCH"
 shot first-sync 1
 
 # The server goes away once the first sync is done: a customer made now is saved on the
@@ -163,5 +168,32 @@ type_text "Olga"; next_field
 type_text "Offlinova"
 key ctrl+s
 shot offline 3
+
+# A conflict and a parked change. While the server is away this desk deletes the grid's
+# first customer (the search's first match by full name), whom the server renames
+# meanwhile; and the server takes the clerk's right to add customers, so the one made here
+# is refused when it arrives.
+key Escape; sleep 0.5; key Down; sleep 0.5
+key Delete; sleep 1
+key Tab space; sleep 1
+FIRST=$("$BIN" api --db "$SERVER_DB" GET "/customers?Search=$FIRST_SYNC_SEARCH&\$sort=fullName&\$take=1" |
+  grep -o '"id": "[^"]*"' | head -1 | cut -d'"' -f4)
+"$BIN" api --db "$SERVER_DB" GET "/customers/$FIRST" |
+  sed -E 's/("lastName": "[^"]*)"/\1-Nagy"/; s/("fullName": "[^"]*)"/\1-Nagy"/' >"$WORK/renamed.json"
+"$BIN" api --db "$SERVER_DB" PUT "/customers/$FIRST" "$WORK/renamed.json" >/dev/null
+"$BIN" --db "$SERVER_DB" users set-rights clerk customerUpdate,customerDelete,customerSetCredit
+start_server
+# The status bar's buttons, clicked where they are drawn in this 1280-pixel-wide window with
+# "Signed in as clerk at http://127.0.0.1:PORT" on their left: "Try now" while offline,
+# then "1 conflict" and "1 parked".
+click_at() { xdotool mousemove "$1" "$2" click 1; sleep 0.3; xdotool mousemove 1279 799; }
+sleep 2
+click_at 922 787
+sleep 5
+click_at 840 787
+shot conflict 1
+key Escape; sleep 0.5
+click_at 912 787
+shot parked 1
 stop_app
 echo "done: $(ls "$OUT_DIR")"
