@@ -144,8 +144,13 @@ fn frame_times_on_a_large_store() {
 /// The CPU time this thread has run, in ms: a frame's own cost, not the time the other
 /// threads (the sync, the server) took the core meanwhile.
 fn thread_cpu_ms() -> f64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
+    clock_s(rustix::time::ClockId::ThreadCPUTime) * 1e3
+}
+
+/// A clock's reading, in seconds.
+fn clock_s(clock: rustix::time::ClockId) -> f64 {
+    let t = rustix::time::clock_gettime(clock);
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
 }
 
 /// This thread's minor page faults so far (`/proc/thread-self/stat`, field 10).
@@ -164,7 +169,7 @@ fn thread_minor_faults() -> u64 {
 /// a profile of the run shows what the thread ran in that frame.
 fn timed_step(harness: &mut Harness<'_, customer_desk::ui::App>, frames: &mut Vec<f64>) {
     let faults = thread_minor_faults();
-    let started = monotonic_s();
+    let started = clock_s(rustix::time::ClockId::Monotonic);
     let cpu = thread_cpu_ms();
     harness.step();
     let ms = thread_cpu_ms() - cpu;
@@ -182,7 +187,7 @@ fn timed_step(harness: &mut Harness<'_, customer_desk::ui::App>, frames: &mut Ve
             frames.len(),
             output.shapes.len(),
             thread_minor_faults() - faults,
-            monotonic_s(),
+            clock_s(rustix::time::ClockId::Monotonic),
             std::fs::read_link("/proc/thread-self")
                 .map(|p| p.display().to_string())
                 .unwrap_or_default()
@@ -190,12 +195,6 @@ fn timed_step(harness: &mut Harness<'_, customer_desk::ui::App>, frames: &mut Ve
     }
     frames.push(ms);
     std::thread::sleep(Duration::from_millis(16));
-}
-
-/// `CLOCK_MONOTONIC`, in seconds.
-fn monotonic_s() -> f64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
 }
 
 /// Starts `customer-desk serve` over the store `db`, with a user `perf-sync`, on a free
