@@ -93,15 +93,17 @@ fn millis(d: Duration) -> f64 {
 /// Median, 95th percentile and maximum of `samples`, in milliseconds.
 pub(super) fn summarise(mut samples: Vec<Duration>) -> (f64, f64, f64) {
     samples.sort();
-    let at = |q: f64| {
-        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples.get(i).copied().map_or(0.0, millis)
-    };
     (
-        at(0.5),
-        at(0.95),
+        quantile(&samples, 0.5),
+        quantile(&samples, 0.95),
         samples.last().copied().map_or(0.0, millis),
     )
+}
+
+/// The sample at quantile `q` of `sorted`, in milliseconds.
+pub(super) fn quantile(sorted: &[Duration], q: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted.get(i).copied().map_or(0.0, millis)
 }
 
 /// Times `f` `rounds` times, giving it the round number.
@@ -491,8 +493,17 @@ fn print_table(report: &BenchReport) {
     }
     if let Some(g) = &report.grown {
         println!(
-            "grown through the API: {} creates (p95 {:.2} ms) and {} updates (p95 {:.2} ms) in {:.0} s",
-            g.creates, g.create_p95_ms, g.updates, g.update_p95_ms, g.seconds
+            "grown through the API in {:.0} s: {} creates (p50 / p95 / p99 {:.2} / {:.2} / {:.2} ms) \
+             and {} updates ({:.2} / {:.2} / {:.2} ms)",
+            g.seconds,
+            g.creates,
+            g.create_ms[0],
+            g.create_ms[1],
+            g.create_ms[2],
+            g.updates,
+            g.update_ms[0],
+            g.update_ms[1],
+            g.update_ms[2]
         );
     }
     println!(
