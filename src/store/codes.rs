@@ -274,9 +274,9 @@ mod tests {
 
     #[test]
     fn a_rebuild_leaves_each_index_in_one_segment() {
-        // A segment's worth of pending terms is made 2 KB, so that 3,000 codes make dozens
-        // of segments, as 1,000,000 do with FTS5's 1 MB. Segments left half merged by a
-        // build were merged by the writes after it: one create wrote 2,000 pages.
+        // FTS5 is made to write its pending terms out every 2 KB, so that 3,000 codes
+        // make a dozen segments, as 1,000,000 do with its 1 MB. Segments a build left half
+        // merged were merged by the writes after it: one create wrote 2,000 pages.
         let store = Store::open_in_memory().unwrap();
         store
             .write_sql(|conn| -> crate::store::Result<()> {
