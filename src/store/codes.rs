@@ -175,6 +175,12 @@ fn candidates(
     Ok((found.len() as u64 <= most).then_some(found))
 }
 
+/// Merges each code index into one segment: the end of [`rebuild`], and schema 12 for the
+/// stores built before it.
+pub(super) const MERGE_INTO_ONE_SEGMENT: &str =
+    "INSERT INTO code_grams_external_id (code_grams_external_id) VALUES ('optimize');
+     INSERT INTO code_grams_cards (code_grams_cards) VALUES ('optimize');";
+
 /// Fills both indexes from the table in one pass, merges each into one segment, and clears
 /// the stale mark.
 ///
@@ -192,10 +198,9 @@ pub(super) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
          INSERT INTO code_grams_cards (rowid, code)
              SELECT customer_rid, group_concat(serial, char(10)) FROM cards
              GROUP BY customer_rid ORDER BY customer_rid;
-         INSERT INTO code_grams_external_id (code_grams_external_id) VALUES ('optimize');
-         INSERT INTO code_grams_cards (code_grams_cards) VALUES ('optimize');
          DELETE FROM counters WHERE name = 'codes_stale';",
     )?;
+    conn.execute_batch(MERGE_INTO_ONE_SEGMENT)?;
     estimate_uses(conn)
 }
 

@@ -300,10 +300,7 @@ const MIGRATIONS: &[&str] = &[
     // 12: the code indexes merged into one segment each, as their builds now leave them
     // (store::codes::rebuild), so that the writes after a bulk load do not finish the
     // build's merges (up to 2,000 pages and 375 ms in one create).
-    r#"
-    INSERT INTO code_grams_external_id (code_grams_external_id) VALUES ('optimize');
-    INSERT INTO code_grams_cards (code_grams_cards) VALUES ('optimize');
-    "#,
+    super::codes::MERGE_INTO_ONE_SEGMENT,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is
