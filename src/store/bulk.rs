@@ -142,6 +142,7 @@ impl BulkLoad<'_> {
         let written = batch.len() as u64;
         add_to_count(&tx, written as i64)?;
         extra(&Tx(Snapshot(&tx)))?;
+        super::counted::fold_when_due(&tx).map_err(Error::from)?;
         tx.commit().map_err(Error::from)?;
         self.added += written;
         Ok(written)

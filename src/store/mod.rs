@@ -293,6 +293,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&sql_error)?;
         let value = f(&tx)?;
+        counted::fold_when_due(&tx).map_err(&sql_error)?;
         tx.commit().map_err(&sql_error)?;
         Ok(value)
     }

@@ -301,6 +301,16 @@ const MIGRATIONS: &[&str] = &[
     // (store::codes::rebuild), so that the writes after a bulk load do not finish the
     // build's merges (up to 2,000 pages and 375 ms in one create).
     super::codes::MERGE_INTO_ONE_SEGMENT,
+    // 13: the moves of counted keys that wait to be folded into their blocks
+    // (store::counted::moves): a write appends them here instead of updating a block of
+    // every key, each on a page of its own.
+    r#"
+    CREATE TABLE count_moves (
+        key   INTEGER NOT NULL,         -- the place of the key in store::counted::KEYS
+        start BLOB NOT NULL,            -- the start of the block the entry moved in or out of
+        d     INTEGER NOT NULL          -- +1 or -1
+    ) STRICT;
+    "#,
 ];
 
 /// One index per sort key, ending in `id`, the tie-breaker, so that a page deep in the set is

@@ -18,8 +18,8 @@
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, params};
 
+use super::moves::record;
 use super::read::count_range;
-use super::write::{adjust, rebalance};
 use super::{Bound, CARDS, PAIR_HIGH, PAIR_LOW, encode_bound, encode_value, is_stale};
 
 /// The pairs of serial numbers that follow each other in `serials` sorted.
@@ -57,32 +57,23 @@ pub(in crate::store) fn on_cards(
         super::zones::widen(conn, id, None, &added)?;
     }
     for serial in &gone {
-        adjust(conn, CARDS, &entry(serial), -1)?;
+        record(conn, CARDS, &entry(serial), -1)?;
     }
     for serial in &added {
-        adjust(conn, CARDS, &entry(serial), 1)?;
-    }
-    for serial in gone.iter().chain(&added) {
-        rebalance(conn, CARDS, &entry(serial))?;
+        record(conn, CARDS, &entry(serial), 1)?;
     }
     let (before, after) = (pairs_of(old), pairs_of(new));
-    let mut moved: Vec<(usize, Vec<u8>)> = Vec::new();
     for pair in before.iter().filter(|p| !after.contains(p)) {
         conn.prepare_cached("DELETE FROM card_pairs WHERE low = ?1")?
             .execute([&pair.0])?;
-        adjust(conn, PAIR_LOW, &entry(&pair.0), -1)?;
-        adjust(conn, PAIR_HIGH, &entry(&pair.1), -1)?;
-        moved.extend([(PAIR_LOW, entry(&pair.0)), (PAIR_HIGH, entry(&pair.1))]);
+        record(conn, PAIR_LOW, &entry(&pair.0), -1)?;
+        record(conn, PAIR_HIGH, &entry(&pair.1), -1)?;
     }
     for pair in after.iter().filter(|p| !before.contains(p)) {
         conn.prepare_cached("INSERT INTO card_pairs (low, high) VALUES (?1, ?2)")?
             .execute(params![pair.0, pair.1])?;
-        adjust(conn, PAIR_LOW, &entry(&pair.0), 1)?;
-        adjust(conn, PAIR_HIGH, &entry(&pair.1), 1)?;
-        moved.extend([(PAIR_LOW, entry(&pair.0)), (PAIR_HIGH, entry(&pair.1))]);
-    }
-    for (key, at) in moved {
-        rebalance(conn, key, &at)?;
+        record(conn, PAIR_LOW, &entry(&pair.0), 1)?;
+        record(conn, PAIR_HIGH, &entry(&pair.1), 1)?;
     }
     Ok(())
 }

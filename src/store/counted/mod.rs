@@ -344,12 +344,9 @@ fn block_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Block> {
 
 /// The block holding the point `at` (bytes) of `key`.
 fn block_at(conn: &Connection, key: usize, at: &[u8]) -> rusqlite::Result<Option<Block>> {
-    conn.prepare_cached(
-        "SELECT start, start_key, start_id, n FROM count_blocks \
-         WHERE key = +?1 AND start <= ?2 ORDER BY start DESC LIMIT 1",
-    )?
-    .query_row(params![key as i64, at], block_of)
-    .optional()
+    conn.prepare_cached(moves::BLOCK_AT_NOW)?
+        .query_row(params![key as i64, at], block_of)
+        .optional()
 }
 
 /// Whether the blocks are marked as behind the table (a bulk load under way or cut short).
@@ -394,11 +391,13 @@ impl Counted {
 }
 
 mod cards;
+mod moves;
 mod read;
 mod write;
 mod zones;
 
 pub(super) use cards::{count_customers, on_cards};
+pub(super) use moves::fold_when_due;
 pub(super) use zones::{IdRun, runs as zone_runs};
 
 use read::count_range;

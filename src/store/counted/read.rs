@@ -4,7 +4,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{Block, Bound, KEYS, block_at, block_of, encode_bound, encode_value, sql_of};
+use super::{Block, Bound, KEYS, block_at, block_of, encode_bound, encode_value, moves, sql_of};
 
 /// How many entries of `key` lie between `low` and `high`.
 pub(in crate::store) fn count_range(
@@ -31,15 +31,10 @@ pub(in crate::store) fn count_range(
     let from = low_block.as_ref().map_or(&[][..], |b| &b.start[..]);
     let whole: i64 = match (&high_block, high) {
         (_, Bound::End) => conn
-            .prepare_cached(
-                "SELECT coalesce(sum(n), 0) FROM count_blocks WHERE key = +?1 AND start >= ?2",
-            )?
+            .prepare_cached(moves::SUM_FROM_NOW)?
             .query_row(params![key as i64, from], |r| r.get(0))?,
         (Some(hb), _) => conn
-            .prepare_cached(
-                "SELECT coalesce(sum(n), 0) FROM count_blocks \
-                 WHERE key = +?1 AND start >= ?2 AND start < ?3",
-            )?
+            .prepare_cached(moves::SUM_BETWEEN_NOW)?
             .query_row(params![key as i64, from, hb.start], |r| r.get(0))?,
         (None, _) => 0,
     };
@@ -239,9 +234,7 @@ pub(super) fn entry_at(
     key: usize,
     rank: u64,
 ) -> rusqlite::Result<Option<(Value, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT start, start_key, start_id, n FROM count_blocks WHERE key = +?1 ORDER BY start",
-    )?;
+    let mut stmt = conn.prepare_cached(moves::BLOCKS_NOW)?;
     let mut rows = stmt.query([key as i64])?;
     let mut before = 0i64;
     let rank = rank.min(i64::MAX as u64) as i64;

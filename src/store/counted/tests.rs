@@ -207,6 +207,11 @@ proptest! {
         for op in &ops {
             apply(&store, op);
         }
+        // With whatever moves are waiting, then with every move folded into the blocks.
+        prop_assert!(store.read_sql(super::add_up).expect("add up"));
+        check_all(&store, &skips)?;
+        store.with_writer(|conn| super::moves::fold(conn)).expect("fold");
+        prop_assert_eq!(waiting_moves(&store), 0);
         prop_assert!(store.read_sql(super::add_up).expect("add up"));
         check_all(&store, &skips)?;
         // Built again in one pass, the blocks answer the same.
@@ -214,6 +219,34 @@ proptest! {
         check_all(&store, &skips)?;
         prop_assert!(store.read_sql(super::add_up).expect("add up"));
     }
+}
+
+/// How many moves wait to be folded into the blocks.
+fn waiting_moves(store: &Store) -> i64 {
+    store
+        .read_sql(|c| c.query_row("SELECT count(*) FROM count_moves", [], |r| r.get(0)))
+        .expect("count moves")
+}
+
+#[test]
+fn writes_fold_their_moves_before_many_wait() {
+    let store = Store::open_in_memory().expect("store");
+    let mut most = 0;
+    for n in 0..200 {
+        apply(
+            &store,
+            &Op::Put {
+                n: n % 40,
+                state: n * 7919,
+            },
+        );
+        most = most.max(waiting_moves(&store));
+    }
+    // One write moves at most a couple of dozen entries, and the write that reaches the
+    // bound folds them all.
+    assert!(most > 0, "writes append moves");
+    assert!(most < super::moves::FOLD_AT, "{most} moves waited");
+    assert!(store.read_sql(super::add_up).expect("add up"));
 }
 
 #[test]
@@ -252,6 +285,25 @@ fn blocks_that_add_up_but_hold_other_entries_are_found() {
                 "UPDATE count_blocks SET n = n + 1 WHERE key = 14 AND start = X'';
                  UPDATE count_blocks SET n = n - 1 WHERE key = 14
                  AND start = (SELECT max(start) FROM count_blocks WHERE key = 14);",
+            )
+        })
+        .expect("damage");
+    assert!(!store.read_sql(super::add_up).expect("add up"));
+}
+
+#[test]
+fn a_waiting_move_of_no_block_is_found() {
+    let store = Store::open_in_memory().expect("store");
+    for n in 0..30 {
+        apply(&store, &Op::Put { n, state: n * 7919 });
+    }
+    assert!(store.read_sql(super::add_up).expect("add up"));
+    // A move in and a move out that add up, one of them naming a block that is not there.
+    store
+        .with_writer(|c| {
+            c.execute_batch(
+                "INSERT INTO count_moves (key, start, d) VALUES (14, X'', 1);
+                 INSERT INTO count_moves (key, start, d) VALUES (14, X'FFFF', -1);",
             )
         })
         .expect("damage");

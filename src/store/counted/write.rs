@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     BUILD_BLOCK, Block, CARDS, CUSTOMER_KEYS, EXTERNAL_ID, KEYS, MAX_BLOCK, MIN_BLOCK, PAIR_HIGH,
-    PAIR_LOW, block_at, block_of, cards, encode_entry, is_stale, nth_from, sql_of, zones,
+    PAIR_LOW, block_at, block_of, cards, encode_entry, is_stale, moves, nth_from, sql_of, zones,
 };
 use crate::text::fold;
 
@@ -48,11 +48,12 @@ fn entry_of(key: usize, values: &[ValueRef<'_>]) -> Option<Vec<u8>> {
     Some(encode_entry(key, value, id))
 }
 
-/// Moves a customer's entries in the blocks: `old` and `new` are its values of
+/// Moves a customer's entries in the blocks (as moves that wait to be folded, [`moves`]):
+/// `old` and `new` are its values of
 /// [`super::super::customers::COLUMNS`]
 /// before and after the write (none for a customer created or deleted). Called by every
-/// write of `customers`, in its transaction, after the row is written (a block that splits
-/// walks the index).
+/// write of `customers`, in its transaction, after the row is written (a fold that splits
+/// a block walks the index).
 pub(in crate::store) fn on_write(
     conn: &Connection,
     old: Option<&[ValueRef<'_>]>,
@@ -67,15 +68,11 @@ pub(in crate::store) fn on_write(
         if before == after {
             continue;
         }
-        // Both moves first: a split walks the index, which holds the entry's new place.
         if let Some(entry) = &before {
-            adjust(conn, key, entry, -1)?;
+            moves::record(conn, key, entry, -1)?;
         }
         if let Some(entry) = &after {
-            adjust(conn, key, entry, 1)?;
-        }
-        for entry in [before, after].into_iter().flatten() {
-            rebalance(conn, key, &entry)?;
+            moves::record(conn, key, entry, 1)?;
         }
     }
     // The zone of the customer's `id` block takes in its new values.
@@ -85,23 +82,6 @@ pub(in crate::store) fn on_write(
     {
         zones::widen(conn, &String::from_utf8_lossy(id), Some(new), &[])?;
     }
-    Ok(())
-}
-
-/// Adds `delta` to the block holding `entry`.
-pub(super) fn adjust(
-    conn: &Connection,
-    key: usize,
-    entry: &[u8],
-    delta: i64,
-) -> rusqlite::Result<()> {
-    // A key never built (a store being loaded) has no block: the rebuild counts everything.
-    conn.prepare_cached(
-        "UPDATE count_blocks SET n = n + ?3 WHERE key = +?1 AND start = \
-         (SELECT start FROM count_blocks WHERE key = +?1 AND start <= ?2 \
-          ORDER BY start DESC LIMIT 1)",
-    )?
-    .execute(params![key as i64, entry, delta])?;
     Ok(())
 }
 
@@ -172,6 +152,7 @@ fn join_previous(conn: &Connection, key: usize, block: &Block) -> rusqlite::Resu
 /// Builds every key's blocks from its index in one pass each and clears the stale mark.
 pub(in crate::store) fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("DELETE FROM count_blocks")?;
+    moves::clear(conn)?;
     cards::rebuild_pairs(conn)?;
     let mut insert = conn.prepare_cached(
         "INSERT INTO count_blocks (key, start, start_key, start_id, n) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -241,11 +222,16 @@ pub(in crate::store) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
     }
     let mut stmt =
         conn.prepare("SELECT key, sum(n), count(*) FROM count_blocks GROUP BY key ORDER BY key")?;
-    let sums: Vec<(i64, i64)> = stmt
+    let mut sums: Vec<(i64, i64)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    if sums.len() != KEYS.len() {
+    if sums.len() != KEYS.len() || !moves::all_have_blocks(conn)? {
         return Ok(false);
+    }
+    for (key, waiting) in moves::sums_by_key(conn)? {
+        if let Some(sum) = sums.iter_mut().find(|(k, _)| *k == key) {
+            sum.1 += waiting;
+        }
     }
     let sums_hold = sums.iter().all(|&(key, sum)| {
         let expected = match key as usize {
@@ -266,9 +252,7 @@ pub(in crate::store) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
         .map_or(0, |d| d.subsec_nanos() as usize);
     for key in 0..KEYS.len() {
         let blocks: Vec<Block> = conn
-            .prepare_cached(
-                "SELECT start, start_key, start_id, n FROM count_blocks WHERE key = +?1 ORDER BY start",
-            )?
+            .prepare_cached(moves::BLOCKS_NOW)?
             .query_map([key as i64], block_of)?
             .collect::<rusqlite::Result<_>>()?;
         let last = blocks.len().saturating_sub(1);

@@ -483,9 +483,7 @@ pub(in crate::store) fn runs(
     conditions: &[&Counted],
 ) -> rusqlite::Result<(Vec<IdRun>, u64)> {
     let matchers: Vec<Matcher> = conditions.iter().filter_map(|c| Matcher::new(c)).collect();
-    let mut stmt = conn.prepare_cached(
-        "SELECT start_id, zone, n FROM count_blocks WHERE key = 0 ORDER BY start",
-    )?;
+    let mut stmt = conn.prepare_cached(super::moves::ID_BLOCKS_NOW)?;
     let mut rows = stmt.query([])?;
     let mut runs: Vec<IdRun> = Vec::new();
     let mut open = false;

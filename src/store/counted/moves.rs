@@ -1,0 +1,137 @@
+//! The moves not yet folded into the blocks: a write appends one row per entry it moves
+//! (the block and `+1` or `-1`) to `count_moves` instead of updating each key's block.
+//!
+//! A create moves an entry of every counted key, and the blocks of different keys lie on
+//! different pages: updating them in place wrote about 20 pages of the log per create (a
+//! fifth of its log) and 9 per edit. Appended rows share the table's last page or two. Once
+//! [`FOLD_AT`] moves are waiting, the write that passes it adds them all to their blocks in
+//! its own transaction, and splits or joins the blocks that left their bounds: one write
+//! in about 50 creates (or 80 edits) pays for the rest, and touches each block page once
+//! for all of them.
+//!
+//! Every read of a block's count adds the moves waiting for it (the `…_NOW` statements
+//! here), so counts stay exact at every moment; a move names its block by the block's
+//! start, and blocks change only in a fold (after its moves are cleared) or a rebuild
+//! (which clears them), so a waiting move's block always exists. The table has no index:
+//! a read scans at most [`FOLD_AT`] short rows, and an index would put each key's moves on
+//! a page of their own again.
+
+use rusqlite::{Connection, params};
+
+use super::write::rebalance;
+
+/// How many waiting moves make the next write fold them (a few dozen in unit tests, so
+/// that random writes both fold and leave moves waiting).
+pub(super) const FOLD_AT: i64 = if cfg!(test) { 48 } else { 1024 };
+
+/// The block of `key` holding the point `?2`, with its count now: what [`super::block_at`]
+/// reads.
+pub(super) const BLOCK_AT_NOW: &str = "SELECT b.start, b.start_key, b.start_id, \
+     b.n + (SELECT coalesce(sum(m.d), 0) FROM count_moves m \
+            WHERE m.key = +?1 AND m.start = b.start) \
+     FROM count_blocks b WHERE b.key = +?1 AND b.start <= ?2 ORDER BY b.start DESC LIMIT 1";
+
+/// Every block of key `?1` in order, with its count now.
+pub(super) const BLOCKS_NOW: &str = "SELECT b.start, b.start_key, b.start_id, \
+     b.n + coalesce(m.d, 0) FROM count_blocks b \
+     LEFT JOIN (SELECT start, sum(d) AS d FROM count_moves WHERE key = +?1 GROUP BY start) m \
+     ON m.start = b.start \
+     WHERE b.key = +?1 ORDER BY b.start";
+
+/// Every block of the `id` key in order, with its first id, its zone and its count now
+/// ([`super::zones::runs`]).
+pub(super) const ID_BLOCKS_NOW: &str = "SELECT b.start_id, b.zone, b.n + coalesce(m.d, 0) \
+     FROM count_blocks b \
+     LEFT JOIN (SELECT start, sum(d) AS d FROM count_moves WHERE key = 0 GROUP BY start) m \
+     ON m.start = b.start \
+     WHERE b.key = 0 ORDER BY b.start";
+
+/// How many entries of key `?1` the blocks from start `?2` on hold now.
+pub(super) const SUM_FROM_NOW: &str = "SELECT \
+     (SELECT coalesce(sum(n), 0) FROM count_blocks WHERE key = +?1 AND start >= ?2) + \
+     (SELECT coalesce(sum(d), 0) FROM count_moves WHERE key = +?1 AND start >= ?2)";
+
+/// How many entries of key `?1` the blocks from start `?2` up to start `?3` hold now.
+pub(super) const SUM_BETWEEN_NOW: &str = "SELECT \
+     (SELECT coalesce(sum(n), 0) FROM count_blocks \
+      WHERE key = +?1 AND start >= ?2 AND start < ?3) + \
+     (SELECT coalesce(sum(d), 0) FROM count_moves \
+      WHERE key = +?1 AND start >= ?2 AND start < ?3)";
+
+/// Records that the block of `key` holding `entry` gains `delta` entries.
+pub(super) fn record(
+    conn: &Connection,
+    key: usize,
+    entry: &[u8],
+    delta: i64,
+) -> rusqlite::Result<()> {
+    // A key never built (a store being loaded) has no block: the rebuild counts everything.
+    conn.prepare_cached(
+        "INSERT INTO count_moves (key, start, d) \
+         SELECT ?1, start, ?3 FROM count_blocks WHERE key = +?1 AND start <= ?2 \
+         ORDER BY start DESC LIMIT 1",
+    )?
+    .execute(params![key as i64, entry, delta])?;
+    Ok(())
+}
+
+/// Folds the waiting moves if [`FOLD_AT`] or more are waiting: run by every write
+/// transaction just before it commits, when each index and its moves agree (in the middle
+/// of a write, a row may be written and its moves not yet recorded, and a split would walk
+/// an index the counts do not describe). Moves are only appended and all removed at once,
+/// so the largest row id is how many wait. Not while the blocks are stale: a bulk load may
+/// have dropped the indexes, and the rebuild at its end forgets the moves.
+pub(in crate::store) fn fold_when_due(conn: &Connection) -> rusqlite::Result<()> {
+    let waiting: i64 = conn
+        .prepare_cached("SELECT coalesce(max(rowid), 0) FROM count_moves")?
+        .query_row([], |r| r.get(0))?;
+    if waiting >= FOLD_AT && !super::is_stale(conn)? {
+        fold(conn)?;
+    }
+    Ok(())
+}
+
+/// Adds every waiting move to its block, clears them, then splits or joins each block that
+/// changed and left its bounds (a split walks the index, which the moves describe).
+pub(super) fn fold(conn: &Connection) -> rusqlite::Result<()> {
+    let changed: Vec<(i64, Vec<u8>, i64)> = conn
+        .prepare_cached(
+            "SELECT key, start, sum(d) FROM count_moves GROUP BY key, start \
+             HAVING sum(d) != 0 ORDER BY key, start",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut add =
+        conn.prepare_cached("UPDATE count_blocks SET n = n + ?3 WHERE key = +?1 AND start = ?2")?;
+    for (key, start, delta) in &changed {
+        add.execute(params![key, start, delta])?;
+    }
+    clear(conn)?;
+    for (key, start, _) in &changed {
+        rebalance(conn, *key as usize, start)?;
+    }
+    Ok(())
+}
+
+/// Forgets every waiting move: for a rebuild, which counts the index itself.
+pub(super) fn clear(conn: &Connection) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM count_moves")?
+        .execute([])?;
+    Ok(())
+}
+
+/// How many entries the waiting moves add to each key, as (key, sum).
+pub(super) fn sums_by_key(conn: &Connection) -> rusqlite::Result<Vec<(i64, i64)>> {
+    conn.prepare_cached("SELECT key, sum(d) FROM count_moves GROUP BY key")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
+/// Whether every waiting move names a block that exists (an open's check).
+pub(super) fn all_have_blocks(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT NOT EXISTS (SELECT 1 FROM count_moves m WHERE NOT EXISTS \
+         (SELECT 1 FROM count_blocks b WHERE b.key = m.key AND b.start = m.start))",
+    )?
+    .query_row([], |r| r.get(0))
+}
