@@ -249,12 +249,20 @@ impl Store {
     }
 
     /// Runs `f` in one write transaction: committed when `f` returns `Ok`, rolled back
-    /// otherwise, so a failed request changes nothing.
+    /// otherwise, so a failed request changes nothing. Before it commits, the counted keys'
+    /// waiting moves are folded if enough wait ([`counted::fold_when_due`]).
     pub fn write<T, E>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<Error>,
     {
-        self.in_write(|tx| f(&Tx(Snapshot(tx))), |e| Error::from(e).into())
+        self.in_write(
+            |tx| {
+                let value = f(&Tx(Snapshot(tx)))?;
+                counted::fold_when_due(tx).map_err(Error::from)?;
+                Ok(value)
+            },
+            |e| Error::from(e).into(),
+        )
     }
 
     /// Runs `f` on a read connection inside one read transaction (a consistent snapshot).
@@ -293,7 +301,6 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&sql_error)?;
         let value = f(&tx)?;
-        counted::fold_when_due(&tx).map_err(&sql_error)?;
         tx.commit().map_err(&sql_error)?;
         Ok(value)
     }

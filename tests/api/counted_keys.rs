@@ -166,7 +166,8 @@ fn a_store_of_schema_8_opens_with_its_counts_and_code_indexes_built() {
     {
         let conn = rusqlite::Connection::open(&path).expect("open");
         conn.execute_batch(
-            "DROP TABLE card_pairs; DROP TABLE count_blocks; DROP TABLE code_grams_external_id_vocab;
+            "DROP TABLE card_pairs; DROP TABLE count_blocks; DROP TABLE count_moves;
+             DROP TABLE code_grams_external_id_vocab;
              DROP TABLE code_grams_cards_vocab; DROP TABLE code_grams_external_id;
              DROP TABLE code_grams_cards; DROP TABLE code_gram_uses;
              DELETE FROM counters

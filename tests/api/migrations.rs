@@ -20,10 +20,12 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
         .collect()
 }
 
-/// What migrations 10 (counted keys, code indexes) and 11 (zones, card pairs) added, taken
+/// What migrations 10 (counted keys, code indexes), 11 (zones, card pairs) and 13 (moves of
+/// counted keys) added, taken
 /// away again: a store of schema 9.
 const UNDO_COUNTED_SCHEMA: &str = "
-    DROP TABLE card_pairs; DROP TABLE count_blocks; DROP TABLE code_grams_external_id_vocab;
+    DROP TABLE card_pairs; DROP TABLE count_blocks; DROP TABLE count_moves;
+    DROP TABLE code_grams_external_id_vocab;
     DROP TABLE code_grams_cards_vocab; DROP TABLE code_grams_external_id;
     DROP TABLE code_grams_cards;
     DROP TABLE code_gram_uses;

@@ -15,8 +15,9 @@
 //!   a walk of at most one block; a page at any `$skip` goes on from there along the index.
 //!
 //! Every write through the store moves one entry in or out of a block in the same
-//! transaction (see [`on_write`]); a block that grows past [`MAX_BLOCK`] is split at its
-//! middle entry, one that shrinks below [`MIN_BLOCK`] joins the one before it. A bulk load
+//! transaction (see [`on_write`]), as a move that waits to be folded into the block with
+//! many others ([`moves`]); a fold splits a block that grew past [`MAX_BLOCK`] at its
+//! middle entry, and joins one that shrank below [`MIN_BLOCK`] to the one before it. A bulk load
 //! that defers its indexes marks the blocks stale and builds them at its end; every open
 //! rebuilds stale blocks, and checks that each key's blocks add up to its entries.
 //!

@@ -6,7 +6,7 @@
 //! fifth of its log) and 9 per edit. Appended rows share the table's last page or two. Once
 //! [`FOLD_AT`] moves are waiting, the write that passes it adds them all to their blocks in
 //! its own transaction, and splits or joins the blocks that left their bounds: one write
-//! in about 50 creates (or 80 edits) pays for the rest, and touches each block page once
+//! in about 50 creates (or 85 edits) pays for the rest, and touches each block page once
 //! for all of them.
 //!
 //! Every read of a block's count adds the moves waiting for it (the `…_NOW` statements
