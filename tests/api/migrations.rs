@@ -21,8 +21,7 @@ fn searched(api: &LocalApi, query: &str) -> Vec<String> {
 }
 
 /// What migrations 10 (counted keys, code indexes), 11 (zones, card pairs) and 13 (moves of
-/// counted keys) added, taken
-/// away again: a store of schema 9.
+/// counted keys) added, taken away again: a store of schema 9.
 const UNDO_COUNTED_SCHEMA: &str = "
     DROP TABLE card_pairs; DROP TABLE count_blocks; DROP TABLE count_moves;
     DROP TABLE code_grams_external_id_vocab;

@@ -31,20 +31,13 @@ pub(super) const BLOCK_AT_NOW: &str = "SELECT b.start, b.start_key, b.start_id, 
             WHERE m.key = +?1 AND m.start = b.start) \
      FROM count_blocks b WHERE b.key = +?1 AND b.start <= ?2 ORDER BY b.start DESC LIMIT 1";
 
-/// Every block of key `?1` in order, with its count now.
+/// Every block of key `?1` in order, with its count now, and its zone last (a fifth
+/// column, which [`super::block_of`] does not read and [`super::zones::runs`] does).
 pub(super) const BLOCKS_NOW: &str = "SELECT b.start, b.start_key, b.start_id, \
-     b.n + coalesce(m.d, 0) FROM count_blocks b \
+     b.n + coalesce(m.d, 0), b.zone FROM count_blocks b \
      LEFT JOIN (SELECT start, sum(d) AS d FROM count_moves WHERE key = +?1 GROUP BY start) m \
      ON m.start = b.start \
      WHERE b.key = +?1 ORDER BY b.start";
-
-/// Every block of the `id` key in order, with its first id, its zone and its count now
-/// ([`super::zones::runs`]).
-pub(super) const ID_BLOCKS_NOW: &str = "SELECT b.start_id, b.zone, b.n + coalesce(m.d, 0) \
-     FROM count_blocks b \
-     LEFT JOIN (SELECT start, sum(d) AS d FROM count_moves WHERE key = 0 GROUP BY start) m \
-     ON m.start = b.start \
-     WHERE b.key = 0 ORDER BY b.start";
 
 /// How many entries of key `?1` the blocks from start `?2` on hold now.
 pub(super) const SUM_FROM_NOW: &str = "SELECT \

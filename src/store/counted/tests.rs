@@ -271,13 +271,19 @@ fn entries_encode_in_the_order_of_the_index() {
     }
 }
 
-#[test]
-fn blocks_that_add_up_but_hold_other_entries_are_found() {
+/// A store of 30 customers whose blocks add up.
+fn store_of_thirty() -> Store {
     let store = Store::open_in_memory().expect("store");
     for n in 0..30 {
         apply(&store, &Op::Put { n, state: n * 7919 });
     }
     assert!(store.read_sql(super::add_up).expect("add up"));
+    store
+}
+
+#[test]
+fn blocks_that_add_up_but_hold_other_entries_are_found() {
+    let store = store_of_thirty();
     // One entry counted in the first block of a key instead of its last.
     store
         .with_writer(|c| {
@@ -293,11 +299,7 @@ fn blocks_that_add_up_but_hold_other_entries_are_found() {
 
 #[test]
 fn a_waiting_move_of_no_block_is_found() {
-    let store = Store::open_in_memory().expect("store");
-    for n in 0..30 {
-        apply(&store, &Op::Put { n, state: n * 7919 });
-    }
-    assert!(store.read_sql(super::add_up).expect("add up"));
+    let store = store_of_thirty();
     // A move in and a move out that add up, one of them naming a block that is not there.
     store
         .with_writer(|c| {

@@ -483,16 +483,16 @@ pub(in crate::store) fn runs(
     conditions: &[&Counted],
 ) -> rusqlite::Result<(Vec<IdRun>, u64)> {
     let matchers: Vec<Matcher> = conditions.iter().filter_map(|c| Matcher::new(c)).collect();
-    let mut stmt = conn.prepare_cached(super::moves::ID_BLOCKS_NOW)?;
-    let mut rows = stmt.query([])?;
+    let mut stmt = conn.prepare_cached(super::moves::BLOCKS_NOW)?;
+    let mut rows = stmt.query([0])?;
     let mut runs: Vec<IdRun> = Vec::new();
     let mut open = false;
     let mut held = 0u64;
     while let Some(row) = rows.next()? {
-        let start = || -> rusqlite::Result<Option<String>> { row.get(0) };
-        let n: i64 = row.get(2)?;
+        let start = || -> rusqlite::Result<Option<String>> { row.get(2) };
+        let n: i64 = row.get(3)?;
         let may = row
-            .get_ref(1)?
+            .get_ref(4)?
             .as_blob_or_null()?
             .is_none_or(|z| matchers.iter().all(|m| m.may_match(z)));
         if may {
