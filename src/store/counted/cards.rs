@@ -18,7 +18,7 @@
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, params};
 
-use super::moves::record;
+use super::moves::{Waiting, record};
 use super::read::count_range;
 use super::{Bound, CARDS, PAIR_HIGH, PAIR_LOW, encode_bound, encode_value, is_stale};
 
@@ -101,17 +101,28 @@ pub(super) fn pairs_add_up(conn: &Connection) -> rusqlite::Result<bool> {
     )
 }
 
-/// How many customers have a card between `low` and `high`.
+/// How many customers have a card between `low` and `high`; `waiting` holds the moves of
+/// the card key.
 pub(in crate::store) fn count_customers(
     conn: &Connection,
     low: &Bound,
     high: &Bound,
+    waiting: &Waiting,
 ) -> rusqlite::Result<u64> {
-    let cards = count_range(conn, CARDS, low, high)?;
+    let cards = count_range(conn, CARDS, low, high, waiting)?;
     if cards == 0 {
         return Ok(0);
     }
-    let before = |key: usize, b: &Bound| count_range(conn, key, &Bound::Begin, b);
+    // Each pair key's moves read once, for the several counts of it below.
+    let (pairs_low, pairs_high) = (Waiting::of(conn, PAIR_LOW)?, Waiting::of(conn, PAIR_HIGH)?);
+    let before = |key: usize, b: &Bound| {
+        let waiting = if key == PAIR_LOW {
+            &pairs_low
+        } else {
+            &pairs_high
+        };
+        count_range(conn, key, &Bound::Begin, b, waiting)
+    };
     let high_before_hi = before(PAIR_HIGH, high)?;
     let low_before_lo = before(PAIR_LOW, low)?;
     let spanning = if matches!(low, Bound::Begin) || matches!(high, Bound::End) {

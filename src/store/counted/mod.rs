@@ -332,6 +332,15 @@ struct Block {
     n: i64,
 }
 
+impl Block {
+    /// The block with the moves `waiting` for it added to its count.
+    fn with(mut self, waiting: &Waiting) -> Block {
+        self.n += waiting.at(&self.start);
+        self
+    }
+}
+
+/// A block as read from `count_blocks`: its count leaves out the waiting moves.
 fn block_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Block> {
     let id: Option<String> = row.get(2)?;
     Ok(Block {
@@ -343,11 +352,26 @@ fn block_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Block> {
     })
 }
 
-/// The block holding the point `at` (bytes) of `key`.
-fn block_at(conn: &Connection, key: usize, at: &[u8]) -> rusqlite::Result<Option<Block>> {
-    conn.prepare_cached(moves::BLOCK_AT_NOW)?
+/// Every block of key `?1` in order, as [`block_of`] reads them, and its zone last (a
+/// fifth column, which [`zones::runs`] reads). The counts leave out the waiting moves.
+const BLOCKS: &str = "SELECT start, start_key, start_id, n, zone FROM count_blocks \
+     WHERE key = +?1 ORDER BY start";
+
+/// The block holding the point `at` (bytes) of `key`, with the moves `waiting` for it.
+fn block_at(
+    conn: &Connection,
+    key: usize,
+    at: &[u8],
+    waiting: &Waiting,
+) -> rusqlite::Result<Option<Block>> {
+    let block = conn
+        .prepare_cached(
+            "SELECT start, start_key, start_id, n FROM count_blocks \
+             WHERE key = +?1 AND start <= ?2 ORDER BY start DESC LIMIT 1",
+        )?
         .query_row(params![key as i64, at], block_of)
-        .optional()
+        .optional()?;
+    Ok(block.map(|b| b.with(waiting)))
 }
 
 /// Whether the blocks are marked as behind the table (a bulk load under way or cut short).
@@ -374,13 +398,14 @@ pub(super) struct Counted {
 impl Counted {
     /// How many customers the condition holds for; `customers` is how many there are.
     pub(super) fn count(&self, conn: &Connection, customers: u64) -> rusqlite::Result<u64> {
+        let waiting = Waiting::of(conn, self.key)?;
         let mut inside = 0u64;
         for (low, high) in &self.ranges {
             inside += if self.key == CARDS {
                 // Customers with a card in the range, not cards ([`cards`]).
-                count_customers(conn, low, high)?
+                count_customers(conn, low, high, &waiting)?
             } else {
-                count_range(conn, self.key, low, high)?
+                count_range(conn, self.key, low, high, &waiting)?
             };
         }
         Ok(if self.negated {
@@ -401,6 +426,7 @@ pub(super) use cards::{count_customers, on_cards};
 pub(super) use moves::fold_when_due;
 pub(super) use zones::{IdRun, runs as zone_runs};
 
+use moves::Waiting;
 use read::count_range;
 use read::nth_from;
 pub(super) use read::page;

@@ -4,7 +4,8 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::{Block, Bound, KEYS, block_at, block_of, encode_bound, encode_value, moves, sql_of};
+use super::moves::Waiting;
+use super::{BLOCKS, Block, Bound, KEYS, block_at, block_of, encode_bound, encode_value, sql_of};
 
 /// How many entries of `key` lie between `low` and `high`.
 pub(in crate::store) fn count_range(
@@ -12,11 +13,12 @@ pub(in crate::store) fn count_range(
     key: usize,
     low: &Bound,
     high: &Bound,
+    waiting: &Waiting,
 ) -> rusqlite::Result<u64> {
     let block = |b: &Bound| -> rusqlite::Result<Option<Block>> {
         match b {
             Bound::Begin | Bound::End => Ok(None),
-            _ => block_at(conn, key, &encode_bound(b)),
+            _ => block_at(conn, key, &encode_bound(b), waiting),
         }
     };
     let inner = |b: &Bound| !matches!(b, Bound::Begin | Bound::End);
@@ -30,12 +32,23 @@ pub(in crate::store) fn count_range(
     let (low_block, high_block) = (block(low)?, block(high)?);
     let from = low_block.as_ref().map_or(&[][..], |b| &b.start[..]);
     let whole: i64 = match (&high_block, high) {
-        (_, Bound::End) => conn
-            .prepare_cached(moves::SUM_FROM_NOW)?
-            .query_row(params![key as i64, from], |r| r.get(0))?,
-        (Some(hb), _) => conn
-            .prepare_cached(moves::SUM_BETWEEN_NOW)?
-            .query_row(params![key as i64, from, hb.start], |r| r.get(0))?,
+        (_, Bound::End) => {
+            let stored: i64 = conn
+                .prepare_cached(
+                    "SELECT coalesce(sum(n), 0) FROM count_blocks WHERE key = +?1 AND start >= ?2",
+                )?
+                .query_row(params![key as i64, from], |r| r.get(0))?;
+            stored + waiting.from(from, None)
+        }
+        (Some(hb), _) => {
+            let stored: i64 = conn
+                .prepare_cached(
+                    "SELECT coalesce(sum(n), 0) FROM count_blocks \
+                     WHERE key = +?1 AND start >= ?2 AND start < ?3",
+                )?
+                .query_row(params![key as i64, from, hb.start], |r| r.get(0))?;
+            stored + waiting.from(from, Some(&hb.start))
+        }
         (None, _) => 0,
     };
     let high_edge = match &high_block {
@@ -234,12 +247,13 @@ pub(super) fn entry_at(
     key: usize,
     rank: u64,
 ) -> rusqlite::Result<Option<(Value, String)>> {
-    let mut stmt = conn.prepare_cached(moves::BLOCKS_NOW)?;
+    let waiting = Waiting::of(conn, key)?;
+    let mut stmt = conn.prepare_cached(BLOCKS)?;
     let mut rows = stmt.query([key as i64])?;
     let mut before = 0i64;
     let rank = rank.min(i64::MAX as u64) as i64;
     while let Some(row) = rows.next()? {
-        let block = block_of(row)?;
+        let block = block_of(row)?.with(&waiting);
         if rank < before + block.n {
             drop(rows);
             return nth_from(conn, key, &block, rank - before);

@@ -8,8 +8,9 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    BUILD_BLOCK, Block, CARDS, CUSTOMER_KEYS, EXTERNAL_ID, KEYS, MAX_BLOCK, MIN_BLOCK, PAIR_HIGH,
-    PAIR_LOW, block_at, block_of, cards, encode_entry, is_stale, moves, nth_from, sql_of, zones,
+    BLOCKS, BUILD_BLOCK, Block, CARDS, CUSTOMER_KEYS, EXTERNAL_ID, KEYS, MAX_BLOCK, MIN_BLOCK,
+    PAIR_HIGH, PAIR_LOW, block_at, block_of, cards, encode_entry, is_stale, moves, nth_from,
+    sql_of, zones,
 };
 use crate::text::fold;
 
@@ -87,7 +88,7 @@ pub(in crate::store) fn on_write(
 
 /// Splits or joins the block holding `entry` when it left its bounds.
 pub(super) fn rebalance(conn: &Connection, key: usize, entry: &[u8]) -> rusqlite::Result<()> {
-    let Some(block) = block_at(conn, key, entry)? else {
+    let Some(block) = block_at(conn, key, entry, &moves::Waiting::of(conn, key)?)? else {
         return Ok(());
     };
     if block.n > MAX_BLOCK {
@@ -251,9 +252,10 @@ pub(in crate::store) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos() as usize);
     for key in 0..KEYS.len() {
+        let waiting = moves::Waiting::of(conn, key)?;
         let blocks: Vec<Block> = conn
-            .prepare_cached(moves::BLOCKS_NOW)?
-            .query_map([key as i64], block_of)?
+            .prepare_cached(BLOCKS)?
+            .query_map([key as i64], |row| Ok(block_of(row)?.with(&waiting)))?
             .collect::<rusqlite::Result<_>>()?;
         let last = blocks.len().saturating_sub(1);
         for at in [0, pick % blocks.len().max(1), last] {

@@ -17,6 +17,7 @@
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::moves::Waiting;
 use super::{
     Bound, CARDS, CREDIT_AMOUNT, CREDIT_RATE, Counted, DISCOUNT_RATE, EXPIRATION_TIME, EXTERNAL_ID,
     IS_ACTIVE, encode_bound, encode_entry, encode_value,
@@ -483,14 +484,15 @@ pub(in crate::store) fn runs(
     conditions: &[&Counted],
 ) -> rusqlite::Result<(Vec<IdRun>, u64)> {
     let matchers: Vec<Matcher> = conditions.iter().filter_map(|c| Matcher::new(c)).collect();
-    let mut stmt = conn.prepare_cached(super::moves::BLOCKS_NOW)?;
+    let waiting = Waiting::of(conn, 0)?;
+    let mut stmt = conn.prepare_cached(super::BLOCKS)?;
     let mut rows = stmt.query([0])?;
     let mut runs: Vec<IdRun> = Vec::new();
     let mut open = false;
     let mut held = 0u64;
     while let Some(row) = rows.next()? {
         let start = || -> rusqlite::Result<Option<String>> { row.get(2) };
-        let n: i64 = row.get(3)?;
+        let n: i64 = row.get::<_, i64>(3)? + waiting.at(row.get_ref(0)?.as_blob()?);
         let may = row
             .get_ref(4)?
             .as_blob_or_null()?
