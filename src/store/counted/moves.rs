@@ -58,6 +58,11 @@ impl Waiting {
         self.0.get(start).copied().unwrap_or(0)
     }
 
+    /// What the moves add to all the key's blocks.
+    pub(super) fn total(&self) -> i64 {
+        self.0.values().sum()
+    }
+
     /// What the moves add to the blocks starting from `from` on, up to `to` (excluded;
     /// none: the last block).
     pub(super) fn from(&self, from: &[u8], to: Option<&[u8]>) -> i64 {
@@ -129,13 +134,6 @@ pub(super) fn clear(conn: &Connection) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM count_moves")?
         .execute([])?;
     Ok(())
-}
-
-/// How many entries the waiting moves add to each key, as (key, sum).
-pub(super) fn sums_by_key(conn: &Connection) -> rusqlite::Result<Vec<(i64, i64)>> {
-    conn.prepare_cached("SELECT key, sum(d) FROM count_moves GROUP BY key")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
 }
 
 /// Whether every waiting move names a block that exists (an open's check).

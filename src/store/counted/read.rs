@@ -32,23 +32,8 @@ pub(in crate::store) fn count_range(
     let (low_block, high_block) = (block(low)?, block(high)?);
     let from = low_block.as_ref().map_or(&[][..], |b| &b.start[..]);
     let whole: i64 = match (&high_block, high) {
-        (_, Bound::End) => {
-            let stored: i64 = conn
-                .prepare_cached(
-                    "SELECT coalesce(sum(n), 0) FROM count_blocks WHERE key = +?1 AND start >= ?2",
-                )?
-                .query_row(params![key as i64, from], |r| r.get(0))?;
-            stored + waiting.from(from, None)
-        }
-        (Some(hb), _) => {
-            let stored: i64 = conn
-                .prepare_cached(
-                    "SELECT coalesce(sum(n), 0) FROM count_blocks \
-                     WHERE key = +?1 AND start >= ?2 AND start < ?3",
-                )?
-                .query_row(params![key as i64, from, hb.start], |r| r.get(0))?;
-            stored + waiting.from(from, Some(&hb.start))
-        }
+        (_, Bound::End) => blocks_hold(conn, key, from, None, waiting)?,
+        (Some(hb), _) => blocks_hold(conn, key, from, Some(&hb.start), waiting)?,
         (None, _) => 0,
     };
     let high_edge = match &high_block {
@@ -60,6 +45,31 @@ pub(in crate::store) fn count_range(
         None => 0,
     };
     Ok((whole + high_edge - low_edge).max(0) as u64)
+}
+
+/// How many entries the blocks of `key` from start `from` on, up to start `to` (excluded;
+/// none: the last block), hold now, with the moves `waiting` for them.
+fn blocks_hold(
+    conn: &Connection,
+    key: usize,
+    from: &[u8],
+    to: Option<&[u8]>,
+    waiting: &Waiting,
+) -> rusqlite::Result<i64> {
+    let stored: i64 = match to {
+        None => conn
+            .prepare_cached(
+                "SELECT coalesce(sum(n), 0) FROM count_blocks WHERE key = +?1 AND start >= ?2",
+            )?
+            .query_row(params![key as i64, from], |r| r.get(0))?,
+        Some(to) => conn
+            .prepare_cached(
+                "SELECT coalesce(sum(n), 0) FROM count_blocks \
+                 WHERE key = +?1 AND start >= ?2 AND start < ?3",
+            )?
+            .query_row(params![key as i64, from, to], |r| r.get(0))?,
+    };
+    Ok(stored + waiting.from(from, to))
 }
 
 /// `SELECT count(*)` of `key`'s index under `condition`, at most `limit` entries (the

@@ -229,9 +229,12 @@ pub(in crate::store) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
     if sums.len() != KEYS.len() || !moves::all_have_blocks(conn)? {
         return Ok(false);
     }
-    for (key, waiting) in moves::sums_by_key(conn)? {
-        if let Some(sum) = sums.iter_mut().find(|(k, _)| *k == key) {
-            sum.1 += waiting;
+    let waiting: Vec<moves::Waiting> = (0..KEYS.len())
+        .map(|key| moves::Waiting::of(conn, key))
+        .collect::<rusqlite::Result<_>>()?;
+    for (key, sum) in sums.iter_mut() {
+        if let Some(moves) = usize::try_from(*key).ok().and_then(|k| waiting.get(k)) {
+            *sum += moves.total();
         }
     }
     let sums_hold = sums.iter().all(|&(key, sum)| {
@@ -251,11 +254,10 @@ pub(in crate::store) fn add_up(conn: &Connection) -> rusqlite::Result<bool> {
     let pick = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos() as usize);
-    for key in 0..KEYS.len() {
-        let waiting = moves::Waiting::of(conn, key)?;
+    for (key, waiting) in waiting.iter().enumerate() {
         let blocks: Vec<Block> = conn
             .prepare_cached(BLOCKS)?
-            .query_map([key as i64], |row| Ok(block_of(row)?.with(&waiting)))?
+            .query_map([key as i64], |row| Ok(block_of(row)?.with(waiting)))?
             .collect::<rusqlite::Result<_>>()?;
         let last = blocks.len().saturating_sub(1);
         for at in [0, pick % blocks.len().max(1), last] {
